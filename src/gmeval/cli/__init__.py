@@ -1,0 +1,50 @@
+"""`gmeval` command line: a thin argparse shell over the library.
+
+Each subcommand lives in its own module with `register(subparsers)`; heavy imports happen inside
+the command's function so `gmeval --help` stays fast. Unknown flags are errors (strict parsing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from .. import __version__
+from ..errors import GmevalError
+
+#: subcommand modules, in help order
+COMMAND_MODULES = ("train", "sample", "datasets", "evaluate", "stats", "text", "human", "classifier")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gmeval", description="Train generative models and evaluate them honestly.")
+    parser.add_argument("--version", action="version", version=f"gmeval {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for mod_name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"{__name__}.{mod_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{mod_name}":
+                continue  # command not built (yet)
+            raise
+        mod.register(sub)
+    return parser
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GmevalError as exc:
+        print(f"gmeval {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,51 @@
+"""`.npy` / `.npz` array files as a source.
+
+`.npz`: images under key `images` (or `x`, `arr_0`, or the only array); labels under `labels`
+(or `y`) when present. Layout N x C x H x W, N x H x W x C or N x H x W; uint8, or floats in [0, 1].
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CorruptFileError, DataError, InvalidArgumentError, ShapeMismatchError
+from .canonical import ImageData, as_uint8_nchw
+
+_IMAGE_KEYS = ("images", "x", "arr_0", "samples")
+_LABEL_KEYS = ("labels", "y")
+
+
+def load_array_file(path: str | os.PathLike) -> ImageData:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgumentError("path", "an existing .npy or .npz file", str(path))
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise CorruptFileError(f"cannot read array file ({exc})", path) from exc
+    labels = None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            keys = list(loaded.keys())
+            key = next((k for k in _IMAGE_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise DataError(f"no image array found: keys are {keys}, expected one of {_IMAGE_KEYS}", path)
+            try:
+                arr = loaded[key]
+                lk = next((k for k in _LABEL_KEYS if k in keys), None)
+                labels = loaded[lk] if lk else None
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise CorruptFileError(f"cannot read array {key!r} ({exc})", path) from exc
+    else:
+        arr = loaded
+    try:
+        images = as_uint8_nchw(arr, str(path))
+    except ShapeMismatchError:
+        raise
+    if labels is not None and labels.shape != (len(images),):
+        raise ShapeMismatchError(f"labels shape {labels.shape} does not match {len(images)} images", path)
+    return ImageData(images, labels, f"file:{path}")

@@ -1,0 +1,64 @@
+"""The Frechet distance between two Gaussians (Dowson & Landau 1982; FID: Heusel et al. 2017).
+
+    d^2 = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2))
+
+tr((S1 S2)^(1/2)) is computed without a general matrix square root: with A = S1^(1/2) from a
+symmetric eigen-decomposition, S1 S2 = A (A S2 A) A^-1 is similar to the symmetric PSD matrix
+A S2 A, so tr((S1 S2)^(1/2)) = sum_i sqrt(lambda_i(A S2 A)). Eigenvalues that rounding pushes
+below zero (near-singular covariances, small N) are clipped to 0 before the square root, so the
+result is always finite; no complex parts are discarded silently because none arise.
+This is ~10-40x faster than scipy.linalg.sqrtm at d = 2048 (see benchmarks/bench_image.py).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+
+from ..errors import InvalidArgumentError, ShapeMismatchError
+
+
+def _psd_sqrt(s: np.ndarray) -> np.ndarray:
+    w, v = linalg.eigh(s)
+    w = np.clip(w, 0.0, None)
+    return (v * np.sqrt(w)) @ v.T
+
+
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices, via one symmetric eigenproblem each."""
+    a = _psd_sqrt(sigma1)
+    m = a @ sigma2 @ a
+    m = (m + m.T) / 2.0
+    lam = linalg.eigvalsh(m)
+    return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """Squared Frechet distance between N(mu1, sigma1) and N(mu2, sigma2), in float64. Lower is better."""
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or mu1.ndim != 1:
+        raise ShapeMismatchError(f"mu1 and mu2 must be vectors of equal length, got {mu1.shape} and {mu2.shape}")
+    d = mu1.size
+    if sigma1.shape != (d, d) or sigma2.shape != (d, d):
+        raise ShapeMismatchError(f"sigma1 and sigma2 must be {d} x {d}, got {sigma1.shape} and {sigma2.shape}")
+    for name, arr in (("mu1", mu1), ("mu2", mu2), ("sigma1", sigma1), ("sigma2", sigma2)):
+        if not np.all(np.isfinite(arr)):
+            raise InvalidArgumentError(name, "finite values", "NaN or inf entries")
+    diff = mu1 - mu2
+    tr_covmean = trace_sqrt_product(sigma1, sigma2)
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+
+
+def frechet_distance_from_stats(stats1, stats2) -> float:
+    """FD between two GaussianStats; warns when a side has fewer samples than dimensions."""
+    for name, s in (("first", stats1), ("second", stats2)):
+        if 0 < s.n < s.dim:
+            warnings.warn(
+                f"the {name} statistics have N={s.n} samples for D={s.dim} dimensions: the covariance is singular "
+                "and the Frechet distance is strongly biased; use N >= D (FID papers use N = 50000).",
+                RuntimeWarning, stacklevel=2,
+            )
+    return frechet_distance(stats1.mean, stats1.cov, stats2.mean, stats2.cov)

@@ -1,0 +1,90 @@
+"""The one sampling contract every generative model follows.
+
+    model.sample(n, seed=0)            -> torch.uint8 tensor, n x C x H x W (canonical form)
+    model.sample(n, generator=g)       -> same, drawing from an explicit torch.Generator
+    model.sample(n, seed=0, labels=y)  -> class-conditional models only
+
+Internally a model maps latents to images in its `output_range` ("unit": [0, 1] for sigmoid
+outputs, "tanh": [-1, 1]); `to_model_range` / `to_uint8` convert between that and uint8, so
+training and evaluation treat every model alike.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import InvalidArgumentError
+from ..utils.seeding import as_torch_generator
+
+
+class GenerativeModel(nn.Module):
+    #: "gan", "autoencoder" or "vae": selects the training objective
+    kind: str = "gan"
+    #: registry name (set by the registry decorator)
+    name: str = ""
+    #: whether sample() accepts labels
+    conditional: bool = False
+    #: "unit" ([0, 1]) or "tanh" ([-1, 1])
+    output_range: str = "unit"
+
+    def __init__(self, image_shape=(1, 28, 28), latent_dim: int = 100, num_classes: int = 0):
+        super().__init__()
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.latent_dim = int(latent_dim)
+        self.num_classes = int(num_classes)
+
+    # -- subclasses implement -------------------------------------------------------------
+    def config(self) -> dict:
+        """Constructor keyword arguments that rebuild this model (saved in checkpoints)."""
+        return {"image_shape": list(self.image_shape), "latent_dim": self.latent_dim}
+
+    def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, generator=generator)
+
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Latents -> images in the model's output range, N x C x H x W float."""
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------
+    def to_model_range(self, x_uint8: torch.Tensor) -> torch.Tensor:
+        x = x_uint8.float() / 255.0
+        return x * 2.0 - 1.0 if self.output_range == "tanh" else x
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        return (x + 1.0) / 2.0 if self.output_range == "tanh" else x
+
+    def to_uint8(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.to_unit(x).clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+
+    def default_labels(self, n: int) -> torch.Tensor:
+        """Balanced labels 0, 1, ..., K-1, 0, 1, ... for conditional sampling."""
+        return torch.arange(n) % max(self.num_classes, 1)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
+               labels=None, batch_size: int = 1000) -> torch.Tensor:
+        if not isinstance(n, int) or n < 1:
+            raise InvalidArgumentError("n", "a positive integer", n)
+        if seed is not None and generator is not None:
+            raise InvalidArgumentError("seed/generator", "one of seed or generator, not both", "both")
+        if labels is not None and not self.conditional:
+            raise InvalidArgumentError("labels", f"None for the unconditional model {self.name!r}", "labels")
+        g = as_torch_generator(generator if generator is not None else seed)
+        if self.conditional:
+            labels = self.default_labels(n) if labels is None else torch.as_tensor(labels, dtype=torch.long)
+            if labels.shape != (n,) or int(labels.min()) < 0 or int(labels.max()) >= self.num_classes:
+                raise InvalidArgumentError("labels", f"{n} integers in [0, {self.num_classes})", labels)
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        out = []
+        try:
+            for start in range(0, n, batch_size):
+                b = min(batch_size, n - start)
+                z = self.sample_latent(b, g).to(device)
+                y = None if labels is None else labels[start:start + b].to(device)
+                out.append(self.to_uint8(self.decode(z, y)).cpu())
+        finally:
+            self.train(was_training)
+        return torch.cat(out)
