@@ -16,18 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ImageData, as_image_data, load_array_file, load_dataset, load_image_folder
-from .data.registry import DATASETS
+from .data import ImageData, as_image_data, load_data_source
+from .data.any import is_dataset_spec  # noqa: F401  (re-exported)
 from .errors import InvalidArgumentError
 from .utils.seeding import as_torch_generator
 
 
 def describe_source(spec) -> str:
     return spec if isinstance(spec, str) else type(spec).__name__
-
-
-def is_dataset_spec(spec) -> bool:
-    return isinstance(spec, str) and spec.split(":", 1)[0].lower() in DATASETS and not os.path.exists(spec)
 
 
 def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None, batch_size: int = 1000) -> ImageData:
@@ -43,23 +39,12 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
     elif isinstance(spec, GenerativeModel):
         return _sample_model(spec, n, seed, describe=f"model:{spec.name}", batch_size=batch_size)
     elif isinstance(spec, (str, os.PathLike)):
-        s = str(spec)
-        path = Path(s)
-        if is_dataset_spec(s):
-            data = load_dataset(s, root=data_root)
-        elif path.is_dir():
-            data = load_image_folder(path, size=size)
-        elif path.suffix.lower() in (".npy", ".npz") and path.is_file():
-            data = load_array_file(path)
-        elif path.suffix.lower() in (".pt", ".pth", ".ckpt") and path.is_file():
+        path = Path(spec)
+        if path.suffix.lower() in (".pt", ".pth", ".ckpt") and path.is_file():
             from .training.checkpoint import load_model
 
-            model = load_model(path)
-            return _sample_model(model, n, seed, describe=f"checkpoint:{path}", batch_size=batch_size)
-        else:
-            raise InvalidArgumentError(
-                "source", f"a dataset ({', '.join(f'{k}:SPLIT' for k in DATASETS)}), an image folder, a .npy/.npz file "
-                "or a .pt checkpoint", s, hint="" if path.exists() else f"{s!r} does not exist.")
+            return _sample_model(load_model(path), n, seed, describe=f"checkpoint:{path}", batch_size=batch_size)
+        data = load_data_source(spec, root=data_root, size=size)
     elif callable(spec):
         if n is None:
             raise InvalidArgumentError("n", "a sample count for a generator callable", None)

@@ -1,0 +1,49 @@
+"""`gmeval classifier train|eval DATASET`: the project's MNIST / Fashion-MNIST classifiers."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("classifier", help="train or check the shipped MNIST/Fashion-MNIST classifiers")
+    csub = p.add_subparsers(dest="action", required=True)
+    t = csub.add_parser("train", help="retrain (deterministic) and write weights + manifest")
+    t.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=4)
+    t.add_argument("--out", default=None, help="weights folder [the package's models/weights]")
+    t.add_argument("--data-root", default=None)
+    t.add_argument("--threads", type=int, default=None)
+    t.set_defaults(func=run_train)
+    e = csub.add_parser("eval", help="test accuracy of the shipped weights")
+    e.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    e.add_argument("--data-root", default=None)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=run_eval)
+
+
+def run_train(args) -> int:
+    import torch
+
+    from ..training.classifier import train_classifier
+    from . import print_json
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print_json(train_classifier(args.dataset, seed=args.seed, epochs=args.epochs, data_root=args.data_root, out=args.out))
+    return 0
+
+
+def run_eval(args) -> int:
+    import torch
+
+    from ..data import load_dataset
+    from ..models.classifier import load_classifier
+    from ..training.classifier import accuracy
+    from . import print_json
+
+    model = load_classifier(args.dataset)
+    test = load_dataset(f"{args.dataset}:test", args.data_root)
+    acc = accuracy(model, torch.from_numpy(test.images), torch.from_numpy(test.labels))
+    res = {"dataset": args.dataset, "test_accuracy": acc, "weights_sha256": model.weights_sha256}
+    print_json(res) if args.json else print(f"{args.dataset} test accuracy {acc:.4f} (weights {model.weights_sha256[:12]})")
+    return 0

@@ -1,0 +1,192 @@
+"""`gmeval human serve ...` (HYPE web app) and `gmeval human score DB` (scores with intervals)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("human", help="human evaluation (HYPE): serve the web app, score a study",
+                       description="Human evaluation with the HYPE protocol (Zhou et al., NeurIPS 2019).")
+    hs = p.add_subparsers(dest="human_command", metavar="{serve,score}", required=True)
+
+    s = hs.add_parser("serve", help="run the web app for a new or existing study",
+                      description="Serve a HYPE study. A new --db needs --real and one or more --fake; an existing "
+                                  "--db resumes its study (sources and design are stored in it).")
+    s.add_argument("--real", help="real images: dataset (mnist:test), folder, .npy/.npz")
+    s.add_argument("--fake", action="append", default=None, metavar="[NAME=]SOURCE",
+                   help="fake images: checkpoint (.pt), folder, .npy/.npz; repeat per model. NAME defaults to SOURCE")
+    s.add_argument("--protocol", choices=("hype-inf", "hype-time"), default=None, help="default: hype-inf")
+    s.add_argument("--db", default="runs/human/study.sqlite", help="study database (SQLite; created if absent)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    s.add_argument("--admin-token", default=None, help="token for /admin and exports (default: random, printed)")
+    s.add_argument("--per-model", type=int, default=None, help="fake images per model and rater, and as many real (50)")
+    s.add_argument("--pool-size", type=int, default=None, help="distinct fake images per model in the study (100)")
+    s.add_argument("--tutorial", type=int, default=None, help="tutorial trials with feedback (6)")
+    s.add_argument("--checks", type=int, default=None, help="attention checks per rater (4)")
+    s.add_argument("--min-attention", type=float, default=None, help="exclude raters below this check accuracy (0.75)")
+    s.add_argument("--seed", type=int, default=None, help="study seed: image selection and per-rater plans (0)")
+    s.add_argument("--staircase", default=None, metavar="START,STEP,MIN,MAX,DOWN,UP",
+                   help="HYPE-time staircase in ms and answers (default 500,50,100,1000,3,1)")
+    s.add_argument("--max-raters", type=int, default=None, help="refuse new raters beyond this number")
+    s.set_defaults(func=run_serve)
+
+    c = hs.add_parser("score", help="score a study database",
+                      description="HYPE-infinity (and HYPE-time) per model with bootstrap 95%% intervals over raters "
+                                  "and images, rater agreement, excluded raters, and rank correlation with automatic "
+                                  "metrics given as JSON ({model: value} or {metric: {model: value}}).")
+    c.add_argument("db")
+    c.add_argument("--json", action="store_true", help="print the full result as JSON")
+    c.add_argument("--metrics", default=None, help="JSON file with automatic metric values per model")
+    c.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates (2000)")
+    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    c.add_argument("-o", "--output", default=None, help="also write the JSON result to this file (atomically)")
+    c.set_defaults(func=run_score)
+
+
+def _parse_fakes(values) -> dict:
+    from pathlib import Path
+
+    from ..errors import InvalidArgumentError
+
+    fakes: dict[str, str] = {}
+    for v in values or []:
+        name, spec = v, v
+        if "=" in v and not Path(v).exists():
+            head, tail = v.split("=", 1)
+            if _NAME_RE.match(head) and tail:
+                name, spec = head, tail
+        if name in fakes:
+            raise InvalidArgumentError("--fake", "distinct model names (use NAME=SOURCE)", name)
+        fakes[name] = spec
+    return fakes
+
+
+def _design_overrides(args) -> dict:
+    from ..errors import InvalidArgumentError
+    from ..human.protocol import StaircaseConfig
+
+    d = {}
+    for arg, key in (("protocol", "protocol"), ("per_model", "per_model"), ("pool_size", "pool_size"),
+                     ("tutorial", "n_tutorial"), ("checks", "n_checks"), ("seed", "seed"),
+                     ("min_attention", "min_attention_accuracy")):
+        if getattr(args, arg) is not None:
+            d[key] = getattr(args, arg)
+    if args.staircase is not None:
+        parts = args.staircase.split(",")
+        if len(parts) != 6 or not all(p.strip().isdigit() for p in parts):
+            raise InvalidArgumentError("--staircase", "six integers START,STEP,MIN,MAX,DOWN,UP", args.staircase)
+        start, step, lo, hi, down, up = (int(p) for p in parts)
+        d["staircase"] = StaircaseConfig(start, step, lo, hi, down, up)
+        d["check_exposure_ms"] = hi
+    return d
+
+
+def run_serve(args) -> int:
+    import dataclasses
+    import secrets
+    from pathlib import Path
+
+    from ..errors import InvalidArgumentError
+    from ..human.app import create_app, make_server, open_study
+    from ..human.protocol import StudyDesign
+    from ..human.store import Store
+
+    if not 0 <= args.port <= 65535:
+        raise InvalidArgumentError("--port", "an integer in [0, 65535]", args.port)
+    fakes = _parse_fakes(args.fake)
+    overrides = _design_overrides(args)
+    db = Path(args.db)
+    if db.exists():
+        stored = Store(db).design
+        design = dataclasses.replace(stored, **overrides) if overrides else stored
+        if fakes and tuple(fakes) != stored.models:
+            raise InvalidArgumentError("--fake", f"the models of the existing study {list(stored.models)}", list(fakes))
+        store, provider = open_study(db, real=args.real, fakes=fakes or None, design=design)
+    else:
+        if not args.real or not fakes:
+            raise InvalidArgumentError("--real/--fake", "a real source and at least one --fake for a new study "
+                                       f"(no database at {db})", {"real": args.real, "fake": args.fake})
+        overrides.setdefault("protocol", "hype-inf")
+        design = StudyDesign(models=tuple(fakes), **overrides)
+        store, provider = open_study(db, real=args.real, fakes=fakes, design=design)
+    token = args.admin_token or secrets.token_urlsafe(18)
+    app = create_app(store, provider, admin_token=token, max_raters=args.max_raters)
+    server = make_server(app, args.host, args.port)
+    host = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    base = f"http://{host}:{server.server_port}"
+    d = store.design
+    print(f"gmeval human: {d.protocol} study in {db} ({len(d.models)} model(s), {d.trials_per_rater} trials per rater)")
+    print(f"raters:  {base}/")
+    print(f"admin:   {base}/admin?token={token}")
+    print(f"serving on {base}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def run_score(args) -> int:
+    import json
+    from pathlib import Path
+
+    from ..errors import DataError, InvalidArgumentError
+    from ..human.scoring import score_store
+    from ..human.store import Store
+    from ..utils.io import atomic_write_text
+    from . import print_json
+
+    if args.bootstrap < 1:
+        raise InvalidArgumentError("--bootstrap", "a positive integer", args.bootstrap)
+    metrics = None
+    if args.metrics:
+        path = Path(args.metrics)
+        if not path.is_file():
+            raise InvalidArgumentError("--metrics", "an existing JSON file", str(path))
+        try:
+            metrics = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"not valid JSON ({exc})", path) from exc
+    result = score_store(Store(args.db), n_boot=args.bootstrap, seed=args.seed, metrics=metrics)
+    if args.output:
+        atomic_write_text(args.output, json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    if args.json:
+        print_json(result)
+        return 0
+    _print_table(result)
+    return 0
+
+
+def _print_table(r: dict) -> None:
+    out = sys.stdout
+    out.write(f"{r['signature']}\n")
+    rt = r["raters"]
+    out.write(f"raters: {rt['included']} included, {len(rt['excluded'])} excluded by attention checks\n")
+    for name, m in r["models"].items():
+        hi = m.get("hype_inf")
+        line = f"{name}: "
+        if hi:
+            lo, up = hi["ci95"]
+            ci = f"[{lo:.1f}, {up:.1f}]" if lo is not None else "[n/a]"
+            line += (f"HYPE-inf {hi['score']:.1f}% {ci}  fake error {m['fake_error']:.1f}%  real error "
+                     f"{m['real_error']:.1f}%")
+        else:
+            line += "no scored answers"
+        ht = m.get("hype_time")
+        if ht:
+            line += f"  HYPE-time {ht['score']:.0f} ms [{ht['ci95'][0]:.0f}, {ht['ci95'][1]:.0f}]"
+        out.write(line + f"  ({m['n_answers']} answers, {m['n_raters']} raters)\n")
+    ag = r["agreement"]
+    if ag["fleiss_kappa"] is not None:
+        out.write(f"agreement: pairwise {ag['pairwise_agreement']:.3f}, Fleiss kappa {ag['fleiss_kappa']:.3f} "
+                  f"({ag['n_images_with_2plus_ratings']} images with >= 2 ratings)\n")
+    for name, rc in (r.get("rank_correlation") or {}).items():
+        out.write(f"rank correlation with {name} ({rc['n_models']} models): Spearman {rc['spearman']['rho']}, "
+                  f"Kendall {rc['kendall']['tau']}\n")

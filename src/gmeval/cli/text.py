@@ -1,0 +1,151 @@
+"""``gmeval text``: BLEU, ROUGE, self-BLEU, distinct-n, MAUVE and embedding FD for text files.
+
+    gmeval text --hyp generated.txt --ref refs.txt [--ref more.txt] \\
+        --metrics bleu,rouge,self-bleu,distinct,mauve,fd --lang en --json
+
+One sentence per line, UTF-8 (rules: gmeval.metrics.text.io / docs/text.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+# light modules (no numpy/scipy/sacrebleu): the choices come straight from the registries
+from ..metrics.text.registry import DEFAULT_METRICS, TEXT_METRICS
+from ..metrics.text.tokenizers import BLEU_TOKENIZERS
+
+METRIC_NAMES = tuple(TEXT_METRICS)
+
+
+def _metric_list(value: str) -> tuple[str, ...]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in METRIC_NAMES]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"must be a comma-separated list of {', '.join(METRIC_NAMES)}; got {value!r}"
+            + (f" (unknown: {', '.join(bad)})" if bad else ""))
+    return tuple(dict.fromkeys(items))
+
+
+def _clusters(value: str):
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 2; got {value!r}") from None
+    if k < 2:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 2; got {value!r}")
+    return k
+
+
+def _positive_int(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}")
+    return v
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "text", help="evaluate generated text: BLEU, ROUGE, self-BLEU, distinct-n, MAUVE, embedding FD",
+        description="Evaluate generated text (one sentence per line, UTF-8) against reference files. "
+                    "BLEU/ROUGE match line i of --hyp with line i of every --ref; MAUVE and FD pool all reference lines.")
+    p.add_argument("--hyp", required=True, metavar="FILE", help="generated sentences, one per line")
+    p.add_argument("--ref", action="append", default=[], metavar="FILE",
+                   help="reference sentences, one per line; repeat for multiple references")
+    p.add_argument("--metrics", type=_metric_list, default=None, metavar="LIST",
+                   help=f"comma-separated, from: {','.join(METRIC_NAMES)} "
+                        "(default: bleu,rouge,self-bleu,distinct with --ref; self-bleu,distinct without)")
+    p.add_argument("--lang", default="en", help="ISO 639 language code of the text (en, zh, ja, ru, ...); "
+                                                "picks tokenizers (zh -> sacreBLEU zh; ja/th/lo/km/my -> char)")
+    p.add_argument("--tokenize", choices=BLEU_TOKENIZERS, default=None,
+                   help="override the sacreBLEU tokenizer for bleu/self-bleu/distinct (default: from --lang)")
+    p.add_argument("--lowercase", action="store_true", help="lower-case before BLEU/self-BLEU/distinct")
+    p.add_argument("--encoder", default=None, metavar="PATH",
+                   help="sentence-transformers model folder for mauve/fd (default: offline all-MiniLM-L6-v2)")
+    p.add_argument("--device", default="cpu", help="torch device for the encoder (default: cpu)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="encoder batch size (default: 64)")
+    p.add_argument("--seed", type=int, default=0, help="seed for MAUVE's k-means (default: 0)")
+    p.add_argument("--mauve-seeds", type=_positive_int, default=1,
+                   help="repeat MAUVE's k-means with this many seeds and report mean and std (default: 1)")
+    p.add_argument("--mauve-clusters", type=_clusters, default="auto",
+                   help="k-means clusters for MAUVE: 'auto' = min(N_hyp, N_ref)/10 (default) or an integer")
+    p.add_argument("--allow-empty-lines", action="store_true",
+                   help="keep empty lines as empty sentences instead of stopping with an error")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON results to FILE (atomically)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar while embedding")
+    p.set_defaults(func=run)
+
+
+def _human(result: dict) -> str:
+    lines = [f"{result['n_hypotheses']} hypotheses, {result['n_reference_streams']} reference file(s), lang={result['lang']}"]
+    m = result["metrics"]
+
+    def fmt(v, spec=".4f"):
+        return "n/a" if v is None else format(v, spec)
+
+    if "bleu" in m:
+        b = m["bleu"]
+        lines.append(f"BLEU = {b['score']:.2f}  ({b['signature']})  mean sentence BLEU = {b['sentence_bleu_mean']:.2f}")
+    if "rouge" in m:
+        r = m["rouge"]
+        parts = "  ".join(f"{t} F={s['fmeasure']:.4f}" for t, s in r["scores"].items())
+        lines.append(f"ROUGE {parts}  ({r['signature']})")
+    if "self-bleu" in m:
+        s = m["self-bleu"]
+        lines.append(f"self-BLEU = {s['score']:.2f}  ({s['signature']})")
+    if "distinct" in m:
+        d = m["distinct"]
+        parts = "  ".join(f"{k}={fmt(v)}" for k, v in d["scores"].items())
+        rep = d["repetition"]
+        lines.append(f"{parts}  seq-rep-4={fmt(rep['seq-rep-4'])}  duplicate_rate={rep['duplicate_rate']:.4f}  ({d['signature']})")
+    if "mauve" in m:
+        x = m["mauve"]
+        spread = "" if x["std"] is None else f" +- {x['std']:.4f} (std over {len(x['seeds'])} seeds)"
+        lines.append(f"MAUVE = {x['score']:.4f}{spread}  ({x['signature']})")
+    if "fd" in m:
+        f = m["fd"]
+        lines.append(f"embedding FD = {f['distance']:.6f}  ({f['signature']})")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from ..metrics.text import evaluate_text, read_text_files
+    from ..metrics.text.tokenizers import check_lang
+
+    check_lang(args.lang)
+    no_refs = tuple(m for m in DEFAULT_METRICS if not TEXT_METRICS[m].needs_references)
+    metrics = args.metrics or (DEFAULT_METRICS if args.ref else no_refs)
+    aligned = any(TEXT_METRICS[m].aligned for m in metrics)
+    hyps, refs = read_text_files(args.hyp, args.ref, aligned=aligned, allow_empty_lines=args.allow_empty_lines)
+
+    encoder = None
+    if any(TEXT_METRICS[m].needs_encoder for m in metrics) and args.ref:
+        from ..features.text_encoder import load_text_encoder
+
+        encoder = load_text_encoder(args.encoder, device=args.device, batch_size=args.batch_size,
+                                    progress=not args.no_progress)
+    result = evaluate_text(hyps, refs or None, metrics, lang=args.lang, tokenize=args.tokenize, lowercase=args.lowercase,
+                           encoder=encoder, seed=args.seed, mauve_seeds=args.mauve_seeds,
+                           mauve_clusters=args.mauve_clusters)
+    result["files"] = {"hyp": args.hyp, "ref": list(args.ref)}
+    if args.out:
+        import json
+
+        from ..utils.io import atomic_write_text
+
+        atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if args.json:
+        from . import print_json
+
+        print_json(result)
+    else:
+        print(_human(result))
+    sys.stdout.flush()
+    return 0

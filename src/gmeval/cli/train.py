@@ -1,0 +1,110 @@
+"""`gmeval train MODEL --data mnist:train ...`"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _kv(text: str):
+    import json
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    try:
+        return k, json.loads(v)
+    except ValueError:
+        return k, v
+
+
+def register(sub) -> None:
+    from ..training.config import TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
+                       "(checkpoint.pt, log.jsonl, samples/, loss_curves.png, and report.html with --evaluate-at-end).")
+    from ..models import MODELS
+
+    p.add_argument("model", choices=sorted(MODELS), help="model to train: %(choices)s")
+    p.add_argument("--dataset", "--data", dest="data", default=d.data, help="dataset split (mnist:train), image folder or .npy/.npz [%(default)s]")
+    p.add_argument("--data-root", default=None, help="folder holding <dataset>/<file>.gz (else $GMEVAL_DATA, cache, download)")
+    p.add_argument("--out", "-o", default=None, help="run folder [runs/MODEL]")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--steps", type=int, default=None, help="optimizer steps (GAN: generator updates)")
+    g.add_argument("--epochs", type=float, default=None, help="passes over the data")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate [lr]")
+    p.add_argument("--beta1", type=float, default=d.betas[0])
+    p.add_argument("--beta2", type=float, default=d.betas[1])
+    p.add_argument("--loss", default=d.loss, help="GAN loss: minimax, non-saturating, hinge, least-squares, wgan-gp [%(default)s]")
+    p.add_argument("--gp-weight", type=float, default=d.gp_weight)
+    p.add_argument("--d-steps", type=int, default=d.d_steps, help="discriminator updates per generator update [%(default)s]")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument("--sample-every", type=int, default=d.sample_every)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--eval-every", type=int, default=0, help="run evaluation hooks every N steps (0: at the end only)")
+    p.add_argument("--eval-metrics", default="", help="metrics for periodic evaluation, e.g. fid,modes (needs --eval-every or --stop-when)")
+    p.add_argument("--eval-n", type=int, default=2000, help="generated samples per periodic evaluation [%(default)s]")
+    p.add_argument("--eval-extractor", default="mnist", help="feature extractor for periodic evaluation [%(default)s]")
+    p.add_argument("--stop-when", action="append", default=[], metavar="COND",
+                   help="stop when a metric reaches a target, e.g. 'fid<=30' or 'd_real>=0.6' (repeatable: all must hold)")
+    p.add_argument("--model-opt", action="append", default=[], type=_kv, metavar="KEY=VALUE", help="model constructor option")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--evaluate-at-end", action="store_true", help="evaluate the final model and write report.html/report.json")
+    p.add_argument("--eval-real", default=None, help="real data for evaluation [the test split of --dataset]")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from ..training.config import TrainConfig
+    from ..training.trainer import Trainer
+    from . import print_json
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    steps = args.steps if (args.steps is not None or args.epochs is not None) else 2000
+    cfg = TrainConfig(
+        model=args.model, model_options=dict(args.model_opt), data=args.data, out=args.out or f"runs/{args.model}",
+        steps=steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d,
+        betas=(args.beta1, args.beta2), loss=args.loss, gp_weight=args.gp_weight, d_steps=args.d_steps, seed=args.seed,
+        log_every=args.log_every, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+        eval_every=args.eval_every, stop_when=list(args.stop_when), data_root=args.data_root,
+    )
+    hooks = []
+    metrics = [m for m in args.eval_metrics.split(",") if m]
+    if metrics or args.stop_when and args.eval_every:
+        from ..evaluation.hooks import EvaluationHook
+
+        hooks.append(EvaluationHook(metrics or ["fid"], real=args.eval_real or _test_split(args.data), n=args.eval_n,
+                                    extractor=args.eval_extractor, data_root=args.data_root, seed=args.seed))
+    trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress)
+    result = trainer.run()
+    if args.evaluate_at_end:
+        from ..evaluation.run_report import evaluate_run
+
+        result["evaluation"] = evaluate_run(cfg.out, real=args.eval_real or _test_split(args.data), data_root=args.data_root,
+                                            progress=not args.no_progress)
+    if args.json:
+        print_json(result)
+    else:
+        print(f"trained {cfg.model} for {result['steps']} steps in {result['seconds']:.1f} s ({result['stopped_by']}); "
+              f"run folder: {cfg.out}")
+        if "evaluation" in result:
+            print(f"report: {result['evaluation'].get('report_html')}")
+    return 0
+
+
+def _test_split(data: str) -> str:
+    from ..data.any import is_dataset_spec
+
+    if is_dataset_spec(data):
+        name = data.split(":", 1)[0]
+        return f"{name}:test"
+    return data

@@ -1,0 +1,79 @@
+"""Run logs: one JSON object per logged step (append-only JSONL) and loss-curve plots."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from ..utils.io import atomic_path
+
+
+class JsonlLog:
+    def __init__(self, path: str | os.PathLike, truncate_after_step: int | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if truncate_after_step is not None and self.path.exists():
+            # on resume, drop records written after the checkpoint we resume from
+            keep = [r for r in read_jsonl(self.path) if r.get("step", 0) <= truncate_after_step]
+            with atomic_path(self.path) as tmp:
+                tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
+
+    def write(self, record: dict) -> None:
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(clean, sort_keys=True) + "\n")
+            fh.flush()
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # a torn last line from a killed process
+    return out
+
+
+def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | None = None, title: str = "") -> Path | None:
+    """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [r for r in records if r.get("event") is None and "step" in r]
+    if not recs:
+        return None
+    skip = {"step", "epoch", "time", "images_per_s", "event"}
+    keys = keys or sorted({k for r in recs for k, v in r.items() if k not in skip and isinstance(v, (int, float))})
+    groups = {
+        "losses": [k for k in keys if k.startswith("loss")],
+        "discriminator outputs": [k for k in keys if k.startswith("d_")],
+        "gradient norms": [k for k in keys if k.startswith("grad")],
+    }
+    groups["other"] = [k for k in keys if not any(k in g for g in groups.values())]
+    groups = {g: ks for g, ks in groups.items() if ks}
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 2.6 * len(groups)), sharex=True, squeeze=False)
+    for ax, (gname, ks) in zip(axes[:, 0], groups.items()):
+        for k in ks:
+            pts = [(r["step"], r[k]) for r in recs if isinstance(r.get(k), (int, float))]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], label=k, lw=1)
+        ax.set_ylabel(gname)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return path

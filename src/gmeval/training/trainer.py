@@ -1,0 +1,222 @@
+"""The training loop: one screen of logic, every knob in TrainConfig.
+
+A run folder holds:
+    config.json        the TrainConfig
+    checkpoint.pt      latest good checkpoint (atomic); resume with resume=True
+    log.jsonl          one record per logged step (losses, D outputs, grad norms, images/s, hook metrics)
+    samples/step_XXXXXXX.png  sample grid of a FIXED latent batch every `sample_every` steps
+    loss_curves.png    at the end
+Determinism: the same seed and config give bitwise-identical weights on CPU (same torch, same
+thread count). Every random number comes from generators derived from `seed`: model init, the
+data order of each epoch, and one noise generator whose state is checkpointed; an interrupted
+and resumed run therefore ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..data import ImageData, load_data_source
+from ..errors import CheckpointError, InvalidArgumentError, TrainingDivergedError
+from ..models import build_model
+from ..utils.imageio import save_grid
+from ..utils.io import atomic_write_text
+from ..utils.seeding import derive_seed
+from .config import RESUMABLE_OVERRIDES, TrainConfig, parse_stop_condition
+from .checkpoint import clean_stale_temp, read_checkpoint, save_checkpoint
+from .objectives import OBJECTIVES
+from .runlog import JsonlLog, plot_curves, read_jsonl
+
+
+class Trainer:
+    """Build with a config (and optional hooks), then `run()`.
+
+    A hook is a callable `hook(trainer) -> dict[str, float]` called every `eval_every` steps and at the
+    end; its metrics go to the log and can be targets of `stop_when` (the evaluation layer plugs FID here).
+    """
+
+    def __init__(self, cfg: TrainConfig, hooks: list[Callable] | None = None, resume: bool = False,
+                 data: ImageData | None = None, progress: bool = True):
+        self.cfg, self.hooks, self.progress = cfg, list(hooks or []), progress
+        self.out = Path(cfg.out)
+        self.ckpt_path = self.out / "checkpoint.pt"
+        self.stops = [parse_stop_condition(s) for s in cfg.stop_when]
+        ckpt = None
+        if resume:
+            ckpt = read_checkpoint(self.ckpt_path)
+            self._check_resume_config(ckpt["config"])
+        self.data = data if data is not None else load_data_source(cfg.data, root=cfg.data_root)
+        self.images = torch.from_numpy(self.data.images)
+        self.labels = torch.from_numpy(self.data.labels) if self.data.labels is not None else None
+        opts = dict(cfg.model_options)
+        opts.setdefault("image_shape", list(self.data.shape))
+        with torch.random.fork_rng():  # init from a derived seed, global RNG left untouched
+            torch.manual_seed(derive_seed(cfg.seed, "init"))
+            self.model = build_model(cfg.model, **opts)
+        if self.model.conditional and self.labels is None:
+            raise InvalidArgumentError("data", f"a labelled source for the conditional model {cfg.model!r}", cfg.data)
+        self.objective = OBJECTIVES[self.model.kind](self.model, cfg)
+        per_step = self.objective.batches_per_step * cfg.batch_size
+        if cfg.steps is None and cfg.epochs is None:
+            raise InvalidArgumentError("steps/epochs", "a number of steps or epochs", None)
+        self.total_steps = int(cfg.steps) if cfg.steps is not None else math.ceil(cfg.epochs * len(self.images) / per_step)
+        if cfg.batch_size < 1 or cfg.batch_size > len(self.images):
+            raise InvalidArgumentError("batch_size", f"an integer in [1, {len(self.images)}] (the data size)", cfg.batch_size)
+        self.noise = torch.Generator().manual_seed(derive_seed(cfg.seed, "noise"))
+        self.cursor = {"epoch": 0, "pos": 0}
+        self.step = 0
+        self._perm_epoch, self._perm = -1, None
+        if ckpt is not None:
+            self.model.load_state_dict(ckpt["model_state"])
+            for k, o in self.objective.optimizers.items():
+                o.load_state_dict(ckpt["optimizers"][k])
+            self.noise.set_state(ckpt["rng"]["noise"])
+            self.cursor = dict(ckpt["cursor"])
+            self.step = int(ckpt["step"])
+        # fixed latent batch for sample grids (frame-to-frame comparable)
+        fixed = torch.Generator().manual_seed(derive_seed(cfg.seed, "fixed-grid"))
+        self.fixed_z = self.model.sample_latent(cfg.grid_size, fixed) if self.model.kind != "autoencoder" else None
+        self.fixed_real = self.images[torch.randperm(len(self.images), generator=fixed)[: cfg.grid_size]]
+
+    def _check_resume_config(self, saved: dict) -> None:
+        now = self.cfg.to_json()
+        diff = {k: (saved.get(k), now[k]) for k in now if k not in RESUMABLE_OVERRIDES and saved.get(k) != now[k]}
+        if diff:
+            raise CheckpointError(f"{self.ckpt_path}: cannot resume, the config differs in {diff} (checkpoint, now); "
+                                  f"only {sorted(RESUMABLE_OVERRIDES)} may change on resume")
+
+    # -- data -------------------------------------------------------------------------------------
+    def next_batch(self):
+        """The next batch in a per-epoch permutation derived from (seed, epoch); drops the ragged tail."""
+        bs, n = self.cfg.batch_size, len(self.images)
+        if self.cursor["pos"] + bs > n:
+            self.cursor = {"epoch": self.cursor["epoch"] + 1, "pos": 0}
+        if self._perm_epoch != self.cursor["epoch"]:
+            g = torch.Generator().manual_seed(derive_seed(self.cfg.seed, "data", self.cursor["epoch"]))
+            self._perm, self._perm_epoch = torch.randperm(n, generator=g), self.cursor["epoch"]
+        idx = self._perm[self.cursor["pos"]: self.cursor["pos"] + bs]
+        self.cursor["pos"] += bs
+        x = self.model.to_model_range(self.images[idx])
+        return x, (self.labels[idx] if self.labels is not None else None)
+
+    # -- outputs ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def preview(self) -> np.ndarray:
+        """uint8 images for the grid: decoded fixed latents, or (autoencoders) real/reconstruction pairs."""
+        m = self.model
+        was = m.training
+        m.eval()
+        try:
+            if m.kind == "autoencoder":
+                real = self.fixed_real[: self.cfg.grid_size // 2]
+                rec = m.to_uint8(m.reconstruct(m.to_model_range(real)))
+                out = torch.stack([real, rec], 1).flatten(0, 1)
+            else:
+                y = m.default_labels(len(self.fixed_z)) if m.conditional else None
+                out = m.to_uint8(m.decode(self.fixed_z, y))
+        finally:
+            m.train(was)
+        return out.numpy()
+
+    def save(self, extra: dict | None = None) -> None:
+        save_checkpoint(self.ckpt_path, model=self.model, optimizers=self.objective.optimizers,
+                        rng={"noise": self.noise.get_state()}, cursor=self.cursor, step=self.step,
+                        config=self.cfg.to_json(), extra=extra)
+
+    def _run_hooks(self) -> dict:
+        metrics = {}
+        for hook in self.hooks:
+            metrics.update(hook(self) or {})
+        return metrics
+
+    def _stop_reached(self, metrics: dict) -> bool:
+        if not self.stops:
+            return False
+        for key, op, target in self.stops:
+            v = metrics.get(key)
+            if v is None or not (v <= target if op == "<=" else v >= target):
+                return False
+        return True
+
+    # -- loop -------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        cfg = self.cfg
+        self.out.mkdir(parents=True, exist_ok=True)
+        clean_stale_temp(self.out)
+        atomic_write_text(self.out / "config.json", json.dumps(cfg.to_json(), indent=2, sort_keys=True) + "\n")
+        log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step)
+        self.model.train()
+        bar = tqdm(total=self.total_steps, initial=self.step, desc=f"train {cfg.model}", disable=not self.progress,
+                   dynamic_ncols=True)
+        t_last, n_last = time.perf_counter(), 0
+        t_start = time.perf_counter()
+        stopped_by = "steps"
+        last_metrics: dict = {}
+        while self.step < self.total_steps:
+            metrics = self.objective.step(self.next_batch, self.noise)
+            bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+            if bad:
+                log.write({"event": "diverged", "step": self.step + 1, **metrics})
+                bar.close()
+                raise TrainingDivergedError(
+                    f"{', '.join(bad)} became non-finite at step {self.step + 1}; training stopped. The last good "
+                    f"checkpoint is {self.ckpt_path if self.ckpt_path.exists() else 'none (no checkpoint written yet)'}"
+                    f"{' (step ' + str(read_checkpoint(self.ckpt_path)['step']) + ')' if self.ckpt_path.exists() else ''}. "
+                    "Try a lower learning rate or another loss.")
+            self.step += 1
+            n_last += self.objective.batches_per_step * cfg.batch_size
+            hook_metrics = {}
+            if self.hooks and cfg.eval_every and self.step % cfg.eval_every == 0:
+                hook_metrics = self._run_hooks()
+            if self.step % cfg.log_every == 0 or hook_metrics or self.step == self.total_steps:
+                now = time.perf_counter()
+                rec = {"step": self.step, "epoch": self.cursor["epoch"], "images_per_s": n_last / max(now - t_last, 1e-9),
+                       **metrics, **hook_metrics}
+                log.write(rec)
+                t_last, n_last = now, 0
+                bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items() if k.startswith(("loss", "d_"))}, refresh=False)
+            last_metrics = {**metrics, **hook_metrics}
+            if cfg.sample_every and self.step % cfg.sample_every == 0:
+                save_grid(self.preview(), self.out / "samples" / f"step_{self.step:07d}.png")
+            if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                self.save()
+            bar.update(1)
+            if hook_metrics and self._stop_reached(last_metrics):
+                stopped_by = "stop_when"
+                log.write({"event": "stop_when", "step": self.step, "conditions": cfg.stop_when})
+                break
+        bar.close()
+        if self.model.kind == "autoencoder":
+            self.fit_latent_prior()
+        final_hooks = self._run_hooks() if self.hooks and not (cfg.eval_every and self.step % cfg.eval_every == 0) else {}
+        if final_hooks:
+            log.write({"step": self.step, "epoch": self.cursor["epoch"], **final_hooks})
+            last_metrics.update(final_hooks)
+            if stopped_by == "steps" and self._stop_reached(last_metrics):
+                stopped_by = "stop_when"
+        self.save(extra={"stopped_by": stopped_by})
+        save_grid(self.preview(), self.out / "samples" / "final.png")
+        plot_curves(read_jsonl(self.out / "log.jsonl"), self.out / "loss_curves.png", title=f"{cfg.model} on {cfg.data}")
+        return {"steps": self.step, "stopped_by": stopped_by, "seconds": time.perf_counter() - t_start,
+                "run_dir": str(self.out), "final_metrics": last_metrics}
+
+    @torch.no_grad()
+    def fit_latent_prior(self, batch_size: int = 1000) -> None:
+        """Autoencoders generate by a Gaussian fitted to training codes (ex-post density estimation)."""
+        m = self.model
+        m.eval()
+        codes = [m.encode(m.to_model_range(self.images[i:i + batch_size])) for i in range(0, len(self.images), batch_size)]
+        m.fit_latent_prior(torch.cat(codes))
+        m.train()
+
+
+def train(cfg: TrainConfig, hooks=None, resume: bool = False, progress: bool = True) -> dict:
+    return Trainer(cfg, hooks=hooks, resume=resume, progress=progress).run()

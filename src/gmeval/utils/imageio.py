@@ -1,0 +1,69 @@
+"""Writing uint8 N x C x H x W images: PNG files and tiled grids (Pillow)."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .io import atomic_write_bytes
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: int = 64) -> np.ndarray:
+    """Tile N x C x H x W uint8 images into one H' x W' x C image (C in 1, 3)."""
+    images = np.asarray(images)
+    n, c, h, w = images.shape
+    nrow = nrow or int(math.ceil(math.sqrt(n)))
+    ncol = nrow
+    nlines = int(math.ceil(n / ncol))
+    grid = np.full((nlines * (h + pad) + pad, ncol * (w + pad) + pad, c), pad_value, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncol)
+        y0, x0 = pad + r * (h + pad), pad + k * (w + pad)
+        grid[y0:y0 + h, x0:x0 + w] = images[i].transpose(1, 2, 0)
+    return grid
+
+
+def png_bytes(image_hwc: np.ndarray, scale: int = 1) -> bytes:
+    from PIL import Image
+
+    arr = image_hwc[..., 0] if image_hwc.shape[-1] == 1 else image_hwc
+    im = Image.fromarray(np.ascontiguousarray(arr))
+    if scale != 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = None, scale: int = 2) -> Path:
+    return atomic_write_bytes(path, png_bytes(make_grid(images, nrow), scale))
+
+
+def save_png_folder(images: np.ndarray, folder: str | os.PathLike, labels=None) -> Path:
+    """Write one PNG per image into a new folder, atomically (temp folder, then rename)."""
+    import shutil
+    import tempfile
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        from ..errors import InvalidArgumentError
+
+        raise InvalidArgumentError("output", "a new or empty folder", str(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        width = max(6, len(str(len(images))))
+        for i, img in enumerate(images):
+            name = f"{i:0{width}d}" + (f"_label{int(labels[i])}" if labels is not None else "") + ".png"
+            (tmp / name).write_bytes(png_bytes(img.transpose(1, 2, 0)))
+        if folder.exists():
+            folder.rmdir()
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
