@@ -29,7 +29,8 @@ browser-deps:
 	else echo "not root: chromium not installed, browser tests will skip"; fi
 
 demo: setup
-	$(PY) -m gmeval train mlp-gan --dataset mnist:train --steps 6000 --batch-size 64 --seed 0 --out runs/demo --evaluate-at-end
+	$(PY) -m gmeval train mlp-gan --dataset mnist:train --loss wgan-gp --d-steps 5 --lr 1e-4 --beta1 0.5 --beta2 0.9 \
+	  --steps 5000 --batch-size 64 --seed 0 --out runs/demo --evaluate-at-end
 
 test: setup browser-deps
 	$(PY) -m pytest -q

@@ -44,6 +44,16 @@ class MLPDiscriminator(nn.Module):
         return self.net(x.flatten(1)).squeeze(1)
 
 
+def glorot_init_(module: nn.Module) -> None:
+    """Glorot/Xavier-uniform weights and zero biases: the Keras `Dense` default the classic tutorial
+    relies on. PyTorch's default Linear init gives a generator whose output barely depends on z
+    (pixel std over z ~0.02 at init), and training then collapses to a single mode."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 @register_model("mlp-gan")
 class MLPGAN(GenerativeModel):
     kind = "gan"
@@ -55,6 +65,7 @@ class MLPGAN(GenerativeModel):
         dim = math.prod(self.image_shape)
         self.generator = MLPGenerator(latent_dim, dim, hidden, slope)
         self.discriminator = MLPDiscriminator(dim, hidden, slope)
+        glorot_init_(self)
 
     def config(self) -> dict:
         return {**super().config(), "hidden": self.hidden, "slope": self.slope}

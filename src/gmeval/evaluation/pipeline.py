@@ -1,0 +1,242 @@
+"""`evaluate(real, fake, metrics, ...)`: one feature pass per extractor, many metrics, signatures."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..data import ImageData
+from ..errors import InvalidArgumentError
+from ..sources import load_images
+from ..stats import GaussianStats, load_stats
+from .cache import feature_cache_key, load_cached, store
+from .metric_specs import METRICS, parse_metrics
+from .signature import make_signature
+
+CLASSIFIER_DOMAINS = ("mnist", "fashion-mnist")
+
+
+def is_stats_file(spec) -> bool:
+    if not isinstance(spec, (str, os.PathLike)) or Path(spec).suffix.lower() != ".npz" or not Path(spec).is_file():
+        return False
+    with np.load(spec, allow_pickle=False) as f:
+        return {"mu", "sigma"} <= set(f.files)
+
+
+def domain_of(origin: str) -> str | None:
+    name = origin.split(":", 1)[0]
+    return name if name in CLASSIFIER_DOMAINS else None
+
+
+class _Side:
+    """One input (real, fake or train): images or precomputed statistics, plus extracted layers."""
+
+    def __init__(self, spec, role: str, n, seed, data_root, size=None):
+        self.role, self.spec = role, spec
+        self.stats: GaussianStats | None = None
+        self.data: ImageData | None = None
+        if is_stats_file(spec):
+            self.stats = load_stats(spec)
+            self.origin = f"stats:{spec}"
+            self.n = self.stats.n
+        else:
+            self.data = load_images(spec, n=n, seed=seed, data_root=data_root, size=size)
+            self.origin = self.data.origin
+            self.n = len(self.data)
+        self.layers: dict[str, np.ndarray] = {}
+
+
+def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache) -> None:
+    from ..features import extract_features
+
+    layers = [l for l in layers if l not in side.layers]
+    if not layers or side.data is None:
+        return
+    key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache else None
+    feats = load_cached(key) if key else None
+    if feats is None:
+        feats = extract_features(extractor, side.data, layers=layers, batch_size=batch_size, progress=progress,
+                                 desc=f"{extractor.name} {side.role}")
+        if key:
+            store(key, feats)
+    side.layers.update(feats)
+
+
+class _Context:
+    """What metric specs read: features, logits, class probabilities, statistics."""
+
+    def __init__(self, seed, opts):
+        self.seed, self.opts = seed, opts
+        self.real_feats = self.fake_feats = self.train_feats = None
+        self.fake_logits = self.fake_class_logits = self.real_labels = None
+        self.logits_layer = self.class_extractor_name = self.train_origin = None
+        self._real_stats = self._fake_stats = None
+
+    def real_stats(self):
+        return self._real_stats if self._real_stats is not None else GaussianStats.from_features(self.real_feats)
+
+    def fake_stats(self):
+        return self._fake_stats if self._fake_stats is not None else GaussianStats.from_features(self.fake_feats)
+
+
+def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", preprocess: str | None = None,
+             layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0,
+             train=None, n_train: int | None = 10000, classifier: str | None = None, bootstrap: int = 0,
+             confidence: float = 0.95, batch_size: int | None = None, data_root=None, cache: bool = True,
+             progress: bool = True, options: dict | None = None, size=None) -> dict:
+    """Evaluate `fake` against `real` (each any source, or a statistics .npz for FID).
+
+    n: generated samples (required for checkpoints/generators; first n of files/datasets otherwise).
+    n_real: real samples (default: all). seed: sampling + metric seed. bootstrap: replicates for
+    intervals of FID / precision-recall / density-coverage (0: none). train: training data for the
+    memorisation check (default: the train split of a dataset `real`). Returns a JSON-able dict.
+    """
+    from ..features import get_extractor
+
+    names = parse_metrics(metrics)
+    opts = dict(options or {})
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    rs = _Side(real, "real", n_real, seed, data_root, size)
+    fs = _Side(fake, "fake", n, seed, data_root, size)
+    timings["load"] = time.perf_counter() - t0
+    needs = {need for m in names for need in METRICS[m].needs}
+    stats_only = rs.stats is not None or fs.stats is not None
+    if stats_only and set(names) != {"fid"}:
+        raise InvalidArgumentError("metrics", "only 'fid' when a side is a statistics file (it has no features)", ",".join(names))
+
+    ext_opts = {"preprocess": preprocess} if preprocess and extractor == "inception" else {}
+    ext = get_extractor(extractor, **ext_opts)
+    if batch_size is None:  # 299x299 Inception batches are memory-bound; the 28x28 classifiers like large ones
+        batch_size = 64 if ext.name == "inception" else 500
+    feat_layer = layer or ext.default_layer
+    ctx = _Context(seed, opts)
+    want = []
+    if "features" in needs:
+        want.append(feat_layer)
+    if "logits" in needs:
+        ctx.logits_layer = "logits_unbiased" if "logits_unbiased" in ext.layers else "logits"
+        want.append(ctx.logits_layer)
+    if "classes" in needs and (ext.name in CLASSIFIER_DOMAINS and (classifier in (None, ext.name))):
+        want.append("logits")
+    want = list(dict.fromkeys(want))
+
+    t = time.perf_counter()
+    if want:
+        _extract(fs, ext, want, batch_size, progress, use_cache=False)
+        real_layers = [feat_layer] if "features" in needs else []
+        _extract(rs, ext, real_layers, batch_size, progress, use_cache=cache)
+    timings["features"] = time.perf_counter() - t
+    ext_sig = ext.signature()
+
+    if "features" in needs:
+        ctx.real_feats = rs.layers.get(feat_layer)
+        ctx.fake_feats = fs.layers.get(feat_layer)
+        ctx._real_stats, ctx._fake_stats = rs.stats, fs.stats
+        for side in (rs, fs):
+            _check_stats_meta(side, ext_sig, feat_layer)
+    if "logits" in needs:
+        ctx.fake_logits = fs.layers[ctx.logits_layer]
+
+    if "classes" in needs:
+        t = time.perf_counter()
+        domain = classifier or (ext.name if ext.name in CLASSIFIER_DOMAINS else domain_of(rs.origin))
+        if domain not in CLASSIFIER_DOMAINS:
+            raise InvalidArgumentError("classifier", f"one of {CLASSIFIER_DOMAINS} for mode coverage (the real data "
+                                       f"{rs.origin!r} has no known domain classifier)", classifier)
+        cext = ext if ext.name == domain else get_extractor(domain)
+        _extract(fs, cext, ["logits"], batch_size, progress, use_cache=False)
+        ctx.fake_class_logits = fs.layers["logits"]
+        if rs.data is not None and rs.data.labels is not None:
+            ctx.real_labels = rs.data.labels
+        elif rs.data is not None:
+            _extract(rs, cext, ["logits"], batch_size, progress, use_cache=cache)
+            ctx.real_labels = rs.layers["logits"].argmax(1)
+        ctx.class_extractor_name = f"{domain}:{cext.signature()['weights'][:12]}"
+        timings["classifier"] = time.perf_counter() - t
+
+    train_side = None
+    if "train" in needs:
+        t = time.perf_counter()
+        if train is None:
+            dom = rs.origin.split(":", 1)
+            if len(dom) == 2 and domain_of(rs.origin) or rs.origin.startswith("digits:"):
+                train = f"{dom[0]}:train"
+            else:
+                raise InvalidArgumentError("train", "the training data for the memorisation check", None)
+        train_side = _Side(train, "train", n_train, seed, data_root, size)
+        _extract(train_side, ext, [feat_layer], batch_size, progress, use_cache=cache)
+        ctx.train_feats = train_side.layers[feat_layer]
+        ctx.train_origin = train_side.origin
+        timings["train_features"] = time.perf_counter() - t
+
+    parts = {"ext": ext.name, "w": ext_sig["weights"][:12], "layer": feat_layer, "pre": ext_sig.get("preprocess"),
+             "real": rs.origin, "nreal": rs.n, "fake": fs.origin, "nfake": fs.n, "seed": seed}
+    results: dict[str, dict] = {}
+    details: dict[str, dict] = {}
+    for name in names:
+        spec = METRICS[name]
+        t = time.perf_counter()
+        values, det, params = spec.compute(ctx)
+        p = dict(parts)
+        if spec.needs == ("logits",):
+            p["layer"] = ctx.logits_layer
+        if spec.needs == ("classes",):
+            p.update({"ext": None, "w": None, "layer": None, "pre": None})
+        cis = {}
+        if bootstrap and spec.bootstrappable and not stats_only:
+            cis = _bootstrap(spec, ctx, bootstrap, confidence, seed)
+        for vname, hib in spec.outputs.items():
+            entry = {"value": float(values[vname]), "higher_is_better": hib, "metric": name,
+                     "signature": make_signature(vname, p, params)}
+            if vname in cis:
+                entry.update(cis[vname])
+            results[vname] = entry
+        if det:
+            details[name] = det
+        timings[name] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    out = {
+        "metrics": results, "details": details, "timings": timings, "gmeval_version": __version__,
+        "extractor": ext_sig, "seed": seed,
+        "inputs": {"real": {"source": str(real) if isinstance(real, (str, os.PathLike)) else rs.origin, "origin": rs.origin, "n": rs.n},
+                   "fake": {"source": str(fake) if isinstance(fake, (str, os.PathLike)) else fs.origin, "origin": fs.origin, "n": fs.n}},
+    }
+    out["_sides"] = {"real": rs, "fake": fs, "train": train_side}  # for reports; stripped by to_json
+    return out
+
+
+def to_json(result: dict) -> dict:
+    return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+def _check_stats_meta(side: _Side, ext_sig: dict, layer: str) -> None:
+    if side.stats is None:
+        return
+    meta = side.stats.meta
+    if meta.get("extractor") and (meta.get("extractor") != ext_sig["extractor"] or meta.get("layer", layer) != layer
+                                  or meta.get("preprocess", ext_sig.get("preprocess")) != ext_sig.get("preprocess")):
+        raise InvalidArgumentError(
+            f"{side.role} statistics", f"statistics computed with extractor={ext_sig['extractor']}, layer={layer}, "
+            f"preprocess={ext_sig.get('preprocess')}", {k: meta.get(k) for k in ("extractor", "layer", "preprocess")},
+            hint=f"Recompute them with `gmeval stats compute` ({side.spec}).")
+
+
+def _bootstrap(spec, ctx, n_boot, confidence, seed) -> dict:
+    from ..metrics.image.bootstrap import bootstrap_ci
+
+    def fn(real, fake):
+        sub = _Context(seed, ctx.opts)
+        sub.real_feats, sub.fake_feats = real, fake
+        return spec.compute(sub)[0]
+
+    res = bootstrap_ci(fn, ctx.real_feats, ctx.fake_feats, n_boot=n_boot, confidence=confidence, seed=seed,
+                       scheme=spec.bootstrap_scheme, method="basic",
+                       keys=[k for k, hib in spec.outputs.items() if hib is not None])
+    res = res if isinstance(res, dict) else {next(iter(spec.outputs)): res}
+    return {k: {"ci_low": float(r.low), "ci_high": float(r.high), "ci_std": float(r.std), "ci_confidence": confidence,
+                "ci_n_boot": r.n_boot, "ci_method": f"{r.method}/{r.scheme}"} for k, r in res.items()}

@@ -1,0 +1,90 @@
+"""Evaluate a training run folder and write its report (the main job's last step)."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import WeightsError
+from ..training.checkpoint import load_model
+from .pipeline import domain_of, evaluate, to_json
+
+DOMAIN_METRICS = "fid,kid,is,prd,dc,modes,memorization"
+INCEPTION_METRICS = "fid,kid,prd"
+
+
+def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
+    """Reconstruction metrics (autoencoders) or ELBO / bits-per-dim (VAE) on held-out data."""
+    from ..metrics.image.likelihood import likelihood_summary
+    from ..metrics.image.reconstruction import mean_squared_error, psnr_score, ssim_score
+    from ..sources import load_images
+    from ..utils.seeding import as_torch_generator
+
+    data = load_images(real_spec, n=n, data_root=data_root)
+    x = torch.from_numpy(data.images)
+    with torch.no_grad():
+        xm = model.to_model_range(x)
+        if model.kind == "vae":
+            out = model.negative_elbo(xm, as_torch_generator(0))
+            r = likelihood_summary(out["per_sample"].numpy(), int(np.prod(x.shape[1:])))
+            vals = {"nelbo_nats": float(r.mean_nelbo) if hasattr(r, "mean_nelbo") else float(out["loss"]),
+                    "bits_per_dim": float(r.bits_per_dim) if hasattr(r, "bits_per_dim") else None}
+            rec = model.to_uint8(model.decode(model.encode(xm)[0]))
+        else:
+            rec = model.to_uint8(model.reconstruct(xm))
+        orig = x.numpy()
+        recon = rec.numpy()
+        vals = {**(vals if model.kind == "vae" else {}),
+                "mse": float(mean_squared_error(orig, recon, data_range=255.0)),
+                "psnr_db": float(psnr_score(orig, recon, data_range=255.0)),
+                "ssim": float(ssim_score(orig, recon, data_range=255.0))}
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v:.4g}</td></tr>" for k, v in vals.items() if v is not None)
+    return vals, f"<p class=muted>{html.escape(data.origin)}, n={len(data)}</p><table>{rows}</table>"
+
+
+def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: int | None = 2000, data_root=None,
+                 seed: int = 0, progress: bool = True, bootstrap: int = 50) -> dict:
+    """Evaluate `run_dir/checkpoint.pt` against `real` with the domain classifier (if the data has one)
+    and with Inception; write report.html / report.json / evaluation_*.json into the run folder."""
+    run = Path(run_dir)
+    ckpt = run / "checkpoint.pt"
+    model = load_model(ckpt)
+    real = real or "mnist:test"
+    t0 = time.perf_counter()
+    sections = []
+    summary: dict = {}
+    domain = domain_of(real)
+    primary = None
+    if domain is not None:
+        primary = evaluate(real, ckpt, DOMAIN_METRICS, extractor=domain, n=n, seed=seed, data_root=data_root,
+                           bootstrap=bootstrap, progress=progress, n_train=10000)
+        summary[domain] = to_json(primary)
+    if inception_n:
+        try:
+            inc = evaluate(real, ckpt, INCEPTION_METRICS, extractor="inception", n=inception_n, n_real=inception_n,
+                           seed=seed, data_root=data_root, progress=progress)
+            summary["inception"] = to_json(inc)
+            from ..reports.html import _metrics_table
+
+            sections.append((f"Inception-v3 features (n = {inception_n} real, {inception_n} generated)",
+                             _metrics_table(inc["metrics"]) + f"<p class=muted>took {inc['timings']['total']:.1f} s</p>"))
+            if primary is None:
+                primary = inc
+        except WeightsError as exc:
+            sections.append(("Inception-v3 features", f"<p>not computed: {html.escape(str(exc))}</p>"))
+    if model.kind in ("autoencoder", "vae"):
+        vals, body = _recon_section(model, real, data_root, min(n, 10000))
+        summary["reconstruction"] = vals
+        sections.append(("Reconstruction" + (" and likelihood" if model.kind == "vae" else ""), body))
+    from ..reports.html import write_report
+    from ..utils.io import atomic_write_text
+    import json
+
+    paths = write_report(primary, run, title=f"gmeval report: {model.name} ({run})", run_dir=run, extra_sections=sections)
+    atomic_write_text(run / "evaluation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    return {**paths, "evaluation_json": str(run / "evaluation.json"), "seconds": time.perf_counter() - t0,
+            "headline": {ext: {k: v["value"] for k, v in s["metrics"].items()} for ext, s in summary.items() if "metrics" in s}}
