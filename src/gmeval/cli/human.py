@@ -33,10 +33,12 @@ def register(sub) -> None:
     s.add_argument("--staircase", default=None, metavar="START,STEP,MIN,MAX,DOWN,UP",
                    help="HYPE-time staircase in ms and answers (default 500,50,100,1000,3,1)")
     s.add_argument("--max-raters", type=int, default=None, help="refuse new raters beyond this number")
+    s.add_argument("--sync", choices=("normal", "full"), default="normal",
+                   help="SQLite synchronous mode: normal survives a server crash, full also a power loss (slower)")
     s.set_defaults(func=run_serve)
 
     c = hs.add_parser("score", help="score a study database",
-                      description="HYPE-infinity (and HYPE-time) per model with bootstrap 95%% intervals over raters "
+                      description="HYPE-infinity (and HYPE-time) per model with bootstrap 95 percent intervals over raters "
                                   "and images, rater agreement, excluded raters, and rank correlation with automatic "
                                   "metrics given as JSON ({model: value} or {metric: {model: value}}).")
     c.add_argument("db")
@@ -106,14 +108,15 @@ def run_serve(args) -> int:
         design = dataclasses.replace(stored, **overrides) if overrides else stored
         if fakes and tuple(fakes) != stored.models:
             raise InvalidArgumentError("--fake", f"the models of the existing study {list(stored.models)}", list(fakes))
-        store, provider = open_study(db, real=args.real, fakes=fakes or None, design=design)
+        store, provider = open_study(db, real=args.real, fakes=fakes or None, design=design,
+                                     synchronous=args.sync.upper())
     else:
         if not args.real or not fakes:
             raise InvalidArgumentError("--real/--fake", "a real source and at least one --fake for a new study "
                                        f"(no database at {db})", {"real": args.real, "fake": args.fake})
         overrides.setdefault("protocol", "hype-inf")
         design = StudyDesign(models=tuple(fakes), **overrides)
-        store, provider = open_study(db, real=args.real, fakes=fakes, design=design)
+        store, provider = open_study(db, real=args.real, fakes=fakes, design=design, synchronous=args.sync.upper())
     token = args.admin_token or secrets.token_urlsafe(18)
     app = create_app(store, provider, admin_token=token, max_raters=args.max_raters)
     server = make_server(app, args.host, args.port)
@@ -169,13 +172,14 @@ def _print_table(r: dict) -> None:
     out.write(f"{r['signature']}\n")
     rt = r["raters"]
     out.write(f"raters: {rt['included']} included, {len(rt['excluded'])} excluded by attention checks\n")
+    label = "HYPE-inf" if r["protocol"] == "hype-inf" else "timed error"
     for name, m in r["models"].items():
-        hi = m.get("hype_inf")
+        hi = m.get("hype_inf") or m.get("time_limited_error")
         line = f"{name}: "
         if hi:
             lo, up = hi["ci95"]
             ci = f"[{lo:.1f}, {up:.1f}]" if lo is not None else "[n/a]"
-            line += (f"HYPE-inf {hi['score']:.1f}% {ci}  fake error {m['fake_error']:.1f}%  real error "
+            line += (f"{label} {hi['score']:.1f}% {ci}  fake error {m['fake_error']:.1f}%  real error "
                      f"{m['real_error']:.1f}%")
         else:
             line += "no scored answers"

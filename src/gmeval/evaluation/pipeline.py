@@ -168,7 +168,10 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
                 train = f"{dom[0]}:train"
             else:
                 raise InvalidArgumentError("train", "the training data for the memorisation check", None)
-        train_side = _Side(train, "train", n_train, seed, data_root, size)
+        train_side = _Side(train, "train", None, seed, data_root, size)  # n_train is a cap, not a demand
+        if n_train is not None and train_side.data is not None and train_side.n > n_train:
+            train_side.data = train_side.data.subset(slice(0, n_train))
+            train_side.n = n_train
         _extract(train_side, ext, [feat_layer], batch_size, progress, use_cache=cache)
         ctx.train_feats = train_side.layers[feat_layer]
         ctx.train_origin = train_side.origin

@@ -106,8 +106,21 @@ def _nn_panel(det: dict, fake_images: np.ndarray, train_images: np.ndarray, k: i
     imgs = []
     for fi, ti in pairs:
         imgs += [fake_images[fi], train_images[ti]]
+    from PIL import Image
+
     c = max(i.shape[0] for i in imgs)
-    imgs = [np.repeat(i, 3, 0) if i.shape[0] != c else i for i in imgs]
+    h = max(i.shape[1] for i in imgs)
+    w = max(i.shape[2] for i in imgs)
+
+    def common(img):  # same channels and size for side-by-side display (nearest-neighbour upscaling)
+        img = np.repeat(img, 3, 0) if img.shape[0] != c else img
+        if img.shape[1:] != (h, w):
+            pil = Image.fromarray(img.transpose(1, 2, 0).squeeze(-1) if c == 1 else img.transpose(1, 2, 0))
+            arr = np.asarray(pil.resize((w, h), Image.NEAREST))
+            img = arr[None] if c == 1 else arr.transpose(2, 0, 1)
+        return img
+
+    imgs = [common(i) for i in imgs]
     return png_bytes(make_grid(np.stack(imgs), nrow=2), scale=3)
 
 

@@ -1,0 +1,70 @@
+"""`gmeval evaluate --real SRC --fake SRC --metrics fid,kid,... [--json] [--report DIR]`"""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="evaluate generated images against real ones",
+        description="Compute image metrics with one feature pass. Each side: a dataset split (mnist:test), an image "
+                    "folder, a .npy/.npz array file, a .pt checkpoint (sampled with -n and --seed), or a statistics "
+                    ".npz with mu/sigma (FID only).")
+    p.add_argument("--real", required=True, help="real data source")
+    p.add_argument("--fake", required=True, help="generated data source")
+    p.add_argument("--metrics", default="fid", help="comma list: fid,kid,is,prd,dc,prdc,modes,c2st,memorization,all [%(default)s]")
+    p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
+    p.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"], help="Inception resize [tf1]")
+    p.add_argument("--layer", default=None, help="feature layer [the extractor's default]")
+    p.add_argument("-n", type=int, default=None, help="generated samples (required for checkpoints)")
+    p.add_argument("--n-real", type=int, default=None, help="real samples [all]")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train", default=None, help="training data for the memorisation check [the train split of --real]")
+    p.add_argument("--n-train", type=int, default=10000)
+    p.add_argument("--classifier", default=None, choices=["mnist", "fashion-mnist"], help="domain classifier for modes")
+    p.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for intervals of fid/prd/dc [0: none]")
+    p.add_argument("--confidence", type=float, default=0.95)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--size", default=None, help="resize image folders of mixed sizes to HxW")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
+    p.add_argument("--report", default=None, metavar="DIR", help="write report.html and report.json into DIR")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run)
+
+
+def _size(text):
+    from ..errors import InvalidArgumentError
+
+    if text is None:
+        return None
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+        return h, w
+    except ValueError:
+        raise InvalidArgumentError("--size", "HxW, e.g. 28x28", text) from None
+
+
+def run(args) -> int:
+    from ..evaluation.pipeline import evaluate, to_json
+    from . import print_json
+
+    res = evaluate(args.real, args.fake, args.metrics, extractor=args.extractor, preprocess=args.preprocess,
+                   layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed, train=args.train, n_train=args.n_train,
+                   classifier=args.classifier, bootstrap=args.bootstrap, confidence=args.confidence,
+                   batch_size=args.batch_size, data_root=args.data_root, cache=not args.no_cache,
+                   progress=not args.no_progress, size=_size(args.size))
+    out = to_json(res)
+    if args.report:
+        from ..reports.html import write_report
+
+        out["report"] = write_report(res, args.report)
+    if args.json:
+        print_json(out)
+        return 0
+    for name, m in out["metrics"].items():
+        ci = f"  [{m['ci_low']:.4g}, {m['ci_high']:.4g}]" if "ci_low" in m else ""
+        print(f"{name:<22} {m['value']:.6g}{ci}")
+    print(f"signature: {next(iter(out['metrics'].values()))['signature']}")
+    print(f"({out['timings']['total']:.1f} s)" + (f"; report: {out['report']['report_html']}" if "report" in out else ""))
+    return 0

@@ -1,0 +1,51 @@
+"""`gmeval stats compute SOURCE -o stats.npz` and `gmeval stats show stats.npz`."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("stats", help="compute or inspect feature statistics (mu, sigma) for FID")
+    ssub = p.add_subparsers(dest="action", required=True)
+    c = ssub.add_parser("compute", help="features -> float64 mu/sigma .npz (pytorch-fid compatible keys + metadata)")
+    c.add_argument("source", help="dataset split, folder, array file or checkpoint")
+    c.add_argument("-o", "--output", required=True)
+    c.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"])
+    c.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"])
+    c.add_argument("--layer", default=None)
+    c.add_argument("-n", type=int, default=None)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--batch-size", type=int, default=None)
+    c.add_argument("--data-root", default=None)
+    c.add_argument("--no-progress", action="store_true")
+    c.set_defaults(func=run_compute)
+    s = ssub.add_parser("show", help="print n, dimension and metadata of a statistics file")
+    s.add_argument("path")
+    s.set_defaults(func=run_show)
+
+
+def run_compute(args) -> int:
+    from ..features import extract_features, get_extractor
+    from ..sources import load_images
+    from ..stats import GaussianStats, save_stats
+
+    ext = get_extractor(args.extractor, **({"preprocess": args.preprocess} if args.preprocess and args.extractor == "inception" else {}))
+    layer = args.layer or ext.default_layer
+    data = load_images(args.source, n=args.n, seed=args.seed, data_root=args.data_root)
+    feats = extract_features(ext, data, layers=[layer], batch_size=args.batch_size or (64 if ext.name == "inception" else 500),
+                             progress=not args.no_progress)[layer]
+    sig = ext.signature()
+    stats = GaussianStats.from_features(feats)
+    save_stats(stats, args.output, meta={"extractor": sig["extractor"], "weights": sig["weights"], "layer": layer,
+                                         "preprocess": sig.get("preprocess"), "source": data.origin, "n": len(data),
+                                         "seed": args.seed, "fingerprint": data.fingerprint()})
+    print(f"wrote {args.output}: n={stats.n}, dim={stats.dim}, extractor={sig['extractor']}, layer={layer}")
+    return 0
+
+
+def run_show(args) -> int:
+    from ..stats import load_stats
+    from . import print_json
+
+    s = load_stats(args.path)
+    print_json({"n": s.n, "dim": s.dim, "meta": s.meta})
+    return 0

@@ -1,0 +1,367 @@
+"""The HYPE web application (Flask): instructions, tutorial, trials, end screen, admin pages.
+
+Routes (rater ids, trial ids and image ids are opaque random tokens):
+
+    GET  /                          instructions and start form (optional nickname)
+    POST /start                     create a rater and their seeded trial plan -> /r/<rater>
+    GET  /r/<rater>                 the trial page (plain JS in static/app.js)
+    GET  /r/<rater>/done            end screen with the rater's own score and a comment box
+    GET  /api/r/<rater>/next        the current trial (JSON; idempotent until answered)
+    POST /api/r/<rater>/answer      {trial_id, submission_id, answer, rt_ms?, shown_ms?}
+    POST /api/r/<rater>/comment     {submission_id, comment}
+    GET  /img/<image_id>            PNG bytes (nothing in the URL tells real from fake)
+    GET  /admin                     live per-model results and raters      (admin token)
+    GET  /admin/export.json|csv     every answer with its trial and image  (admin token)
+    GET  /admin/score.json          the full score (as `gmeval human score`) (admin token)
+
+Robustness: JSON bodies must be objects with exactly the documented keys and types; bodies
+larger than `MAX_CONTENT_LENGTH` (16 KiB) are refused with 413; text fields refuse markup
+(``<``/``>``) and control characters; every refusal is a 4xx with nothing stored. Templates
+autoescape, and a strict Content-Security-Policy allows only this server's own scripts/styles.
+The admin token is compared in constant time and accepted from ``Authorization: Bearer`` or
+``?token=``; ``Referrer-Policy: no-referrer`` keeps tokens out of Referer headers.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import math
+import re
+import secrets
+from pathlib import Path
+
+from ..errors import GmevalError, InvalidArgumentError, require
+from ..utils.seeding import as_numpy_generator, derive_seed
+from .images import ImageProvider, build_provider
+from .protocol import Pools, StaircaseConfig, StudyDesign, plan_trials
+from .store import HumanEvalError, Store, UnknownRaterError
+
+MAX_CONTENT_LENGTH = 16 * 1024
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+SUBMISSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NICKNAME_MAX = 40
+COMMENT_MAX = 1000
+_FORBIDDEN_TEXT = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BadRequest(HumanEvalError):
+    status = 400
+
+
+class UnsupportedMediaType(HumanEvalError):
+    status = 415
+
+
+def validate_text(name: str, value, max_len: int, *, multiline: bool = False) -> str | None:
+    """Strip and check a free-text field; None for empty. Markup and control characters are refused."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > max_len:
+        raise BadRequest(f"{name} must be at most {max_len} characters, got {len(value)}")
+    if _FORBIDDEN_TEXT.search(value) or (not multiline and ("\n" in value or "\r" in value or "\t" in value)):
+        raise BadRequest(f"{name} must be plain text: no '<', '>' or control characters")
+    return value
+
+
+def _json_body(request, allowed: dict[str, tuple], required: set[str]) -> dict:
+    if not request.is_json:
+        raise UnsupportedMediaType("expected a JSON body (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = set(body) - set(allowed)
+    if unknown:
+        raise BadRequest(f"unknown fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+    missing = required - set(body)
+    if missing:
+        raise BadRequest(f"missing fields {sorted(missing)}")
+    for k, v in body.items():
+        types = allowed[k]
+        if v is None and k not in required:
+            continue
+        if not isinstance(v, types) or isinstance(v, bool) and bool not in types:
+            raise BadRequest(f"field {k!r} has the wrong type ({type(v).__name__})")
+    return body
+
+
+def _opt_ms(body: dict, key: str) -> float | None:
+    v = body.get(key)
+    if v is None:
+        return None
+    v = float(v)
+    if not math.isfinite(v) or v < 0 or v > 86_400_000:
+        raise BadRequest(f"{key} must be a duration in milliseconds in [0, 86400000]")
+    return v
+
+
+def pools_from_rows(design: StudyDesign, rows: list[dict]) -> Pools:
+    rows = sorted(rows, key=lambda r: (r["source"], r["idx"]))
+
+    def ids(source, pool):
+        return [r["image_id"] for r in rows if r["source"] == source and r["pool"] == pool]
+
+    return Pools(real=ids("real", "scored"), fake={m: ids(m, "scored") for m in design.models},
+                 tutorial_real=ids("real", "tutorial"), tutorial_fake={m: ids(m, "tutorial") for m in design.models},
+                 noise=ids("noise", "check"))
+
+
+def open_study(db, *, real=None, fakes: dict | None = None, design: StudyDesign | None = None,
+               synchronous: str = "NORMAL") -> tuple[Store, ImageProvider]:
+    """Create a study database, or resume one, and load its images.
+
+    New study: `real`, `fakes` ({model: source}) and `design` are required. Existing database:
+    sources and design default to the stored ones; if given they must match them.
+    """
+    from ..sources import describe_source
+
+    db = Path(db)
+    if db.exists():
+        store = Store(db, synchronous=synchronous)
+        stored = store.meta("sources")
+        if design is not None and design != store.design:
+            raise InvalidArgumentError("db", "a new database path for a different study design (an existing study "
+                                       "resumes with its own design)", f"{db} (stored {store.design.to_dict()}, "
+                                       f"asked {design.to_dict()})")
+        design = store.design
+        if real is None:
+            real = stored["real"]["spec"]
+        if fakes is None:
+            fakes = {m: stored[m]["spec"] for m in design.models}
+        asked = {"real": describe_source(real), **{m: describe_source(s) for m, s in fakes.items()}}
+        was = {k: stored[k]["spec"] for k in asked if k in stored}
+        if list(fakes) != list(design.models) or asked != was:
+            raise InvalidArgumentError("sources", f"the sources the study was created with {was}", asked)
+        provider, _, _ = build_provider(design, real, fakes)
+    else:
+        if real is None or not fakes or design is None:
+            raise InvalidArgumentError("real/fakes", "a real source and at least one fake source for a new study", None)
+        provider, rows, sources = build_provider(design, real, fakes)
+        store = Store.create(db, design, rows, sources, synchronous=synchronous)
+    provider.bind(store.images())
+    return store, provider
+
+
+def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None = None, max_raters: int | None = None,
+               live_bootstrap: int = 200):
+    """The Flask application of one study. `admin_token` defaults to a fresh random token (app.config)."""
+    require("flask", "the human-evaluation web app", extra="human")
+    from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
+    from werkzeug.exceptions import HTTPException
+
+    from .scoring import rater_report, score_store
+
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
+                      ADMIN_TOKEN=admin_token or secrets.token_urlsafe(18),
+                      SEND_FILE_MAX_AGE_DEFAULT=300)
+    design = store.design
+    pools = pools_from_rows(design, store.images())
+
+    def plan(seed: int):
+        return plan_trials(design, pools, as_numpy_generator(seed))
+
+    def rater_seed(serial: int) -> int:
+        return derive_seed(design.seed, "rater", serial)
+
+    def is_api() -> bool:
+        return request.path.startswith(("/api/", "/admin/")) or request.accept_mimetypes.best == "application/json"
+
+    def error(status: int, message: str):
+        if is_api():
+            return jsonify({"ok": False, "error": message}), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(HumanEvalError)
+    def _human_error(exc):
+        return error(exc.status, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc):
+        return error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(GmevalError)
+    def _gmeval_error(exc):
+        return error(400, str(exc))
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers["Content-Security-Policy"] = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                                                   "img-src 'self'; connect-src 'self'; form-action 'self'; "
+                                                   "base-uri 'none'; frame-ancestors 'none'")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Frame-Options"] = "DENY"
+        if request.path.startswith(("/api/", "/admin", "/r/")):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    def check_token(value: str) -> str:
+        if not isinstance(value, str) or not TOKEN_RE.match(value):
+            raise UnknownRaterError("unknown rater")
+        return value
+
+    def known_rater(value: str) -> str:
+        store.rater(check_token(value))  # UnknownRaterError (404) before looking at the body
+        return value
+
+    def trial_json(t: dict | None, rater_id: str) -> dict:
+        if t is None:
+            return {"ok": True, "done": True, "results_url": url_for("done", rater_id=rater_id)}
+        return {"ok": True, "done": False, "trial": {
+            "trial_id": t["trial_id"], "image_url": url_for("image", image_id=t["image_id"]), "phase": t["phase"],
+            "position": t["position"], "total": t["total"], "exposure_ms": t["exposure_ms"]}}
+
+    # -- rater pages ------------------------------------------------------------------------
+    @app.get("/")
+    def index():
+        return render_template("index.html", design=design)
+
+    @app.post("/start")
+    def start():
+        if request.form.get("consent") != "yes":
+            raise BadRequest("please confirm that you agree to take part")
+        nickname = validate_text("nickname", request.form.get("nickname"), NICKNAME_MAX)
+        ua = (request.headers.get("User-Agent") or "")[:300]
+        rid = store.create_rater(nickname, ua, plan, rater_seed, max_raters=max_raters)
+        return redirect(url_for("trial_page", rater_id=rid), code=303)
+
+    @app.get("/r/<rater_id>")
+    def trial_page(rater_id):
+        r = store.rater(check_token(rater_id))
+        return render_template("trial.html", design=design, rater=r)
+
+    @app.get("/r/<rater_id>/done")
+    def done(rater_id):
+        r = store.rater(check_token(rater_id))
+        if r["finished_at"] is None:
+            return redirect(url_for("trial_page", rater_id=rater_id), code=303)
+        return render_template("done.html", design=design, rater=r, report=rater_report(store, rater_id))
+
+    # -- rater API --------------------------------------------------------------------------
+    @app.get("/api/r/<rater_id>/next")
+    def api_next(rater_id):
+        rid = check_token(rater_id)
+        return jsonify(trial_json(store.next_trial(rid), rid))
+
+    @app.post("/api/r/<rater_id>/answer")
+    def api_answer(rater_id):
+        rid = known_rater(rater_id)
+        body = _json_body(request, {"trial_id": (str,), "submission_id": (str,), "answer": (str,),
+                                    "rt_ms": (int, float), "shown_ms": (int, float)},
+                          {"trial_id", "submission_id", "answer"})
+        if not TOKEN_RE.match(body["trial_id"]):
+            raise BadRequest("malformed trial_id")
+        if not SUBMISSION_RE.match(body["submission_id"]):
+            raise BadRequest("submission_id must be 8-64 characters of [A-Za-z0-9_-]")
+        if body["answer"] not in ("real", "fake"):
+            raise BadRequest("answer must be 'real' or 'fake'")
+        res = store.submit_answer(rid, body["trial_id"], body["submission_id"], body["answer"],
+                                  _opt_ms(body, "rt_ms"), _opt_ms(body, "shown_ms"))
+        out = trial_json(res["next"], rid)
+        out["duplicate"] = res["duplicate"]
+        if res["phase"] == "tutorial":
+            out["feedback"] = {"truth": res["truth"], "correct": res["correct"]}
+        return jsonify(out)
+
+    @app.post("/api/r/<rater_id>/comment")
+    def api_comment(rater_id):
+        rid = known_rater(rater_id)
+        body = _json_body(request, {"submission_id": (str,), "comment": (str,)}, {"submission_id", "comment"})
+        if not SUBMISSION_RE.match(body["submission_id"]):
+            raise BadRequest("submission_id must be 8-64 characters of [A-Za-z0-9_-]")
+        text = validate_text("comment", body["comment"], COMMENT_MAX, multiline=True)
+        if text is None:
+            raise BadRequest("comment is empty")
+        stored = store.set_comment(rid, body["submission_id"], text)
+        return jsonify({"ok": True, "duplicate": not stored})
+
+    @app.get("/img/<image_id>")
+    def image(image_id):
+        if not TOKEN_RE.match(image_id) or not provider.has(image_id):
+            abort(404)
+        resp = Response(provider.png(image_id), mimetype="image/png")
+        resp.headers["Cache-Control"] = "private, max-age=3600"
+        return resp
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"ok": True, "protocol": design.protocol})
+
+    # -- admin ------------------------------------------------------------------------------
+    def require_admin() -> str:
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else request.args.get("token", "")
+        if not token or not hmac.compare_digest(token.encode(), app.config["ADMIN_TOKEN"].encode()):
+            abort(403, "admin token required")
+        return token
+
+    @app.get("/admin")
+    def admin():
+        token = require_admin()
+        result = score_store(store, n_boot=live_bootstrap, seed=0)
+        return render_template("admin.html", design=design, result=result, raters=store.raters(),
+                               counts=store.counts(), token=token)
+
+    @app.get("/admin/score.json")
+    def admin_score():
+        require_admin()
+        n_boot = request.args.get("bootstrap", "2000")
+        if not n_boot.isdigit() or not 1 <= int(n_boot) <= 20000:
+            raise BadRequest("bootstrap must be an integer in [1, 20000]")
+        return jsonify(score_store(store, n_boot=int(n_boot), seed=0))
+
+    @app.get("/admin/export.json")
+    def export_json():
+        require_admin()
+        raters = [{k: r[k] for k in ("serial", "rater_id", "nickname", "seed", "created_at", "finished_at", "comment",
+                                     "n_trials", "n_answers")} for r in store.raters()]
+        return jsonify({"design": design.to_dict(), "sources": store.meta("sources"), "raters": raters,
+                        "answers": store.answers()})
+
+    @app.get("/admin/export.csv")
+    def export_csv():
+        require_admin()
+        rows = store.answers()
+        buf = io.StringIO()
+        cols = ["answer_id", "submission_id", "rater_serial", "rater_id", "nickname", "trial_id", "position", "phase",
+                "stream", "image_id", "source", "image_index", "truth", "response", "correct", "exposure_ms",
+                "shown_ms", "rt_ms", "served_at", "received_at"]
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _csv_safe(r.get(k)) for k in cols})
+        resp = Response(buf.getvalue(), mimetype="text/csv")
+        resp.headers["Content-Disposition"] = "attachment; filename=answers.csv"
+        return resp
+
+    return app
+
+
+def _csv_safe(v):
+    """Neutralise spreadsheet formulas in free text (a leading = + - @ becomes literal)."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v
+    return v
+
+
+def make_server(app, host: str = "127.0.0.1", port: int = 8000):
+    """A threaded WSGI server (werkzeug; HTTP/1.1 keep-alive, one thread per connection)."""
+    from werkzeug.serving import WSGIRequestHandler, make_server as _make
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):  # one line per request is too much under load
+            if str(code).startswith(("4", "5")):
+                super().log_request(code, size)
+
+    return _make(host, port, app, threaded=True, request_handler=QuietHandler)
+
+
+__all__ = ["create_app", "open_study", "make_server", "validate_text", "pools_from_rows", "StaircaseConfig",
+           "StudyDesign", "MAX_CONTENT_LENGTH"]

@@ -1,0 +1,429 @@
+"""HYPE scores, bootstrap intervals, rater agreement and rank correlation with automatic metrics.
+
+Pure formulas first (arrays in, numbers out), then `score_store` which reads a study database.
+
+Definitions (Zhou et al., NeurIPS 2019, "HYPE"; see protocol.py for what is taken from the paper):
+
+- **HYPE-infinity** of a model, in percent: the raters' error rate on a 50/50 mix of its fake
+  images and real images, computed as ``50 * (fake_error + real_error)`` where fake_error is
+  the fraction of fake images judged real and real_error the fraction of real images judged
+  fake. With equal numbers of real and fake answers (as every rater's plan has) this *is* the
+  plain error rate; written as the mean of the two rates it stays "50% = indistinguishable"
+  when a bootstrap replicate or an excluded rater unbalances the mix. Higher is better;
+  above 50% is "hyper-realism" (fakes judged real more often than reals).
+- **HYPE-time** of a model, in milliseconds: each rater's modal exposure time on the model's
+  staircase (ties: mean of the tied exposures), averaged over raters. Higher is better
+  (people need longer looks to tell the model's images from real ones). A HYPE-time study also
+  reports the same error-rate formula as `time_limited_error`: measured at the staircase's
+  exposures, it is *not* HYPE-infinity and is never labelled so.
+- **95% intervals**: percentile bootstrap. HYPE-infinity resamples raters *and* images with
+  replacement (images stratified into fake and real), every answer weighted by the product of
+  the multiplicities of its rater and its image. HYPE-time resamples raters.
+- **Agreement** on scored images rated by at least two included raters: pairwise agreement
+  (the fraction of agreeing ordered rater pairs on the same image) and Fleiss' kappa
+  (Fleiss 1971) with that pairwise agreement as the observed agreement P_bar and
+  P_e = sum_j p_j^2 over the pooled answer proportions; with the same number of raters per
+  image this is exactly Fleiss' kappa, with varying numbers every rater pair counts once.
+- **Exclusion**: a rater whose accuracy on the attention checks answered is below the study's
+  `min_attention_accuracy` is excluded from every score (listed in the output).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..errors import InvalidArgumentError
+from ..utils.seeding import as_numpy_generator
+
+# ------------------------------------------------------------------------------------------
+# HYPE-infinity
+# ------------------------------------------------------------------------------------------
+
+
+def _counts(is_fake, said_fake) -> tuple[int, int, int, int]:
+    is_fake = np.asarray(is_fake, dtype=bool)
+    said_fake = np.asarray(said_fake, dtype=bool)
+    if is_fake.shape != said_fake.shape or is_fake.ndim != 1:
+        raise InvalidArgumentError("is_fake/said_fake", "two 1-D arrays of the same length",
+                                   f"shapes {is_fake.shape} and {said_fake.shape}")
+    n_fake = int(is_fake.sum())
+    n_real = int((~is_fake).sum())
+    return n_fake, int((is_fake & ~said_fake).sum()), n_real, int((~is_fake & said_fake).sum())
+
+
+def _hype_inf_from_counts(n_fake: int, fake_wrong: int, n_real: int, real_wrong: int) -> float:
+    if n_fake == 0 or n_real == 0:
+        raise InvalidArgumentError("answers", "at least one answer on a fake and one on a real image",
+                                   f"{n_fake} fake and {n_real} real")
+    return 50.0 * (fake_wrong / n_fake + real_wrong / n_real)
+
+
+def hype_infinity_score(is_fake, said_fake) -> float:
+    """HYPE-infinity in percent from per-answer truth (`is_fake`) and response (`said_fake`)."""
+    return _hype_inf_from_counts(*_counts(is_fake, said_fake))
+
+
+class HypeInfinity:
+    """Streaming HYPE-infinity: `update(is_fake, said_fake)` per batch of answers, then `compute()`."""
+
+    higher_is_better = True
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.n_fake = self.fake_wrong = self.n_real = self.real_wrong = 0
+
+    def update(self, is_fake, said_fake) -> None:
+        nf, fw, nr, rw = _counts(is_fake, said_fake)
+        self.n_fake += nf
+        self.fake_wrong += fw
+        self.n_real += nr
+        self.real_wrong += rw
+
+    def compute(self) -> float:
+        return _hype_inf_from_counts(self.n_fake, self.fake_wrong, self.n_real, self.real_wrong)
+
+
+def bootstrap_hype_infinity(rater, image, is_fake, said_fake, *, n_boot: int = 2000, seed=0,
+                            level: float = 0.95, chunk: int = 250) -> dict:
+    """Two-way (raters x images) percentile bootstrap of HYPE-infinity.
+
+    Each replicate draws raters with replacement and, separately, fake and real images with
+    replacement; an answer's weight is (times its rater was drawn) x (times its image was drawn).
+    Replicates without any weight on fake or on real answers are dropped (`n_valid` says how
+    many remain). Returns {"low", "high", "n_valid", "std"}.
+    """
+    if n_boot < 1:
+        raise InvalidArgumentError("n_boot", "a positive integer", n_boot)
+    if not 0.0 < level < 1.0:
+        raise InvalidArgumentError("level", "a number in (0, 1)", level)
+    rng = as_numpy_generator(seed)
+    is_fake = np.asarray(is_fake, dtype=bool)
+    wrong = (np.asarray(said_fake, dtype=bool) != is_fake).astype(np.float64)
+    _, r_idx = np.unique(np.asarray(rater), return_inverse=True)
+    img = np.asarray(image)
+    fake_ids, f_idx = np.unique(img[is_fake], return_inverse=True)
+    real_ids, q_idx = np.unique(img[~is_fake], return_inverse=True)
+    n_r, n_f, n_q = int(r_idx.max()) + 1, len(fake_ids), len(real_ids)
+    if n_f == 0 or n_q == 0:
+        raise InvalidArgumentError("answers", "answers on both fake and real images", f"{n_f} fake, {n_q} real images")
+    r_fake, r_real = r_idx[is_fake], r_idx[~is_fake]
+    w_fake, w_real = wrong[is_fake], wrong[~is_fake]
+    scores = []
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        wr = rng.multinomial(n_r, np.full(n_r, 1.0 / n_r), size=b).astype(np.float64)
+        wf = rng.multinomial(n_f, np.full(n_f, 1.0 / n_f), size=b).astype(np.float64)
+        wq = rng.multinomial(n_q, np.full(n_q, 1.0 / n_q), size=b).astype(np.float64)
+        scores.append(_replicate_scores(wr, wf, wq, r_fake, f_idx, w_fake, r_real, q_idx, w_real))
+        done += b
+    s = np.concatenate(scores)
+    s = s[np.isfinite(s)]
+    if len(s) == 0:
+        return {"low": None, "high": None, "n_valid": 0, "std": None}
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(s, [alpha, 1.0 - alpha])
+    return {"low": float(lo), "high": float(hi), "n_valid": int(len(s)), "std": float(s.std(ddof=1)) if len(s) > 1 else 0.0}
+
+
+def _replicate_scores(wr, wf, wq, r_fake, f_idx, w_fake, r_real, q_idx, w_real) -> np.ndarray:
+    """HYPE-infinity of bootstrap replicates from multiplicities of raters (wr: b x R), fake images
+    (wf: b x F) and real images (wq: b x Q); answers on fakes/reals given by rater/image indices
+    and 0/1 errors. NaN where a replicate has no weight on fakes or on reals."""
+    af = wr[:, r_fake] * wf[:, f_idx]  # b x answers on fakes
+    aq = wr[:, r_real] * wq[:, q_idx]  # b x answers on reals
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 50.0 * ((af @ w_fake) / af.sum(1) + (aq @ w_real) / aq.sum(1))
+
+
+# ------------------------------------------------------------------------------------------
+# HYPE-time
+# ------------------------------------------------------------------------------------------
+
+
+def modal_exposure(exposures_ms: Sequence[float]) -> float:
+    """The most frequent exposure time of one staircase (ties: the mean of the tied values)."""
+    x = np.asarray(exposures_ms, dtype=np.float64)
+    if x.ndim != 1 or len(x) == 0:
+        raise InvalidArgumentError("exposures_ms", "a non-empty 1-D sequence", x.shape)
+    values, counts = np.unique(x, return_counts=True)
+    return float(values[counts == counts.max()].mean())
+
+
+def hype_time_score(modal_exposures_ms: Sequence[float]) -> float:
+    """HYPE-time in ms: the mean over raters of their modal exposure times."""
+    x = np.asarray(modal_exposures_ms, dtype=np.float64)
+    if x.ndim != 1 or len(x) == 0:
+        raise InvalidArgumentError("modal_exposures_ms", "a non-empty 1-D sequence (one value per rater)", x.shape)
+    return float(x.mean())
+
+
+class HypeTime:
+    """Stateful HYPE-time: `update(exposures_ms)` once per rater's staircase, then `compute()`."""
+
+    higher_is_better = True
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.modes: list[float] = []
+
+    def update(self, exposures_ms: Sequence[float]) -> None:
+        self.modes.append(modal_exposure(exposures_ms))
+
+    def compute(self) -> float:
+        return hype_time_score(self.modes)
+
+
+def bootstrap_mean(values: Sequence[float], *, n_boot: int = 2000, seed=0, level: float = 0.95) -> dict:
+    """Percentile bootstrap interval of a mean (HYPE-time over raters)."""
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) == 0:
+        raise InvalidArgumentError("values", "a non-empty sequence", 0)
+    rng = as_numpy_generator(seed)
+    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    m = x[idx].mean(1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(m, [alpha, 1.0 - alpha])
+    return {"low": float(lo), "high": float(hi), "n_valid": int(n_boot), "std": float(m.std(ddof=1)) if n_boot > 1 else 0.0}
+
+
+# ------------------------------------------------------------------------------------------
+# Agreement and rank correlation
+# ------------------------------------------------------------------------------------------
+
+
+def pairwise_agreement(counts) -> float:
+    """Fraction of agreeing ordered rater pairs on the same item; `counts` is items x categories."""
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 2:
+        raise InvalidArgumentError("counts", "an items x categories array of answer counts", c.shape)
+    n = c.sum(1)
+    c = c[n >= 2]
+    n = n[n >= 2]
+    total = float((n * (n - 1)).sum())
+    if total == 0:
+        return float("nan")
+    return float((c * (c - 1)).sum() / total)
+
+
+def fleiss_kappa(counts) -> float:
+    """Fleiss' kappa of an items x categories count table (items with < 2 ratings are dropped).
+
+    kappa = (P_bar - P_e) / (1 - P_e), P_bar = pairwise agreement, P_e = sum_j p_j^2 with p_j the
+    pooled proportion of category j. Equals Fleiss (1971) when every item has the same number of
+    ratings. NaN when undefined (no item with two ratings, or a single category used: P_e = 1).
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 2:
+        raise InvalidArgumentError("counts", "an items x categories array of answer counts", c.shape)
+    c = c[c.sum(1) >= 2]
+    if len(c) == 0:
+        return float("nan")
+    p_bar = pairwise_agreement(c)
+    p = c.sum(0) / c.sum()
+    p_e = float((p ** 2).sum())
+    if p_e >= 1.0:
+        return float("nan")
+    return float((p_bar - p_e) / (1.0 - p_e))
+
+
+def rank_correlation(human: Mapping[str, float], metric: Mapping[str, float]) -> dict:
+    """Spearman's rho and Kendall's tau between per-model human scores and an automatic metric.
+
+    The sign is raw: a lower-is-better metric (FID, KID) that agrees with a higher-is-better
+    human score (HYPE) gives a *negative* correlation.
+    """
+    from scipy import stats
+
+    missing = sorted(set(human) - set(metric))
+    if missing:
+        raise InvalidArgumentError("metrics", f"a value for every model of the study {sorted(human)}",
+                                   f"no value for {missing}")
+    models = sorted(human)
+    if len(models) < 2:
+        raise InvalidArgumentError("models", "at least 2 models for a rank correlation", models)
+    h = np.array([human[m] for m in models], dtype=np.float64)
+    a = np.array([float(metric[m]) for m in models], dtype=np.float64)
+    rho, p_rho = stats.spearmanr(h, a)
+    tau, p_tau = stats.kendalltau(h, a)
+    return {"n_models": len(models), "models": models, "human": dict(zip(models, h.tolist())),
+            "metric": dict(zip(models, a.tolist())),
+            "spearman": {"rho": _num(rho), "p_value": _num(p_rho)},
+            "kendall": {"tau": _num(tau), "p_value": _num(p_tau)}}
+
+
+def parse_metrics(obj) -> dict[str, dict[str, float]]:
+    """Accept {model: value} (one metric called "metric") or {metric: {model: value}}."""
+    if not isinstance(obj, dict) or not obj:
+        raise InvalidArgumentError("metrics", "a JSON object {model: value} or {metric: {model: value}}", type(obj).__name__)
+    if all(_is_number(v) for v in obj.values()):
+        return {"metric": {str(k): float(v) for k, v in obj.items()}}
+    if all(isinstance(v, dict) and v and all(_is_number(x) for x in v.values()) for v in obj.values()):
+        return {str(name): {str(k): float(x) for k, x in vals.items()} for name, vals in obj.items()}
+    raise InvalidArgumentError("metrics", "a JSON object {model: number} or {metric: {model: number}}",
+                               {k: type(v).__name__ for k, v in obj.items()})
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _num(x):
+    x = float(x)
+    return None if not math.isfinite(x) else x
+
+
+# ------------------------------------------------------------------------------------------
+# Scoring a study
+# ------------------------------------------------------------------------------------------
+
+
+def attention_summary(answers: Sequence[dict], min_accuracy: float) -> dict[str, dict]:
+    """Per rater: attention checks answered, passed, accuracy, and whether the rater is excluded."""
+    out: dict[str, dict] = {}
+    for a in answers:
+        r = out.setdefault(a["rater_id"], {"checks": 0, "passed": 0})
+        if a["phase"] == "check":
+            r["checks"] += 1
+            r["passed"] += int(a["correct"])
+    for r in out.values():
+        r["accuracy"] = r["passed"] / r["checks"] if r["checks"] else None
+        r["excluded"] = r["checks"] > 0 and r["accuracy"] < min_accuracy
+    return out
+
+
+def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
+    """Score a study from its joined answer rows (see `Store.answers`)."""
+    protocol = design.protocol
+    att = attention_summary(answers, design.min_attention_accuracy)
+    raters_info: dict[str, dict] = {}
+    for a in answers:
+        raters_info.setdefault(a["rater_id"], {"serial": a["rater_serial"], "nickname": a["nickname"]})
+    excluded = sorted((rid for rid, s in att.items() if s["excluded"]), key=lambda r: raters_info[r]["serial"])
+    keep = [a for a in answers if a["phase"] == "scored" and not att[a["rater_id"]]["excluded"]]
+    # In a HYPE-time study the error rate is measured at staircase exposures, not with unlimited
+    # time: it is reported under another name so it is never mistaken for HYPE-infinity.
+    err_key = "hype_inf" if protocol == "hype-inf" else "time_limited_error"
+    models_out: dict[str, dict] = {}
+    rng_root = as_numpy_generator(seed)
+    boot_seeds = {m: int(s) for m, s in zip(design.models, rng_root.integers(0, 2**63 - 1, size=(len(design.models),)))}
+    for m in design.models:
+        rows = [a for a in keep if a["stream"] == m]
+        entry: dict = {"n_answers": len(rows), "n_raters": len({a["rater_id"] for a in rows}),
+                       "n_fake_images": len({a["image_id"] for a in rows if a["truth"] == "fake"}),
+                       "n_real_images": len({a["image_id"] for a in rows if a["truth"] == "real"})}
+        is_fake = np.array([a["truth"] == "fake" for a in rows], dtype=bool)
+        said_fake = np.array([a["response"] == "fake" for a in rows], dtype=bool)
+        if is_fake.any() and (~is_fake).any():
+            nf, fw, nr, rw = _counts(is_fake, said_fake)
+            entry["fake_error"] = 100.0 * fw / nf
+            entry["real_error"] = 100.0 * rw / nr
+            ci = bootstrap_hype_infinity([a["rater_id"] for a in rows], [a["image_id"] for a in rows], is_fake,
+                                         said_fake, n_boot=n_boot, seed=boot_seeds[m])
+            entry[err_key] = {"score": _hype_inf_from_counts(nf, fw, nr, rw), "ci95": [ci["low"], ci["high"]],
+                              "bootstrap_std": ci["std"], "n_boot_valid": ci["n_valid"], "unit": "%",
+                              "higher_is_better": True}
+        else:
+            entry["fake_error"] = entry["real_error"] = None
+            entry[err_key] = None
+        if protocol == "hype-time":
+            per_rater: dict[str, list] = defaultdict(list)
+            for a in sorted(rows, key=lambda a: (a["rater_serial"], a["position"])):
+                per_rater[a["rater_id"]].append(a["exposure_ms"])
+            modes = {raters_info[r]["serial"]: modal_exposure(v) for r, v in per_rater.items()}
+            if modes:
+                ci = bootstrap_mean(list(modes.values()), n_boot=n_boot, seed=boot_seeds[m])
+                entry["hype_time"] = {"score": hype_time_score(list(modes.values())), "ci95": [ci["low"], ci["high"]],
+                                      "bootstrap_std": ci["std"], "unit": "ms", "higher_is_better": True,
+                                      "modal_exposure_by_rater": {str(k): v for k, v in sorted(modes.items())}}
+            else:
+                entry["hype_time"] = None
+        models_out[m] = entry
+    # agreement on scored images over included raters
+    per_image: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for a in keep:
+        per_image[a["image_id"]][a["response"] == "fake"] += 1
+    table = np.array(list(per_image.values()), dtype=np.float64).reshape(-1, 2)
+    n_multi = int((table.sum(1) >= 2).sum()) if len(table) else 0
+    agreement = {"pairwise_agreement": _num(pairwise_agreement(table)) if len(table) else None,
+                 "fleiss_kappa": _num(fleiss_kappa(table)) if len(table) else None,
+                 "n_images_with_2plus_ratings": n_multi,
+                 "definition": "over scored images judged by >= 2 included raters: pairwise agreement = fraction of "
+                               "agreeing ordered rater pairs; Fleiss' kappa with that observed agreement and chance "
+                               "agreement from the pooled real/fake answer proportions"}
+    all_raters = set(att)
+    n_included = len(all_raters) - len(excluded)
+    sc = design.staircase
+    resample = "raters+images" if protocol == "hype-inf" else "raters"
+    signature = (f"gmeval-human|protocol:{protocol}|models:{len(design.models)}|raters:{n_included}/{len(all_raters)}"
+                 f"|answers:{len(keep)}|attention>={design.min_attention_accuracy:g}"
+                 f"|ci:percentile95,boot:{n_boot},resample:{resample}|seed:{seed}")
+    if protocol == "hype-time":
+        signature += f"|staircase:{sc.down}down{sc.up}up,start:{sc.start_ms},ladder:{sc.min_ms}-{sc.max_ms}/{sc.step_ms}ms"
+    signature += f"|version:{__version__}"
+    out = {
+        "signature": signature,
+        "protocol": protocol,
+        "models": models_out,
+        "raters": {
+            "total": len(all_raters), "included": n_included,
+            "min_attention_accuracy": design.min_attention_accuracy,
+            "excluded": [{"rater_serial": raters_info[r]["serial"], "rater_id": r, "nickname": raters_info[r]["nickname"],
+                          "checks": att[r]["checks"], "passed": att[r]["passed"]} for r in excluded],
+        },
+        "agreement": agreement,
+        "bootstrap": {"n_boot": n_boot, "seed": seed, "level": 0.95, "method": "percentile"},
+    }
+    if metrics is not None:
+        key = "hype_time" if protocol == "hype-time" else "hype_inf"
+        human = {m: e[key]["score"] for m, e in models_out.items() if e.get(key)}
+        if len(human) < len(design.models):
+            raise InvalidArgumentError("metrics", "a study where every model has scored answers",
+                                       f"no {key} for {sorted(set(design.models) - set(human))}")
+        out["rank_correlation"] = {name: {"human_score": key, **rank_correlation(human, vals)}
+                                   for name, vals in parse_metrics(metrics).items()}
+    return out
+
+
+def score_store(store, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
+    """Score every model of a study database (see module docstring for the definitions)."""
+    out = score_answers(store.answers(), store.design, n_boot=n_boot, seed=seed, metrics=metrics)
+    out["db"] = str(store.path)
+    out["design"] = store.design.to_dict()
+    return out
+
+
+def rater_report(store, rater_id: str) -> dict:
+    """The rater's own results (end screen): accuracy, per-model fooled rates, attention checks."""
+    rows = store.answers(rater_id)
+    design = store.design
+    scored = [a for a in rows if a["phase"] == "scored"]
+    checks = [a for a in rows if a["phase"] == "check"]
+    per_model = []
+    for m in design.models:
+        mr = [a for a in scored if a["stream"] == m]
+        fakes = [a for a in mr if a["truth"] == "fake"]
+        entry = {"model": m, "n": len(mr), "accuracy": _pct(sum(a["correct"] for a in mr), len(mr)),
+                 "fooled_by_fakes": _pct(sum(1 - a["correct"] for a in fakes), len(fakes))}
+        if mr and any(a["truth"] == "real" for a in mr) and fakes:
+            entry["error_rate"] = hype_infinity_score([a["truth"] == "fake" for a in mr],
+                                                    [a["response"] == "fake" for a in mr])
+        if design.protocol == "hype-time" and mr:
+            entry["modal_exposure_ms"] = modal_exposure([a["exposure_ms"] for a in mr])
+        per_model.append(entry)
+    return {"n_scored": len(scored), "accuracy": _pct(sum(a["correct"] for a in scored), len(scored)),
+            "checks": len(checks), "checks_passed": sum(a["correct"] for a in checks), "per_model": per_model,
+            "n_tutorial": sum(1 for a in rows if a["phase"] == "tutorial")}
+
+
+def _pct(k: int, n: int):
+    return None if n == 0 else 100.0 * k / n
