@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import WeightsError
+from ..errors import InvalidArgumentError, WeightsError
 from ..training.checkpoint import load_model
 from .pipeline import domain_of, evaluate, to_json
 
@@ -47,9 +47,12 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
 
 
 def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: int | None = 2000, data_root=None,
-                 seed: int = 0, progress: bool = True, bootstrap: int = 50) -> dict:
+                 seed: int = 0, progress: bool = True, bootstrap: int = 50, domain: str | None = None) -> dict:
     """Evaluate `run_dir/checkpoint.pt` against `real` with the domain classifier (if the data has one)
-    and with Inception; write report.html / report.json / evaluation_*.json into the run folder."""
+    and with Inception; write report.html / report.json / evaluation.json into the run folder.
+
+    domain: the classifier extractor ("mnist" / "fashion-mnist"); default: the dataset of `real`.
+    """
     run = Path(run_dir)
     ckpt = run / "checkpoint.pt"
     model = load_model(ckpt)
@@ -57,7 +60,10 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     t0 = time.perf_counter()
     sections = []
     summary: dict = {}
-    domain = domain_of(real)
+    domain = domain or domain_of(real)
+    if domain is None and not inception_n:
+        raise InvalidArgumentError("domain", "a classifier domain (mnist, fashion-mnist) or inception_n > 0: nothing to "
+                                   f"evaluate {real!r} with", None)
     primary = None
     if domain is not None:
         primary = evaluate(real, ckpt, DOMAIN_METRICS, extractor=domain, n=n, seed=seed, data_root=data_root,

@@ -1,0 +1,166 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gmeval.errors import InvalidArgumentError
+from gmeval.evaluation import evaluate, make_signature, parse_metrics
+from gmeval.evaluation.cache import feature_cache_key
+from gmeval.evaluation.pipeline import to_json
+from gmeval.models import build_model
+from gmeval.training.config import TrainConfig
+from gmeval.training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def gan_ckpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(out), steps=20, batch_size=32, sample_every=0,
+                        checkpoint_every=0, log_every=10), progress=False).run()
+    return out / "checkpoint.pt"
+
+
+def test_parse_metrics():
+    assert parse_metrics("fid, prdc ,kid") == ["fid", "prd", "dc", "kid"]
+    with pytest.raises(InvalidArgumentError, match="`metrics` must be names from"):
+        parse_metrics("fid,fdi")
+
+
+def test_signature_changes_with_every_ingredient():
+    base = {"ext": "inception", "w": "abc", "layer": "pool3", "pre": "tf1", "real": "mnist:test", "nreal": 10, "fake": "x",
+            "nfake": 10, "seed": 0}
+    s0 = make_signature("fid", base, {"k": 3})
+    assert s0.startswith("fid|ext:inception|w:abc|layer:pool3|pre:tf1|") and s0.endswith("|k:3|v:0.1.0")
+    for key, val in [("ext", "mnist"), ("w", "abd"), ("layer", "logits"), ("pre", "clean"), ("real", "mnist:train"),
+                     ("nreal", 11), ("fake", "y"), ("nfake", 9), ("seed", 1)]:
+        assert make_signature("fid", {**base, key: val}, {"k": 3}) != s0, key
+    assert make_signature("fid", base, {"k": 5}) != s0
+    assert make_signature("kid", base, {"k": 3}) != s0
+
+
+def test_cache_key_hashes_preprocessing_and_content():
+    sig = {"extractor": "inception", "weights": "w", "preprocess": "tf1"}
+    k = feature_cache_key("fp", sig, ["pool3"])
+    assert k != feature_cache_key("fp", {**sig, "preprocess": "clean"}, ["pool3"])
+    assert k != feature_cache_key("fp", {**sig, "weights": "w2"}, ["pool3"])
+    assert k != feature_cache_key("fp2", sig, ["pool3"])
+    assert k == feature_cache_key("fp", dict(sig), ["pool3"])
+
+
+def test_fid_same_source_is_zero_and_signatures(gan_ckpt):
+    r = evaluate("digits:test", "digits:test", "fid,prd", extractor="mnist", progress=False)
+    assert abs(r["metrics"]["fid"]["value"]) < 1e-6
+    assert r["metrics"]["precision"]["value"] == 1.0 and r["metrics"]["recall"]["value"] == 1.0
+    g = evaluate("digits:test", gan_ckpt, "fid", extractor="mnist", n=200, seed=1, progress=False)
+    assert g["metrics"]["fid"]["value"] > 1.0
+    sig = g["metrics"]["fid"]["signature"]
+    assert "nfake:200" in sig and "seed:1" in sig and "ext:mnist" in sig and "nreal:360" in sig
+    g2 = evaluate("digits:test", gan_ckpt, "fid", extractor="mnist", n=200, seed=2, progress=False)
+    assert g2["metrics"]["fid"]["value"] != g["metrics"]["fid"]["value"]
+    g1 = evaluate("digits:test", gan_ckpt, "fid", extractor="mnist", n=200, seed=1, progress=False)
+    assert g1["metrics"]["fid"]["value"] == g["metrics"]["fid"]["value"]  # seeded: reproducible
+
+
+def test_real_features_come_from_cache(monkeypatch):
+    import gmeval.features as features
+
+    first = evaluate("digits:test", "digits:train", "fid", extractor="mnist", progress=False)
+    calls = []
+    real_extract = features.extract_features
+
+    def spy(ext, images, **kw):
+        calls.append(len(images))
+        return real_extract(ext, images, **kw)
+
+    monkeypatch.setattr(features, "extract_features", spy)
+    second = evaluate("digits:test", "digits:train", "fid", extractor="mnist", progress=False)
+    assert calls == [1437]  # only the fake side was extracted; the real side came from the cache
+    assert second["metrics"]["fid"]["value"] == first["metrics"]["fid"]["value"]
+    third = evaluate("digits:test", "digits:train", "fid", extractor="mnist", progress=False, cache=False)
+    assert calls == [1437, 1437, 360] and third["metrics"]["fid"]["value"] == pytest.approx(first["metrics"]["fid"]["value"], rel=1e-6)
+
+
+def test_stats_file_side(tmp_path):
+    out = tmp_path / "s.npz"
+    subprocess.run([sys.executable, "-m", "gmeval", "stats", "compute", "digits:test", "-o", str(out), "--extractor", "mnist",
+                    "--no-progress"], check=True, cwd=ROOT)
+    via_stats = evaluate(str(out), "digits:train", "fid", extractor="mnist", progress=False)["metrics"]["fid"]["value"]
+    direct = evaluate("digits:test", "digits:train", "fid", extractor="mnist", progress=False)["metrics"]["fid"]["value"]
+    assert via_stats == pytest.approx(direct, rel=1e-9)
+    with pytest.raises(InvalidArgumentError, match="only 'fid'"):
+        evaluate(str(out), "digits:train", "fid,kid", extractor="mnist", progress=False)
+    with pytest.raises(InvalidArgumentError, match="extractor=fashion-mnist"):
+        evaluate(str(out), "digits:train", "fid", extractor="fashion-mnist", progress=False)
+    # a pytorch-fid style file (mu, sigma only) is accepted as a reference
+    with np.load(out) as f:
+        np.savez(tmp_path / "pf.npz", mu=f["mu"], sigma=f["sigma"])
+    assert evaluate(str(tmp_path / "pf.npz"), "digits:train", "fid", extractor="mnist", progress=False)["metrics"]["fid"]["value"] == pytest.approx(direct, rel=1e-9)
+
+
+def test_modes_and_memorization_details(gan_ckpt):
+    r = evaluate("digits:test", gan_ckpt, "modes,memorization", extractor="mnist", n=100, progress=False)
+    d = r["details"]
+    assert sum(d["modes"]["fake_histogram"]) == 100 and sum(d["modes"]["real_histogram"]) == 360
+    assert 1 <= r["metrics"]["modes_covered"]["value"] <= 10
+    assert d["memorization"]["train_source"] == "digits:train" and len(d["memorization"]["closest_fake"]) > 0
+    with pytest.raises(InvalidArgumentError, match="classifier"):
+        evaluate(str(gan_ckpt), gan_ckpt, "modes", extractor="inception", n=8, n_real=8, progress=False)
+
+
+def test_bootstrap_interval_contains_point(gan_ckpt):
+    r = evaluate("digits:test", "digits:train", "fid,prd", extractor="mnist", bootstrap=20, progress=False)
+    for k in ("fid", "precision", "recall"):
+        m = r["metrics"][k]
+        assert m["ci_low"] <= m["value"] <= m["ci_high"], (k, m)
+        assert m["ci_n_boot"] == 20
+
+
+def test_cli_json_and_report(tmp_path, gan_ckpt):
+    proc = subprocess.run([sys.executable, "-m", "gmeval", "evaluate", "--real", "digits:test", "--fake", str(gan_ckpt),
+                           "-n", "120", "--metrics", "fid,kid,prd,modes", "--extractor", "mnist", "--json", "--no-progress",
+                           "--report", str(tmp_path / "rep")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {"fid", "kid", "precision", "recall", "modes_covered"} <= set(out["metrics"])
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert out["metrics"]["fid"]["signature"] in page and "data:image/png;base64," in page
+    assert json.loads((tmp_path / "rep" / "report.json").read_text())["metrics"]["fid"]["value"] == out["metrics"]["fid"]["value"]
+    bad = subprocess.run([sys.executable, "-m", "gmeval", "evaluate", "--real", "digits:test", "--fake", "nope.pt",
+                          "--metrics", "fid"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "nope.pt" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = subprocess.run([sys.executable, "-m", "gmeval", "evaluate", "--real", "a", "--fake", "b", "--bogus"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert unknown.returncode == 2 and "unrecognized arguments: --bogus" in unknown.stderr
+
+
+def test_training_hook_stops_on_target(tmp_path):
+    from gmeval.evaluation.hooks import EvaluationHook
+
+    hook = EvaluationHook(["fid"], real="digits:test", n=100, extractor="mnist")
+    cfg = TrainConfig(model="mlp-gan", data="digits:train", out=str(tmp_path / "r"), steps=40, batch_size=32,
+                      sample_every=0, checkpoint_every=0, log_every=10, eval_every=10, stop_when=["fid<=1e9"])
+    res = Trainer(cfg, hooks=[hook], progress=False).run()
+    assert res["stopped_by"] == "stop_when" and res["steps"] == 10 and res["final_metrics"]["fid"] > 0
+
+
+def test_evaluate_run_writes_report(tmp_path, gan_ckpt):
+    import shutil
+
+    from gmeval.evaluation.run_report import evaluate_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(gan_ckpt, run / "checkpoint.pt")
+    out = evaluate_run(run, real="digits:test", n=100, inception_n=None, progress=False, bootstrap=5, domain="mnist")
+    page = Path(out["report_html"]).read_text()
+    ev = json.loads(Path(out["evaluation_json"]).read_text())
+    assert ev["mnist"]["metrics"]["fid"]["signature"] in page
+    assert "Class histogram" in page and "Nearest training neighbours" in page and "Training curves" not in page
+    assert set(out["headline"]["mnist"]) >= {"fid", "kid", "is", "precision", "recall", "density", "coverage", "modes_covered"}
+    with pytest.raises(InvalidArgumentError, match="domain"):
+        evaluate_run(run, real="digits:test", n=100, inception_n=None, progress=False)
