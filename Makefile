@@ -30,7 +30,7 @@ browser-deps:
 
 demo: setup
 	$(PY) -m gmeval train mlp-gan --dataset mnist:train --loss wgan-gp --d-steps 5 --lr 1e-4 --beta1 0.5 --beta2 0.9 \
-	  --steps 5000 --batch-size 64 --seed 0 --out runs/demo --evaluate-at-end
+	  --steps 5000 --batch-size 64 --seed 0 --threads 1 --out runs/demo --evaluate-at-end
 
 test: setup browser-deps
 	$(PY) -m pytest -q
@@ -39,8 +39,10 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
 
 bench: setup
-	$(PY) benchmarks/bench_image.py
+	$(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_inception.py --ref-channels-last
 	$(PY) benchmarks/bench_text.py
+	$(PY) benchmarks/bench_distributed.py
 
 # Retrain the shipped MNIST / Fashion-MNIST classifiers (deterministic, seed 0).
 classifiers: setup

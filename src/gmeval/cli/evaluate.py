@@ -47,13 +47,18 @@ def _size(text):
 
 def run(args) -> int:
     from ..evaluation.pipeline import evaluate, to_json
+    from .. import distributed as gdist
     from . import print_json
 
+    if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval evaluate ...: sharded extraction
+        gdist.init_distributed()
     res = evaluate(args.real, args.fake, args.metrics, extractor=args.extractor, preprocess=args.preprocess,
                    layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed, train=args.train, n_train=args.n_train,
                    classifier=args.classifier, bootstrap=args.bootstrap, confidence=args.confidence,
                    batch_size=args.batch_size, data_root=args.data_root, cache=not args.no_cache,
                    progress=not args.no_progress, size=_size(args.size))
+    if not gdist.is_rank_zero():
+        return 0  # every rank holds the same result; rank 0 alone writes the report and prints
     out = to_json(res)
     if args.report:
         from ..reports.html import write_report

@@ -70,6 +70,9 @@ def register(subparsers) -> None:
                    help="sentence-transformers model folder for mauve/fd (default: offline all-MiniLM-L6-v2)")
     p.add_argument("--device", default="cpu", help="torch device for the encoder (default: cpu)")
     p.add_argument("--batch-size", type=_positive_int, default=64, help="encoder batch size (default: 64)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="CPU threads for torch, BLAS and OpenMP during this command (default: the libraries' "
+                        "own settings; 1 is much faster on a busy shared machine)")
     p.add_argument("--seed", type=int, default=0, help="seed for MAUVE's k-means (default: 0)")
     p.add_argument("--mauve-seeds", type=_positive_int, default=1,
                    help="repeat MAUVE's k-means with this many seeds and report mean and std (default: 1)")
@@ -116,6 +119,15 @@ def _human(result: dict) -> str:
 
 
 def run(args) -> int:
+    if args.threads is None:
+        return _run(args)
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    with threadpool_limits(limits=args.threads):
+        return _run(args)
+
+
+def _run(args) -> int:
     from ..metrics.text import evaluate_text, read_text_files
     from ..metrics.text.tokenizers import check_lang
 
@@ -130,7 +142,7 @@ def run(args) -> int:
         from ..features.text_encoder import load_text_encoder
 
         encoder = load_text_encoder(args.encoder, device=args.device, batch_size=args.batch_size,
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress, num_threads=args.threads)
     result = evaluate_text(hyps, refs or None, metrics, lang=args.lang, tokenize=args.tokenize, lowercase=args.lowercase,
                            encoder=encoder, seed=args.seed, mauve_seeds=args.mauve_seeds,
                            mauve_clusters=args.mauve_clusters)

@@ -63,12 +63,16 @@ def register(sub) -> None:
 def run(args) -> int:
     import torch
 
+    from .. import distributed as gdist
     from ..training.config import TrainConfig
     from ..training.trainer import Trainer
     from . import print_json
 
+    if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval train ...: data-parallel
+        gdist.init_distributed()
+    default_threads = torch.get_num_threads()
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)  # training only; evaluation below uses the default again
     steps = args.steps if (args.steps is not None or args.epochs is not None) else 2000
     cfg = TrainConfig(
         model=args.model, model_options=dict(args.model_opt), data=args.data, out=args.out or f"runs/{args.model}",
@@ -86,11 +90,16 @@ def run(args) -> int:
                                     extractor=args.eval_extractor, data_root=args.data_root, seed=args.seed))
     trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress)
     result = trainer.run()
+    if not gdist.is_rank_zero():
+        return 0  # rank 0 alone evaluates the final model, writes reports and prints
     if args.evaluate_at_end:
         from ..evaluation.run_report import evaluate_run
 
-        result["evaluation"] = evaluate_run(cfg.out, real=args.eval_real or _test_split(args.data), data_root=args.data_root,
-                                            progress=not args.no_progress)
+        torch.set_num_threads(default_threads)
+
+        with gdist.local_only():  # rank 0 alone: no collectives with ranks that have finished
+            result["evaluation"] = evaluate_run(cfg.out, real=args.eval_real or _test_split(args.data),
+                                                data_root=args.data_root, progress=not args.no_progress)
     if args.json:
         print_json(result)
     else:

@@ -79,10 +79,13 @@ class GenerativeModel(nn.Module):
         self.eval()
         device = next(self.parameters()).device
         out = []
+        # all latents in one draw, then decode in batches: the samples do not depend on batch_size
+        # (torch's CPU normal sampler gives one continuous stream only for sizes that are multiples of 16)
+        z_all = self.sample_latent(n, g)
         try:
             for start in range(0, n, batch_size):
                 b = min(batch_size, n - start)
-                z = self.sample_latent(b, g).to(device)
+                z = z_all[start:start + b].to(device)
                 y = None if labels is None else labels[start:start + b].to(device)
                 out.append(self.to_uint8(self.decode(z, y)).cpu())
         finally:

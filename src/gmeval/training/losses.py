@@ -14,7 +14,7 @@ generator minimises `g_loss(fake)`.
                    when D confidently rejects fakes (f -> -inf), i.e. early in training.
 - "non-saturating" Goodfellow et al. 2014, section 3: same d, g = -log D(G(z)) = softplus(-f).
 - "hinge"          Lim & Ye 2017; Miyato et al. 2018: d = relu(1 - r) + relu(1 + f), g = -f.
-- "least-squares"  Mao et al. 2017 (LSGAN), eq. 2 with a=0 (fake), b=1 (real), c=1:
+- "least-squares"  Mao et al. 2017 (LSGAN), with a=0 (fake), b=1 (real), c=1:
                    d = 1/2 (r - 1)^2 + 1/2 f^2, g = 1/2 (f - 1)^2.
 - "wgan-gp"        Gulrajani et al. 2017, algorithm 1: d = f - r + lambda * GP, g = -f, with
                    lambda = 10 (`gp_weight`). `d_loss` returns f - r only; the trainer adds

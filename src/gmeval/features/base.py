@@ -1,0 +1,80 @@
+"""The one contract every feature extractor follows.
+
+    extractor = get_extractor("inception")          # a FeatureExtractor (torch.nn.Module)
+    out = extractor(images_uint8)                  # images: uint8 N x 3 x H x W (1 channel allowed)
+    out["pool3"]                                   # float32 N x 2048
+
+- `name`: short identifier (also the registry key it was built from).
+- `layers`: every layer the extractor can return, name -> feature dimension.
+- `default_layer`: what FID/KID/precision-recall use unless told otherwise.
+- `forward(x, layers=None)`: uint8 in, a dict of float32 N x dim tensors out. `layers=None`
+  returns every available layer; naming a subset lets the extractor stop early.
+- `signature()`: what a reported number must carry: extractor, weights (full SHA-256 of the
+  weights file), layers, preprocess.
+
+Grayscale: single-channel input is replicated to three channels by
+`gmeval.features.preprocess.to_rgb`, which `extract_features` applies to every batch and each
+extractor's `forward` applies again (idempotent), so direct calls on 1-channel tensors work too.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from ..errors import InvalidArgumentError, ShapeMismatchError
+
+
+class FeatureExtractor(nn.Module):
+    """Base class: uint8 N x 3 x H x W in, named float32 layers out (see module docstring)."""
+
+    name: str = "base"
+    layers: dict[str, int] = {}
+    default_layer: str = ""
+
+    def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def signature(self) -> dict:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers shared by subclasses
+    def resolve_layers(self, layers: Iterable[str] | str | None) -> list[str]:
+        """Validate requested layer names; None means every layer. Unknown names raise
+        InvalidArgumentError listing the available ones (subclasses may raise more specific errors)."""
+        if layers is None:
+            return list(self.layers)
+        if isinstance(layers, str):
+            layers = [layers]
+        names = list(dict.fromkeys(layers))
+        if not names:
+            raise InvalidArgumentError("layers", f"a non-empty subset of {sorted(self.layers)}", [])
+        for layer in names:
+            if layer not in self.layers:
+                raise InvalidArgumentError("layers", f"names from {sorted(self.layers)} (extractor {self.name!r})", layer)
+        return names
+
+    @staticmethod
+    def check_input(x: torch.Tensor) -> torch.Tensor:
+        """uint8 N x C x H x W with C in {1, 3}; anything else is a typed error, not a torch crash."""
+        if not isinstance(x, torch.Tensor):
+            raise InvalidArgumentError("x", "a torch.uint8 tensor N x 3 x H x W", type(x).__name__)
+        if x.dtype != torch.uint8:
+            raise InvalidArgumentError("x", "a torch.uint8 tensor (pixels 0..255)", f"dtype {x.dtype}",
+                                       hint="Convert with gmeval.data.as_uint8_nchw first.")
+        if x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise ShapeMismatchError(f"extractor input must be N x 3 x H x W (or N x 1 x H x W), got shape {tuple(x.shape)}", "x")
+        return x
+
+    @property
+    def device(self) -> torch.device:
+        for t in self.buffers():
+            return t.device
+        for t in self.parameters():
+            return t.device
+        return torch.device("cpu")
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, layers={self.layers}, default_layer={self.default_layer!r}"

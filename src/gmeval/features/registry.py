@@ -1,0 +1,51 @@
+"""Name -> extractor factory. `get_extractor(name, **options)` is the one way to build an extractor."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable
+
+from ..errors import InvalidArgumentError
+from .base import FeatureExtractor
+from .classifier import build_classifier
+from .inception import build_inception
+
+EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
+    "inception": build_inception,
+    "mnist": functools.partial(build_classifier, "mnist"),
+    "fashion-mnist": functools.partial(build_classifier, "fashion-mnist"),
+}
+
+
+def register_extractor(name: str, factory: Callable[..., FeatureExtractor]) -> None:
+    """Add a factory (keyword options only) under `name`; re-registering a name replaces it."""
+    EXTRACTORS[name] = factory
+
+
+def extractor_options(name: str) -> list[str]:
+    """The keyword options `get_extractor(name, ...)` accepts."""
+    factory = _factory(name)
+    return [p.name for p in inspect.signature(factory).parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _factory(name: str):
+    if name not in EXTRACTORS:
+        raise InvalidArgumentError("extractor", f"one of {sorted(EXTRACTORS)}", name)
+    return EXTRACTORS[name]
+
+
+def get_extractor(name: str, **options) -> FeatureExtractor:
+    """Build the extractor `name` ("inception", "mnist", "fashion-mnist", ...).
+
+    Options are strict: a misspelt option is an InvalidArgumentError listing the accepted ones.
+    inception: preprocess="tf1"|"pytorch-fid"|"clean", weights=None|path, download=False,
+    allow_unverified=False. mnist / fashion-mnist: path=None (classifier weights file).
+    """
+    factory = _factory(name)
+    allowed = extractor_options(name)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InvalidArgumentError(f"{name} option", f"among {allowed}", unknown[0])
+    return factory(**options)
