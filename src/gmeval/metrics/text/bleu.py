@@ -1,0 +1,152 @@
+"""BLEU (Papineni et al., ACL 2002) through sacreBLEU (Post, WMT 2018), with its signature.
+
+sacreBLEU does the tokenization, n-gram matching, brevity penalty and smoothing; this module
+validates inputs, picks the tokenizer for a language, and returns every score together with
+sacreBLEU's reproducibility signature, e.g. ``nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0``.
+
+Conventions (sacreBLEU's): scores are on a 0-100 scale; multiple references are given as a list
+of *streams*, each stream holding one reference per hypothesis. Corpus BLEU defaults to
+``smooth_method="exp"``, ``effective_order=False``; sentence BLEU to ``smooth_method="exp"``,
+``effective_order=True`` (the defaults of ``sacrebleu.corpus_bleu`` / ``sacrebleu.sentence_bleu``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+from ...errors import InvalidArgumentError
+from .io import as_reference_streams, as_sentences
+from .tokenizers import BLEU_TOKENIZERS, check_choice, sacrebleu_tokenizer
+
+SMOOTH_METHODS = ("exp", "floor", "add-k", "none")
+
+
+@dataclass(frozen=True)
+class BLEUResult:
+    """A BLEU score (0-100) with its sufficient statistics and sacreBLEU signature."""
+
+    score: float
+    signature: str
+    counts: tuple[int, ...]
+    totals: tuple[int, ...]
+    precisions: tuple[float, ...]
+    bp: float
+    sys_len: int
+    ref_len: int
+    n_sentences: int
+
+    @classmethod
+    def _from_sacrebleu(cls, s, signature: str, n: int) -> "BLEUResult":
+        return cls(float(s.score), signature, tuple(int(c) for c in s.counts), tuple(int(t) for t in s.totals),
+                   tuple(float(p) for p in s.precisions), float(s.bp), int(s.sys_len), int(s.ref_len), n)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        prec = "/".join(f"{p:.1f}" for p in self.precisions)
+        return f"BLEU|{self.signature} = {self.score:.2f} {prec} (BP = {self.bp:.3f} hyp_len = {self.sys_len} ref_len = {self.ref_len})"
+
+
+def _check_options(tokenize, smooth_method, max_ngram_order):
+    check_choice("tokenize", tokenize, BLEU_TOKENIZERS)
+    check_choice("smooth_method", smooth_method, SMOOTH_METHODS)
+    if not isinstance(max_ngram_order, int) or isinstance(max_ngram_order, bool) or max_ngram_order < 1:
+        raise InvalidArgumentError("max_ngram_order", "an integer >= 1", max_ngram_order)
+
+
+def make_sacrebleu_metric(*, tokenize: str = "13a", lowercase: bool = False, smooth_method: str = "exp",
+                          smooth_value: float | None = None, max_ngram_order: int = 4, effective_order: bool = False):
+    """A configured ``sacrebleu.metrics.BLEU`` after validating every option (typed errors)."""
+    _check_options(tokenize, smooth_method, max_ngram_order)
+    sacrebleu_tokenizer(tokenize)  # raises MissingDependencyError for mecab tokenizers without their packages
+    from sacrebleu.metrics import BLEU as _SacreBLEU
+
+    # force=True: do not print sacreBLEU's "looks tokenized" warning; it does not change any score.
+    return _SacreBLEU(lowercase=lowercase, force=True, tokenize=tokenize, smooth_method=smooth_method,
+                      smooth_value=smooth_value, max_ngram_order=max_ngram_order, effective_order=effective_order)
+
+
+# -- pure functions -------------------------------------------------------------------------------
+def bleu_score(hypotheses: Sequence[str], references, *, tokenize: str = "13a", lowercase: bool = False,
+               smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
+               effective_order: bool = False) -> BLEUResult:
+    """Corpus BLEU of ``hypotheses`` against one or more reference streams. Higher is better.
+
+    ``references``: a list of streams (``[[ref1 for hyp1, ref1 for hyp2, ...], [ref2 ...]]``), or a
+    single list of strings (one reference per hypothesis).
+    """
+    hyps = as_sentences(hypotheses, "hypotheses")
+    refs = as_reference_streams(references, len(hyps))
+    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
+                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
+                                   effective_order=effective_order)
+    s = metric.corpus_score(hyps, refs)
+    return BLEUResult._from_sacrebleu(s, metric.get_signature().format(), len(hyps))
+
+
+def sentence_bleu_score(hypothesis: str, references: Sequence[str], *, tokenize: str = "13a", lowercase: bool = False,
+                        smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
+                        effective_order: bool = True) -> BLEUResult:
+    """BLEU of one sentence against its reference(s) (a list of strings), sacreBLEU's sentence defaults."""
+    if not isinstance(hypothesis, str):
+        raise InvalidArgumentError("hypothesis", "a string", type(hypothesis).__name__)
+    refs = as_sentences(references, "references")
+    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
+                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
+                                   effective_order=effective_order)
+    s = metric.sentence_score(hypothesis, refs)
+    return BLEUResult._from_sacrebleu(s, metric.get_signature().format(), 1)
+
+
+def sentence_bleu_scores(hypotheses: Sequence[str], references, *, tokenize: str = "13a", lowercase: bool = False,
+                         smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
+                         effective_order: bool = True) -> tuple[list[float], str]:
+    """Sentence BLEU of every hypothesis against its aligned references; returns (scores, signature)."""
+    hyps = as_sentences(hypotheses, "hypotheses")
+    refs = as_reference_streams(references, len(hyps))
+    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
+                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
+                                   effective_order=effective_order)
+    scores = [float(metric.sentence_score(h, [stream[i] for stream in refs]).score) for i, h in enumerate(hyps)]
+    return scores, metric.get_signature().format()
+
+
+# -- stateful class -------------------------------------------------------------------------------
+class BLEU:
+    """Corpus BLEU accumulated over batches: ``update(hyps, refs)`` ... ``compute()``.
+
+    Keeps the sentences (not partial statistics) so the result is exactly sacreBLEU's corpus score.
+    """
+
+    higher_is_better = True
+
+    def __init__(self, *, tokenize: str = "13a", lowercase: bool = False, smooth_method: str = "exp",
+                 smooth_value: float | None = None, max_ngram_order: int = 4, effective_order: bool = False):
+        _check_options(tokenize, smooth_method, max_ngram_order)
+        self.options = dict(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
+                            smooth_value=smooth_value, max_ngram_order=max_ngram_order, effective_order=effective_order)
+        self.reset()
+
+    def reset(self) -> None:
+        self._hyps: list[str] = []
+        self._refs: list[list[str]] | None = None
+
+    def update(self, hypotheses: Sequence[str], references) -> "BLEU":
+        hyps = as_sentences(hypotheses, "hypotheses")
+        refs = as_reference_streams(references, len(hyps))
+        if self._refs is None:
+            self._refs = [[] for _ in refs]
+        elif len(refs) != len(self._refs):
+            raise InvalidArgumentError("references", f"{len(self._refs)} reference streams (as in earlier updates)",
+                                       f"{len(refs)} streams")
+        self._hyps.extend(hyps)
+        for acc, stream in zip(self._refs, refs):
+            acc.extend(stream)
+        return self
+
+    def compute(self) -> BLEUResult:
+        if not self._hyps:
+            raise InvalidArgumentError("BLEU", "at least one update() before compute()", "no sentences")
+        return bleu_score(self._hyps, self._refs, **self.options)

@@ -1,0 +1,163 @@
+"""Diversity of generated text: distinct-n and repetition rates. No references needed.
+
+* distinct-n (Li et al., NAACL 2016, "A Diversity-Promoting Objective Function for Neural
+  Conversation Models"): over the whole set of generated sentences,
+  ``distinct-n = |{distinct n-grams}| / (total number of n-grams)``. n-grams never cross a
+  sentence boundary. Higher = more diverse. 0/0 (no sentence has n tokens) is reported as NaN
+  (JSON null), never as 0 or 1.
+* seq-rep-n (Welleck et al., ICLR 2020, "Neural Text Generation with Unlikelihood Training"):
+  per sentence, ``1 - |distinct n-grams| / |n-grams|``, averaged over the sentences that have at
+  least one n-gram (the others are counted in ``n_skipped``). The share of a sentence's n-grams
+  that repeat an earlier n-gram of the same sentence. Lower = less repetitive.
+* duplicate rate: the share of sentences that are exact copies (same string) of an earlier
+  sentence, ``1 - |distinct sentences| / N``. Lower = better.
+
+Tokenization is a named option (default: the sacreBLEU tokenizer for the language, mixed case,
+as for BLEU), recorded in the signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from ...errors import InvalidArgumentError
+from .io import as_sentences
+from .tokenizers import WordTokenizer, bleu_tokenizer_for, check_lang
+
+DEFAULT_ORDERS = (1, 2, 3, 4)
+
+
+def _check_orders(orders) -> tuple[int, ...]:
+    if isinstance(orders, int) and not isinstance(orders, bool):
+        orders = (orders,)
+    if not isinstance(orders, (tuple, list)) or not orders or any(
+            not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in orders):
+        raise InvalidArgumentError("n", "a positive integer or a non-empty list of positive integers", orders)
+    return tuple(sorted(set(orders)))
+
+
+def _tokenizer(tokenize: str | None, lang: str, lowercase: bool) -> WordTokenizer:
+    check_lang(lang)
+    return WordTokenizer(bleu_tokenizer_for(lang) if tokenize is None else tokenize, lowercase)
+
+
+def _ngrams(tokens: list[str], n: int):
+    return zip(*(tokens[k:] for k in range(n)))
+
+
+@dataclass(frozen=True)
+class DistinctResult:
+    scores: dict  # n -> distinct-n (float, NaN if no n-grams)
+    unique: dict  # n -> number of distinct n-grams
+    total: dict  # n -> number of n-grams
+    signature: str
+    n_sentences: int
+
+    def to_dict(self) -> dict:
+        nan_to_none = {n: (None if s != s else s) for n, s in self.scores.items()}
+        return {"scores": {f"distinct-{n}": v for n, v in nan_to_none.items()},
+                "unique": {str(n): v for n, v in self.unique.items()},
+                "total": {str(n): v for n, v in self.total.items()},
+                "signature": self.signature, "n_sentences": self.n_sentences}
+
+
+@dataclass(frozen=True)
+class RepetitionResult:
+    seq_rep: float  # mean within-sentence repetition of n-grams (Welleck et al. 2020); NaN if no sentence qualifies
+    n: int
+    n_skipped: int  # sentences with fewer than n tokens
+    duplicate_rate: float
+    signature: str
+    n_sentences: int
+
+    def to_dict(self) -> dict:
+        return {f"seq-rep-{self.n}": None if self.seq_rep != self.seq_rep else self.seq_rep,
+                "duplicate_rate": self.duplicate_rate, "n_skipped": self.n_skipped,
+                "signature": self.signature, "n_sentences": self.n_sentences}
+
+
+class DistinctN:
+    """distinct-n over all sentences seen by ``update``. Higher = more diverse."""
+
+    higher_is_better = True
+
+    def __init__(self, n: int | Sequence[int] = DEFAULT_ORDERS, *, lang: str = "en", tokenize: str | None = None,
+                 lowercase: bool = False):
+        self.orders = _check_orders(n)
+        self.tokenizer = _tokenizer(tokenize, lang, lowercase)
+        self.reset()
+
+    def reset(self) -> None:
+        self._seen = {n: set() for n in self.orders}
+        self._total = {n: 0 for n in self.orders}
+        self._count = 0
+
+    def update(self, hypotheses: Sequence[str]) -> "DistinctN":
+        for tokens in self.tokenizer.batch(as_sentences(hypotheses, "hypotheses")):
+            for n in self.orders:
+                grams = list(_ngrams(tokens, n))
+                self._seen[n].update(grams)
+                self._total[n] += len(grams)
+            self._count += 1
+        return self
+
+    def compute(self) -> DistinctResult:
+        if self._count == 0:
+            raise InvalidArgumentError("DistinctN", "at least one update() before compute()", "no sentences")
+        unique = {n: len(self._seen[n]) for n in self.orders}
+        scores = {n: (unique[n] / self._total[n] if self._total[n] else float("nan")) for n in self.orders}
+        return DistinctResult(scores, unique, dict(self._total), f"distinct|{self.tokenizer.signature}", self._count)
+
+
+class Repetition:
+    """seq-rep-n and the duplicate-sentence rate over all sentences seen by ``update``. Lower = better."""
+
+    higher_is_better = False
+
+    def __init__(self, n: int = 4, *, lang: str = "en", tokenize: str | None = None, lowercase: bool = False):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InvalidArgumentError("n", "a positive integer", n)
+        self.n = n
+        self.tokenizer = _tokenizer(tokenize, lang, lowercase)
+        self.reset()
+
+    def reset(self) -> None:
+        self._rep_sum = 0.0
+        self._rep_count = 0
+        self._skipped = 0
+        self._sentences: set[str] = set()
+        self._count = 0
+
+    def update(self, hypotheses: Sequence[str]) -> "Repetition":
+        hyps = as_sentences(hypotheses, "hypotheses")
+        for s, tokens in zip(hyps, self.tokenizer.batch(hyps)):
+            grams = list(_ngrams(tokens, self.n))
+            if grams:
+                self._rep_sum += 1.0 - len(set(grams)) / len(grams)
+                self._rep_count += 1
+            else:
+                self._skipped += 1
+            self._sentences.add(s)
+            self._count += 1
+        return self
+
+    def compute(self) -> RepetitionResult:
+        if self._count == 0:
+            raise InvalidArgumentError("Repetition", "at least one update() before compute()", "no sentences")
+        seq_rep = self._rep_sum / self._rep_count if self._rep_count else float("nan")
+        dup = 1.0 - len(self._sentences) / self._count
+        return RepetitionResult(seq_rep, self.n, self._skipped, dup,
+                                f"repetition|n:{self.n}|{self.tokenizer.signature}", self._count)
+
+
+def distinct_n(hypotheses: Sequence[str], n: int | Sequence[int] = DEFAULT_ORDERS, *, lang: str = "en",
+               tokenize: str | None = None, lowercase: bool = False) -> DistinctResult:
+    """distinct-n for one or several n (default 1..4). Higher = more diverse."""
+    return DistinctN(n, lang=lang, tokenize=tokenize, lowercase=lowercase).update(hypotheses).compute()
+
+
+def repetition_rates(hypotheses: Sequence[str], n: int = 4, *, lang: str = "en", tokenize: str | None = None,
+                     lowercase: bool = False) -> RepetitionResult:
+    """seq-rep-n (within-sentence n-gram repetition) and the duplicate-sentence rate. Lower = better."""
+    return Repetition(n, lang=lang, tokenize=tokenize, lowercase=lowercase).update(hypotheses).compute()

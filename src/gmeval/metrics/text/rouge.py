@@ -1,0 +1,145 @@
+"""ROUGE-1/2/L/Lsum (Lin, 2004) through Google's rouge-score, with a tokenizer for every script.
+
+rouge-score's default tokenizer lower-cases and deletes every character outside ``a-z0-9``:
+Chinese, Russian, Greek, Arabic... text has no tokens and every ROUGE score is 0. Here
+``RougeScorer`` gets a tokenizer object from :mod:`.tokenizers` instead (``unicode-words`` by
+default: Unicode letters/marks/digits, CJK split into characters; identical to rouge-score on
+ASCII text). rouge-score computes the n-gram and LCS statistics.
+
+* Scores are per sentence pair, then averaged over sentences (precision, recall, F-measure each;
+  the plain mean, no bootstrap). Scale 0-1.
+* Multiple references: rouge-score's ``score_multi`` -- for each ROUGE type, the reference with
+  the highest F-measure is used.
+* ``rougeLsum`` splits a text into sentences at ``\\n``; with one sentence per line it equals
+  ``rougeL`` (a hypothesis given through the API may contain ``\\n`` to make Lsum differ).
+  rouge-score's NLTK sentence splitter is not used (it needs NLTK data that is not shipped).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Sequence
+
+import numpy as np
+
+from ...errors import InvalidArgumentError
+from .io import as_reference_streams, as_sentences
+from .tokenizers import ROUGE_TOKENIZERS, check_choice, check_lang, rouge_tokenizer, rouge_tokenizer_for
+
+DEFAULT_ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_ROUGE_TYPE_RE = re.compile(r"^rouge[1-9]$|^rougeL$|^rougeLsum$")
+
+
+@dataclass(frozen=True)
+class ROUGEResult:
+    """Mean precision / recall / F-measure per ROUGE type (0-1), and the signature."""
+
+    scores: dict  # rouge type -> {"precision": float, "recall": float, "fmeasure": float}
+    signature: str
+    n_sentences: int
+    per_sentence: dict | None = field(default=None, repr=False)  # rouge type -> list of F-measures
+
+    def fmeasure(self, rouge_type: str) -> float:
+        return self.scores[rouge_type]["fmeasure"]
+
+    def to_dict(self) -> dict:
+        d = {"scores": self.scores, "signature": self.signature, "n_sentences": self.n_sentences}
+        if self.per_sentence is not None:
+            d["per_sentence"] = self.per_sentence
+        return d
+
+
+def _check_types(rouge_types) -> tuple[str, ...]:
+    if isinstance(rouge_types, str) or not isinstance(rouge_types, Sequence) or not rouge_types:
+        raise InvalidArgumentError("rouge_types", "a non-empty list such as ['rouge1', 'rouge2', 'rougeL', 'rougeLsum']", rouge_types)
+    for t in rouge_types:
+        if not isinstance(t, str) or not _ROUGE_TYPE_RE.match(t):
+            raise InvalidArgumentError("rouge_types", "items 'rouge1'..'rouge9', 'rougeL' or 'rougeLsum'", t)
+    return tuple(rouge_types)
+
+
+class _Config:
+    """Validated options, the rouge-score scorer, and the signature string."""
+
+    def __init__(self, rouge_types, lang, tokenizer, use_stemmer):
+        self.rouge_types = _check_types(rouge_types)
+        self.lang = check_lang(lang)  # primary subtag
+        self.tokenizer_name = rouge_tokenizer_for(lang) if tokenizer is None else check_choice("tokenizer", tokenizer, ROUGE_TOKENIZERS)
+        if use_stemmer and self.lang != "en":
+            raise InvalidArgumentError("use_stemmer", "False unless lang='en' (the Porter stemmer is English-only)", use_stemmer)
+        self.use_stemmer = bool(use_stemmer)
+        from rouge_score import rouge_scorer
+
+        self.scorer = rouge_scorer.RougeScorer(list(self.rouge_types), use_stemmer=self.use_stemmer,
+                                               tokenizer=rouge_tokenizer(self.tokenizer_name, self.use_stemmer))
+
+    def signature(self, nrefs: int) -> str:
+        version = metadata.version("rouge-score")
+        return (f"rouge|nrefs:{nrefs}|multi:max-f|tok:{self.tokenizer_name}|case:lc|"
+                f"stem:{'yes' if self.use_stemmer else 'no'}|lsum-split:newline|agg:mean|rouge-score:{version}")
+
+
+def _score_pairs(cfg: _Config, hyps: list[str], refs: list[list[str]]) -> dict:
+    """Per-sentence scores: rouge type -> (N x 3) array of precision, recall, fmeasure."""
+    out = {t: np.empty((len(hyps), 3), np.float64) for t in cfg.rouge_types}
+    for i, h in enumerate(hyps):
+        targets = [stream[i] for stream in refs]
+        s = cfg.scorer.score(targets[0], h) if len(targets) == 1 else cfg.scorer.score_multi(targets, h)
+        for t in cfg.rouge_types:
+            out[t][i] = (s[t].precision, s[t].recall, s[t].fmeasure)
+    return out
+
+
+def _summarise(cfg: _Config, per: dict, nrefs: int, n: int, return_per_sentence: bool) -> ROUGEResult:
+    scores = {t: dict(zip(("precision", "recall", "fmeasure"), (float(v) for v in per[t].mean(axis=0)))) for t in cfg.rouge_types}
+    per_sentence = {t: per[t][:, 2].tolist() for t in cfg.rouge_types} if return_per_sentence else None
+    return ROUGEResult(scores, cfg.signature(nrefs), n, per_sentence)
+
+
+def rouge_score(hypotheses: Sequence[str], references, *, rouge_types: Sequence[str] = DEFAULT_ROUGE_TYPES,
+                lang: str = "en", tokenizer: str | None = None, use_stemmer: bool = False,
+                return_per_sentence: bool = False) -> ROUGEResult:
+    """Mean ROUGE of hypotheses against aligned references (one stream, or a list of streams). Higher is better.
+
+    ``tokenizer``: ``None`` picks the default for ``lang`` (``unicode-words``; ``unicode-chars`` for
+    th/lo/km/my); ``"rouge-score"`` selects rouge-score's ASCII-only default tokenizer.
+    """
+    cfg = _Config(rouge_types, lang, tokenizer, use_stemmer)
+    hyps = as_sentences(hypotheses, "hypotheses")
+    refs = as_reference_streams(references, len(hyps))
+    return _summarise(cfg, _score_pairs(cfg, hyps, refs), len(refs), len(hyps), return_per_sentence)
+
+
+class ROUGE:
+    """ROUGE accumulated over batches (per-sentence scores are kept; ``compute`` averages them)."""
+
+    higher_is_better = True
+
+    def __init__(self, *, rouge_types: Sequence[str] = DEFAULT_ROUGE_TYPES, lang: str = "en",
+                 tokenizer: str | None = None, use_stemmer: bool = False):
+        self._cfg = _Config(rouge_types, lang, tokenizer, use_stemmer)
+        self.reset()
+
+    def reset(self) -> None:
+        self._per: dict[str, list[np.ndarray]] = {t: [] for t in self._cfg.rouge_types}
+        self._n = 0
+        self._nrefs: int | None = None
+
+    def update(self, hypotheses: Sequence[str], references) -> "ROUGE":
+        hyps = as_sentences(hypotheses, "hypotheses")
+        refs = as_reference_streams(references, len(hyps))
+        if self._nrefs is not None and len(refs) != self._nrefs:
+            raise InvalidArgumentError("references", f"{self._nrefs} reference streams (as in earlier updates)", f"{len(refs)} streams")
+        self._nrefs = len(refs)
+        for t, arr in _score_pairs(self._cfg, hyps, refs).items():
+            self._per[t].append(arr)
+        self._n += len(hyps)
+        return self
+
+    def compute(self, return_per_sentence: bool = False) -> ROUGEResult:
+        if self._n == 0:
+            raise InvalidArgumentError("ROUGE", "at least one update() before compute()", "no sentences")
+        per = {t: np.concatenate(v) for t, v in self._per.items()}
+        return _summarise(self._cfg, per, self._nrefs, self._n, return_per_sentence)

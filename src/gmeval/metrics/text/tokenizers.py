@@ -1,0 +1,201 @@
+"""Named tokenizers for the text metrics, and the per-language defaults.
+
+Every text metric tokenizes, and the tokenizer changes the number, so each one here has a name
+that goes into the metric's signature (STYLE.md, items 4 and 6).
+
+* sacreBLEU tokenizers (``13a``, ``intl``, ``zh``, ``char``, ``none``, and ``ja-mecab`` /
+  ``ko-mecab`` when their optional packages are installed) are used for BLEU, self-BLEU and,
+  by default, for distinct-n and the repetition rates (tokens = sacreBLEU's output split on
+  whitespace, exactly as sacreBLEU's own n-gram extraction does).
+* ``unicode-words`` / ``unicode-chars`` are the ROUGE tokenizers. rouge-score's default tokenizer
+  lower-cases and then deletes every character outside ``a-z0-9``, so Chinese, Russian or Greek
+  text has no tokens and scores 0. ``unicode-words`` keeps every letter, mark and digit of every
+  script (``\\p{L}\\p{M}\\p{N}``), treats everything else as a separator, and splits runs of Han
+  ideographs, Hiragana and Katakana into single characters (these scripts do not separate words
+  with spaces; character n-grams are the usual unit for Chinese ROUGE). On ASCII text it yields
+  exactly rouge-score's tokens, so English scores are unchanged. ``unicode-chars`` makes every
+  letter (with its combining marks) or digit a token, for scripts written without spaces and
+  without a segmenter here (Thai, Lao, Khmer, Burmese).
+* ``rouge-score`` is rouge-score's own DefaultTokenizer (ASCII only), kept for comparisons.
+* ``whitespace`` splits on whitespace and nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ...errors import InvalidArgumentError, MissingDependencyError
+
+#: sacreBLEU tokenizers offered here (spm/flores need a downloaded SentencePiece model: excluded)
+BLEU_TOKENIZERS = ("13a", "intl", "zh", "char", "none", "ja-mecab", "ko-mecab")
+#: tokenizers for ROUGE
+ROUGE_TOKENIZERS = ("unicode-words", "unicode-chars", "rouge-score")
+#: tokenizers for distinct-n / repetition (any of the above, or plain whitespace)
+WORD_TOKENIZERS = BLEU_TOKENIZERS + ("unicode-words", "unicode-chars", "whitespace")
+
+#: languages written without spaces between words, and no segmenter here: character tokens
+_CHAR_LANGS = frozenset({"ja", "th", "lo", "km", "my"})
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # ISO 639 code, optionally with BCP 47 subtags
+
+_MECAB_PACKAGES = {"ja-mecab": "sacrebleu[ja]", "ko-mecab": "sacrebleu[ko]"}
+
+
+def check_lang(lang: str) -> str:
+    """Validate a language code: ISO 639 (2-3 lower-case letters, e.g. ``en``, ``zh``), optionally with
+    BCP 47 subtags (``zh-Hant``, ``pt-BR``). Returns the primary subtag, which selects the tokenizers."""
+    if not isinstance(lang, str) or not _LANG_RE.match(lang):
+        raise InvalidArgumentError("lang", "an ISO 639 code of 2-3 lower-case letters such as 'en', 'zh', 'ru' "
+                                           "(optionally with subtags, e.g. 'zh-Hant')", lang)
+    return lang.split("-", 1)[0]
+
+
+def bleu_tokenizer_for(lang: str) -> str:
+    """Default sacreBLEU tokenizer for a target language.
+
+    ``zh`` -> ``zh`` (sacreBLEU's Chinese tokenizer); ``ja``, ``th``, ``lo``, ``km``, ``my`` ->
+    ``char`` (sacreBLEU recommends ``ja-mecab`` for Japanese; it needs mecab-python3 and ipadic,
+    pass ``tokenize="ja-mecab"`` if they are installed); everything else -> ``13a`` (the WMT
+    standard, mteval-v13a).
+    """
+    lang = check_lang(lang)
+    if lang == "zh":
+        return "zh"
+    if lang in _CHAR_LANGS:
+        return "char"
+    return "13a"
+
+
+def rouge_tokenizer_for(lang: str) -> str:
+    """Default ROUGE tokenizer: ``unicode-chars`` for th/lo/km/my, else ``unicode-words``.
+
+    (Japanese keeps ``unicode-words``: its kana and kanji runs are split into characters there.)
+    """
+    lang = check_lang(lang)
+    return "unicode-chars" if lang in _CHAR_LANGS - {"ja"} else "unicode-words"
+
+
+def check_choice(name: str, value, allowed: Sequence[str]):
+    if value not in allowed:
+        raise InvalidArgumentError(name, "one of " + ", ".join(repr(a) for a in allowed), value)
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _sacrebleu_tokenizer(name: str):
+    from sacrebleu.metrics import BLEU
+
+    try:
+        return BLEU(tokenize=name).tokenizer
+    except ImportError as exc:  # mecab tokenizers need optional packages
+        raise MissingDependencyError(_MECAB_PACKAGES.get(name, name), f"the sacreBLEU tokenizer {name!r}") from exc
+    except RuntimeError as exc:  # sacrebleu raises RuntimeError when mecab dictionaries are missing
+        raise MissingDependencyError(_MECAB_PACKAGES.get(name, name), f"the sacreBLEU tokenizer {name!r}") from exc
+
+
+def sacrebleu_tokenizer(name: str):
+    """A sacreBLEU tokenizer object (callable str -> tokenized str; ``.signature()``)."""
+    check_choice("tokenize", name, BLEU_TOKENIZERS)
+    return _sacrebleu_tokenizer(name)
+
+
+# -- Unicode-aware tokenizer for ROUGE ------------------------------------------------------------
+# Han (incl. compatibility ideographs and extensions), Hiragana, Katakana: one token per character.
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
+
+
+@functools.lru_cache(maxsize=None)
+def _patterns():
+    import regex  # installed with sacrebleu; supports Unicode scripts and properties
+
+    words = regex.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[\p{{L}}\p{{M}}\p{{N}}])+")
+    chars = regex.compile(r"[\p{L}\p{N}]\p{M}*")
+    return words, chars
+
+
+_ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
+
+
+class UnicodeTokenizer:
+    """A rouge-score compatible tokenizer (has ``tokenize(text) -> list[str]``) for any script.
+
+    mode ``"words"``: lower-case; tokens are maximal runs of letters, combining marks and digits
+    of any script; punctuation, symbols and whitespace separate tokens; every Han / Hiragana /
+    Katakana character is a token of its own. On ASCII input this equals rouge-score's default
+    tokenizer (lower-case, non ``[a-z0-9]`` characters are separators).
+    mode ``"chars"``: lower-case; every letter (with following combining marks) or digit is a token.
+    use_stemmer: Porter-stem tokens longer than 3 characters that are ASCII ``[a-z0-9]+``, as
+    rouge-score does (its stemmer is English-only; other tokens are left alone).
+    """
+
+    def __init__(self, mode: str = "words", use_stemmer: bool = False):
+        self.mode = check_choice("mode", mode, ("words", "chars"))
+        self.use_stemmer = bool(use_stemmer)
+        self._stemmer = None
+        if self.use_stemmer:
+            from nltk.stem import porter  # rouge-score depends on nltk; the Porter stemmer needs no data
+
+            self._stemmer = porter.PorterStemmer()
+
+    @property
+    def name(self) -> str:
+        return f"unicode-{self.mode}"
+
+    def tokenize(self, text: str) -> list[str]:
+        words, chars = _patterns()
+        pattern = words if self.mode == "words" else chars
+        tokens = pattern.findall(text.lower())
+        if self._stemmer is not None:
+            tokens = [self._stemmer.stem(t) if len(t) > 3 and _ASCII_TOKEN.match(t) else t for t in tokens]
+        return tokens
+
+    __call__ = tokenize
+
+    def __repr__(self) -> str:
+        return f"UnicodeTokenizer(mode={self.mode!r}, use_stemmer={self.use_stemmer})"
+
+
+def rouge_tokenizer(name: str, use_stemmer: bool = False):
+    """A tokenizer object for ``rouge_score.rouge_scorer.RougeScorer(tokenizer=...)``."""
+    check_choice("tokenizer", name, ROUGE_TOKENIZERS)
+    if name == "rouge-score":
+        from rouge_score import tokenizers as rs_tokenizers
+
+        return rs_tokenizers.DefaultTokenizer(use_stemmer=use_stemmer)
+    return UnicodeTokenizer(mode=name.split("-", 1)[1], use_stemmer=use_stemmer)
+
+
+@dataclass(frozen=True)
+class WordTokenizer:
+    """Text -> list of tokens, by name (see WORD_TOKENIZERS). Used by distinct-n and repetition."""
+
+    name: str
+    lowercase: bool = False
+
+    def __post_init__(self):
+        check_choice("tokenize", self.name, WORD_TOKENIZERS)
+
+    @property
+    def _fn(self) -> Callable[[str], list[str]]:
+        if self.name == "whitespace":
+            return str.split
+        if self.name.startswith("unicode-"):
+            return UnicodeTokenizer(self.name.split("-", 1)[1]).tokenize
+        tok = sacrebleu_tokenizer(self.name)
+        return lambda s: tok(s.rstrip()).split()
+
+    def batch(self, sentences: Sequence[str]) -> list[list[str]]:
+        fn = self._fn
+        if self.lowercase:
+            return [fn(s.lower()) for s in sentences]
+        return [fn(s) for s in sentences]
+
+    def __call__(self, sentence: str) -> list[str]:
+        return self.batch([sentence])[0]
+
+    @property
+    def signature(self) -> str:
+        lower = self.lowercase or self.name.startswith("unicode-")  # the unicode tokenizers always lower-case
+        return f"tok:{self.name}|case:{'lc' if lower else 'mixed'}"
