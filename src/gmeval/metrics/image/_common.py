@@ -1,0 +1,96 @@
+"""Input validation and small shared helpers for the image-metric formulas.
+
+Features are N x D matrices. They are kept in their floating dtype (float32 features from an
+extractor are not copied to float64 wholesale: 50k x 2048 would double to 800 MB); every formula
+casts the blocks it works on to float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+
+from ...errors import InvalidArgumentError, ShapeMismatchError
+
+
+def to_numpy(x) -> np.ndarray:
+    """numpy view of an array-like or a torch tensor (detached, on the CPU)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def as_features(x, name: str, *, min_rows: int = 1) -> np.ndarray:
+    """Validate a feature matrix: 2-D, at least `min_rows` rows, finite. float32/float64 kept, others -> float64."""
+    a = to_numpy(x)
+    if a.ndim != 2:
+        raise ShapeMismatchError(f"`{name}` must be an N x D feature matrix, got an array of shape {a.shape}")
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float64)
+    if a.shape[0] < min_rows:
+        raise InvalidArgumentError(name, f"a feature matrix with at least {min_rows} rows", f"{a.shape[0]} rows")
+    if a.shape[1] < 1:
+        raise InvalidArgumentError(name, "a feature matrix with at least 1 column", "0 columns")
+    if not np.isfinite(a).all():
+        raise InvalidArgumentError(name, "finite feature values", "NaN or inf entries")
+    return a
+
+
+def same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise ShapeMismatchError(
+            f"`{name_a}` and `{name_b}` must have the same feature dimension, got {a.shape[1]} and {b.shape[1]}"
+        )
+
+
+def check_int(name: str, value, minimum: int = 1, maximum: int | None = None, hint: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(name, "an integer", value, hint)
+    if value < minimum or (maximum is not None and value > maximum):
+        allowed = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
+        raise InvalidArgumentError(name, allowed, value, hint)
+    return int(value)
+
+
+def check_float(name: str, value, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise InvalidArgumentError(name, "a finite real number", value)
+    v = float(value)
+    bad = (v <= low if low_open else v < low) or (v >= high if high_open else v > high)
+    if bad:
+        lb, hb = ("(" if low_open else "["), (")" if high_open else "]")
+        raise InvalidArgumentError(name, f"a number in {lb}{low}, {high}{hb}", value)
+    return v
+
+
+def check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise InvalidArgumentError(name, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+class MetricResult:
+    """Mixin for result dataclasses: `as_dict()` gives the scalar fields (JSON-ready; arrays are left out)."""
+
+    #: direction of each scalar field: True = higher is better, False = lower is better, None = not a quality.
+    HIGHER_IS_BETTER: dict = {}
+
+    def as_dict(self) -> dict:
+        out = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if "ndarray" in str(f.type) or isinstance(v, np.ndarray):
+                continue  # per-sample details stay attributes
+            if v is None:
+                out[f.name] = None
+            elif isinstance(v, (bool, np.bool_)):
+                out[f.name] = bool(v)
+            elif isinstance(v, numbers.Integral):
+                out[f.name] = int(v)
+            elif isinstance(v, numbers.Real):
+                out[f.name] = float(v)
+            elif isinstance(v, str):
+                out[f.name] = v
+        return out

@@ -1,0 +1,115 @@
+"""Classifier two-sample test (C2ST) on features: can a classifier tell real from generated?
+
+Lopez-Paz & Oquab, "Revisiting Classifier Two-Sample Tests", ICLR 2017: train a binary
+classifier to separate real (label 0) from fake (label 1) features and measure its accuracy on
+samples it was not trained on. Under H0 (same distribution) the held-out accuracy is 0.5; an
+accuracy near 1 means the generated samples are trivially distinguishable.
+
+Protocol here (all seeded by one np.random.Generator):
+* Balance: both sides are subsampled without replacement to n = min(N_real, N_fake,
+  max_per_side) rows, so chance accuracy is exactly 0.5.
+* Classifier: scikit-learn LogisticRegression (L2, C = 1, lbfgs) on standardised features
+  (StandardScaler fitted on the training part only).
+* Held-out predictions: `cv` = int k >= 2 -> stratified k-fold cross-validation, every sample is
+  predicted once by the model that did not see it (default k = 5); `cv` = float in (0, 1) -> one
+  stratified held-out split with that test fraction.
+* p-value: one-sided exact binomial test of the number of correct held-out predictions
+  against Binomial(n_test, 0.5) (scipy.stats.binomtest, alternative="greater"). It is exact for
+  a single held-out split; with k-fold CV the folds' predictions are not fully independent and
+  the p-value is the customary approximation.
+Lower accuracy is better, down to 0.5 (`higher_is_better = False`); below 0.5 is noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InvalidArgumentError
+from ...utils.seeding import as_numpy_generator
+from ._base import TwoSampleFeatureMetric
+from ._common import MetricResult, as_features, check_float, check_int, same_dim
+
+C2ST_CV = 5
+
+
+@dataclass
+class C2STResult(MetricResult):
+    accuracy: float
+    p_value: float
+    n_correct: int
+    n_test: int
+    n_per_side: int
+    cv: str            # "5-fold" or "holdout-0.3"
+    seed: int | None
+    fold_accuracies: np.ndarray | None = None
+
+    HIGHER_IS_BETTER = {"accuracy": False, "p_value": None}
+
+
+def classifier_two_sample_test(real_features, fake_features, *, cv: int | float = C2ST_CV,
+                               max_per_side: int | None = None, C: float = 1.0, max_iter: int = 1000,
+                               seed: int | np.random.Generator | None = 0) -> C2STResult:
+    """Held-out accuracy of a logistic-regression real-vs-fake classifier and its binomial p-value."""
+    from scipy.stats import binomtest
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    real = as_features(real_features, "real_features", min_rows=2)
+    fake = as_features(fake_features, "fake_features", min_rows=2)
+    same_dim(real, fake, "real_features", "fake_features")
+    C = check_float("C", C, 0.0, np.inf, low_open=True, high_open=True)
+    max_iter = check_int("max_iter", max_iter, 1)
+    n = min(len(real), len(fake))
+    if max_per_side is not None:
+        n = min(n, check_int("max_per_side", max_per_side, 2))
+    if isinstance(cv, bool) or not isinstance(cv, (int, float, np.integer, np.floating)):
+        raise InvalidArgumentError("cv", "an int >= 2 (k-fold) or a float in (0, 1) (held-out fraction)", cv)
+    if isinstance(cv, (int, np.integer)):
+        cv = check_int("cv", int(cv), 2, n, f"k-fold CV needs at most as many folds as samples per side ({n}).")
+        scheme = f"{cv}-fold"
+    else:
+        cv = check_float("cv", float(cv), 0.0, 1.0, low_open=True, high_open=True)
+        scheme = f"holdout-{cv:g}"
+    rng = as_numpy_generator(seed)
+    xr = real[rng.choice(len(real), n, replace=False)] if len(real) > n else real
+    xf = fake[rng.choice(len(fake), n, replace=False)] if len(fake) > n else fake
+    x = np.concatenate([xr, xf], axis=0).astype(np.float64, copy=False)
+    y = np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)])
+    split_seed = int(rng.integers(0, 2**31 - 1))
+
+    if scheme.endswith("fold"):
+        splits = list(StratifiedKFold(n_splits=cv, shuffle=True, random_state=split_seed).split(x, y))
+    else:
+        idx = np.arange(2 * n)
+        tr, te = train_test_split(idx, test_size=cv, stratify=y, random_state=split_seed)
+        splits = [(np.sort(tr), np.sort(te))]
+    correct, total, fold_acc = 0, 0, []
+    for tr, te in splits:
+        scaler = StandardScaler().fit(x[tr])
+        clf = LogisticRegression(C=C, max_iter=max_iter)
+        clf.fit(scaler.transform(x[tr]), y[tr])
+        ok = int(np.sum(clf.predict(scaler.transform(x[te])) == y[te]))
+        correct += ok
+        total += len(te)
+        fold_acc.append(ok / len(te))
+    p = binomtest(correct, total, 0.5, alternative="greater").pvalue
+    return C2STResult(accuracy=correct / total, p_value=float(p), n_correct=correct, n_test=total, n_per_side=n,
+                      cv=scheme, seed=seed if isinstance(seed, int) else None, fold_accuracies=np.array(fold_acc))
+
+
+class C2ST(TwoSampleFeatureMetric):
+    """Stateful C2ST: accumulates features; compute() -> C2STResult."""
+
+    higher_is_better = False
+    primary = "accuracy"
+
+    def __init__(self, cv: int | float = C2ST_CV, max_per_side: int | None = None, C: float = 1.0,
+                 max_iter: int = 1000, seed: int = 0):
+        check_int("seed", seed, 0)
+        super().__init__(cv=cv, max_per_side=max_per_side, C=C, max_iter=max_iter, seed=seed)
+
+    def _compute(self, real, fake) -> C2STResult:
+        return classifier_two_sample_test(real, fake, **self._config)

@@ -1,0 +1,118 @@
+"""Inception Score (Salimans, Goodfellow, Zaremba, Cheung, Radford, Chen. "Improved Techniques for
+Training GANs", NeurIPS 2016).
+
+    IS = exp( E_x KL( p(y|x) || p(y) ) ),   p(y) = E_x p(y|x)
+
+computed from classifier logits (Inception-v3's 1008-way fc, or a domain classifier such as the
+project's MNIST classifier). The N samples are cut into `splits` (10) consecutive parts
+[i N // splits, (i + 1) N // splits); IS is computed on each part with p(y) estimated within
+the part, and the mean and standard deviation (ddof = 0) over parts are reported, as the
+original code and torch-fidelity do. Softmax is taken in float64 via log-softmax;
+0 log 0 = 0.
+
+Shuffling: the original implementation splits the samples in the order given (no shuffle).
+By default the order is shuffled first with a seeded np.random.Generator (like torch-fidelity,
+which shuffles with RandomState(2020)): a sample order that correlates with class (e.g. a
+class-conditional generator sampled class by class) would otherwise make each part
+single-class and the score meaningless. `shuffle=False` reproduces the original order.
+Higher is better; 1 <= IS <= number of classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InvalidArgumentError, ShapeMismatchError
+from ...utils.seeding import as_numpy_generator
+from ._base import Metric
+from ._common import MetricResult, as_features, check_int
+
+IS_SPLITS = 10
+
+
+@dataclass
+class ISResult(MetricResult):
+    mean: float
+    std: float
+    splits: int
+    shuffle: bool
+    seed: int | None
+    n: int
+    num_classes: int
+    values: np.ndarray | None = None  # IS of every split (not in as_dict)
+
+    HIGHER_IS_BETTER = {"mean": True, "std": None}
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax in float64 (max-subtracted, stable)."""
+    z = np.asarray(logits, np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _split_scores(logp: np.ndarray, splits: int) -> np.ndarray:
+    n = len(logp)
+    scores = np.empty(splits, np.float64)
+    for i in range(splits):
+        part = logp[i * n // splits:(i + 1) * n // splits]
+        p = np.exp(part)
+        with np.errstate(divide="ignore", invalid="ignore"):  # classes never predicted: 0 log 0 = 0
+            log_py = np.log(p.mean(axis=0))
+            terms = np.where(p > 0, p * (part - log_py), 0.0)
+        scores[i] = np.exp(terms.sum(axis=1).mean())
+    return scores
+
+
+def inception_score(logits, *, splits: int = IS_SPLITS, shuffle: bool = True,
+                    seed: int | np.random.Generator | None = 0) -> ISResult:
+    """IS mean and std over `splits` parts of the (shuffled) N x C logits. See the module docstring."""
+    z = as_features(logits, "logits", min_rows=1)
+    if z.shape[1] < 2:
+        raise ShapeMismatchError(f"`logits` must have at least 2 classes (columns), got {z.shape[1]}")
+    splits = check_int("splits", splits, 1)
+    if len(z) < splits:
+        raise InvalidArgumentError("splits", f"at most the number of samples ({len(z)})", splits)
+    if shuffle not in (True, False):
+        raise InvalidArgumentError("shuffle", "True or False", shuffle)
+    if shuffle:
+        z = z[as_numpy_generator(seed).permutation(len(z))]
+    scores = _split_scores(log_softmax(z), splits)
+    return ISResult(mean=float(scores.mean()), std=float(scores.std()), splits=splits, shuffle=bool(shuffle),
+                    seed=seed if (shuffle and isinstance(seed, int)) else None, n=len(z), num_classes=z.shape[1],
+                    values=scores)
+
+
+class InceptionScore(Metric):
+    """Stateful IS: accumulates logits (the split needs them all); compute() -> ISResult."""
+
+    higher_is_better = True
+    primary = "mean"
+
+    def __init__(self, splits: int = IS_SPLITS, shuffle: bool = True, seed: int = 0):
+        check_int("splits", splits, 1)
+        check_int("seed", seed, 0)
+        super().__init__(splits=splits, shuffle=shuffle, seed=seed)
+
+    def reset(self) -> None:
+        self._chunks: list[np.ndarray] = []
+
+    def update(self, logits):
+        z = as_features(logits, "logits")
+        if self._chunks and z.shape[1] != self._chunks[0].shape[1]:
+            raise ShapeMismatchError(f"logits have {z.shape[1]} classes, earlier updates had {self._chunks[0].shape[1]}")
+        self._chunks.append(z)
+        return self
+
+    def compute(self) -> ISResult:
+        if not self._chunks:
+            raise InvalidArgumentError("logits", "at least one update(logits) before compute()", "none")
+        return inception_score(np.concatenate(self._chunks, axis=0), **self._config)
+
+    def _copy_state(self, out) -> None:
+        out._chunks = list(self._chunks)
+
+    def _merge_state(self, out, other) -> None:
+        out._chunks.extend(other._chunks)

@@ -1,0 +1,125 @@
+"""Negative ELBO and bits per dimension for likelihood-based models (VAE) on a test split.
+
+    bpd = nelbo / (D ln 2)
+
+with nelbo the per-example negative evidence lower bound in nats (an upper bound on the
+negative log-likelihood, so bpd is an upper bound on the true bits/dim) and D the number of
+data dimensions (C x H x W, e.g. 784 for MNIST). Lower is better.
+
+Discretisation. Bits/dim compares models only when the likelihood is of the same discrete
+data:
+* Discrete decoders (Bernoulli on binarised MNIST, 256-way categorical or discretised
+  logistic on uint8 pixels) give probabilities of the discrete data: use them as they are
+  (`num_bins=None`).
+* A continuous density on pixels scaled to [0, 1] (Gaussian decoder), evaluated on uniformly
+  dequantised data x = (k + u) / B, u ~ U[0, 1), B = 256 bins, bounds the discrete NLL by
+  nelbo_cont + D ln B (Theis, van den Oord, Bethge, "A note on the evaluation of generative
+  models", ICLR 2016), so bpd = nelbo_cont / (D ln 2) + log2 B. Pass `num_bins=256`.
+  Without dequantisation a continuous density on discrete data is unbounded and its
+  "bits/dim" is meaningless.
+A Bernoulli decoder evaluated on non-binarised grey levels is not a likelihood of the data at
+all; report its nelbo but not a bits/dim comparable with the literature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InvalidArgumentError
+from ._base import Metric
+from ._common import MetricResult, check_int, to_numpy
+
+
+@dataclass
+class LikelihoodResult(MetricResult):
+    nelbo: float            # mean per-example negative ELBO, nats
+    nelbo_sem: float        # standard error of that mean (ddof = 1; nan for one example)
+    bits_per_dim: float
+    bits_per_dim_sem: float
+    num_dims: int
+    num_bins: int | None
+    n: int
+
+    HIGHER_IS_BETTER = {"nelbo": False, "bits_per_dim": False, "nelbo_sem": None, "bits_per_dim_sem": None}
+
+
+def _check(num_dims, num_bins):
+    num_dims = check_int("num_dims", num_dims, 1)
+    if num_bins is not None:
+        num_bins = check_int("num_bins", num_bins, 2)
+    return num_dims, num_bins
+
+
+def bits_per_dim(nelbo_nats, num_dims: int, *, num_bins: int | None = None):
+    """nelbo / (D ln 2) [+ log2(num_bins) for a continuous density on dequantised data]. Scalar or array."""
+    num_dims, num_bins = _check(num_dims, num_bins)
+    v = np.asarray(to_numpy(nelbo_nats), np.float64)
+    out = v / (num_dims * np.log(2.0)) + (np.log2(num_bins) if num_bins is not None else 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def likelihood_summary(nelbo_per_example, num_dims: int, *, num_bins: int | None = None) -> LikelihoodResult:
+    """Mean negative ELBO (nats) and bits/dim over examples, with standard errors."""
+    num_dims, num_bins = _check(num_dims, num_bins)
+    v = np.asarray(to_numpy(nelbo_per_example), np.float64).ravel()
+    if v.size == 0 or not np.isfinite(v).all():
+        raise InvalidArgumentError("nelbo_per_example", "a non-empty array of finite values (nats)",
+                                   "an empty array" if v.size == 0 else "NaN or inf entries")
+    return _summary(v.size, float(v.sum()), float(np.sum((v - v.mean()) ** 2)), num_dims, num_bins)
+
+
+def _summary(n, total, sq_dev, num_dims, num_bins) -> LikelihoodResult:
+    mean = total / n
+    sem = float(np.sqrt(sq_dev / (n - 1) / n)) if n > 1 else float("nan")
+    scale = num_dims * np.log(2.0)
+    return LikelihoodResult(nelbo=mean, nelbo_sem=sem, bits_per_dim=bits_per_dim(mean, num_dims, num_bins=num_bins),
+                            bits_per_dim_sem=sem / scale, num_dims=num_dims, num_bins=num_bins, n=n)
+
+
+class BitsPerDim(Metric):
+    """Stateful: update(per-example negative ELBO in nats); compute() -> LikelihoodResult.
+
+    State is (n, mean, M2) merged with Chan et al.'s parallel formula, so batching and merging
+    do not change the result beyond rounding.
+    """
+
+    higher_is_better = False
+    primary = "bits_per_dim"
+
+    def __init__(self, num_dims: int, num_bins: int | None = None):
+        _check(num_dims, num_bins)
+        super().__init__(num_dims=num_dims, num_bins=num_bins)
+
+    def reset(self) -> None:
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def _combine(self, n, mean, m2):
+        if n == 0:
+            return
+        tot = self.n + n
+        delta = mean - self.mean
+        self.mean += delta * n / tot
+        self.m2 += m2 + delta * delta * self.n * n / tot
+        self.n = tot
+
+    def update(self, nelbo_per_example):
+        v = np.asarray(to_numpy(nelbo_per_example), np.float64).ravel()
+        if not np.isfinite(v).all():
+            raise InvalidArgumentError("nelbo_per_example", "finite values (nats)", "NaN or inf entries")
+        if v.size:
+            mu = float(v.mean())
+            self._combine(v.size, mu, float(np.sum((v - mu) ** 2)))
+        return self
+
+    def compute(self) -> LikelihoodResult:
+        if self.n == 0:
+            raise InvalidArgumentError("nelbo_per_example", "at least one update before compute()", "none")
+        return _summary(self.n, self.mean * self.n, self.m2, **self._config)
+
+    def _copy_state(self, out) -> None:
+        out.n, out.mean, out.m2 = self.n, self.mean, self.m2
+
+    def _merge_state(self, out, other) -> None:
+        out._combine(other.n, other.mean, other.m2)
