@@ -51,17 +51,22 @@ def _is(ctx):
     return {"is": r.mean, "is_std": r.std}, {}, {"splits": r.splits, "logits": ctx.logits_layer}
 
 
+# float32 distance tiles: every comparison float32 rounding cannot decide is recomputed in float64
+# (gmeval.metrics.image.knn), so results equal the float64 ones; 3.5x faster at 10k x 10k.
+_KNN_DTYPE = "float32"
+
+
 def _prd(ctx):
     from ..metrics.image.prdc import precision_recall_score
 
-    r = precision_recall_score(ctx.real_feats, ctx.fake_feats, k=ctx.opts.get("k_pr", 3))
+    r = precision_recall_score(ctx.real_feats, ctx.fake_feats, k=ctx.opts.get("k_pr", 3), compute_dtype=_KNN_DTYPE)
     return {"precision": r.precision, "recall": r.recall}, {}, {"k": r.k_pr}
 
 
 def _dc(ctx):
     from ..metrics.image.prdc import density_coverage_score
 
-    r = density_coverage_score(ctx.real_feats, ctx.fake_feats, k=ctx.opts.get("k_dc", 5))
+    r = density_coverage_score(ctx.real_feats, ctx.fake_feats, k=ctx.opts.get("k_dc", 5), compute_dtype=_KNN_DTYPE)
     return {"density": r.density, "coverage": r.coverage}, {}, {"k": r.k_dc}
 
 

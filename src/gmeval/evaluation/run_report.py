@@ -47,7 +47,7 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
 
 
 def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: int | None = 2000, data_root=None,
-                 seed: int = 0, progress: bool = True, bootstrap: int = 50, domain: str | None = None) -> dict:
+                 seed: int = 0, progress: bool = True, bootstrap: int = 20, domain: str | None = None) -> dict:
     """Evaluate `run_dir/checkpoint.pt` against `real` with the domain classifier (if the data has one)
     and with Inception; write report.html / report.json / evaluation.json into the run folder.
 
