@@ -39,8 +39,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
 
 bench: setup
-	$(PY) benchmarks/bench_metrics.py
-	$(PY) benchmarks/bench_inception.py --ref-channels-last
+	$(PY) benchmarks/bench_image.py
 	$(PY) benchmarks/bench_text.py
 	$(PY) benchmarks/bench_distributed.py
 
