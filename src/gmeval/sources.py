@@ -3,10 +3,20 @@
 A *source* is one of:
 - a dataset split: ``mnist:test``, ``fashion-mnist:train``, ``digits:test``;
 - a folder of images; a ``.npy`` / ``.npz`` array file;
-- a training checkpoint (``.pt``): sampled with the model's contract (`n` samples, `seed`);
+- a training checkpoint (``.pt``): sampled with the model's contract (`n` samples, `seed`), in
+  chunks (see below);
 - a Python object: ImageData, array/tensor, iterable of batches, a GenerativeModel, or a callable
   ``f(n, generator) -> images``.
 Statistics files (``.npz`` with mu/sigma) are handled by the evaluation layer, not here.
+
+Chunk rule for generated samples (models and checkpoints). The n samples are drawn in chunks of
+`SAMPLE_CHUNK` (1000) consecutive global indices; chunk c is `model.sample(size_c, seed=s_c)`
+with s_0 = seed and s_c = derive_seed(seed, "sample-chunk", c) for c > 0 (class-conditional
+models get the slice [start_c, stop_c) of `model.default_labels(n)`). The images therefore
+depend on (model, n, seed) only, never on how many processes draw them: with
+`distributed=True` under torchrun, rank r of W draws chunks r, r + W, ... and the chunks are
+gathered back in global order, giving exactly the single-process samples. For n <= 1000 the
+result equals `model.sample(n, seed=seed)`.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import numpy as np
 
 from .data import ImageData, as_image_data, load_data_source
 from .data.any import is_dataset_spec  # noqa: F401  (re-exported)
+from .distributed.sharding import SAMPLE_CHUNK
 from .errors import InvalidArgumentError
 from .utils.seeding import as_torch_generator
 
@@ -26,32 +37,40 @@ def describe_source(spec) -> str:
     return spec if isinstance(spec, str) else type(spec).__name__
 
 
-def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None, batch_size: int = 1000) -> ImageData:
+def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None, batch_size: int = 1000,
+                distributed: bool = False) -> ImageData:
     """Load or generate images from `spec` (see module docstring).
 
     `n`: for datasets/files, the first n items (all when None); for generators, required.
     `seed`: only used by generators (the sampling seed); recorded in ImageData.meta.
+    `distributed`: under torchrun, divide generation among the ranks (a collective: every rank
+    must call it); every rank gets the same full ImageData. Stored sources are read by every rank;
+    a callable is called on rank 0 only and its images broadcast. No effect in a single process.
     """
     from .models.base import GenerativeModel
 
     if isinstance(spec, ImageData):
         data = spec
     elif isinstance(spec, GenerativeModel):
-        return _sample_model(spec, n, seed, describe=f"model:{spec.name}", batch_size=batch_size)
+        return sample_images(spec, n, seed, batch_size=batch_size, distributed=distributed,
+                             describe=f"model:{spec.name}")
     elif isinstance(spec, (str, os.PathLike)):
         path = Path(spec)
         if path.suffix.lower() in (".pt", ".pth", ".ckpt") and path.is_file():
             from .training.checkpoint import load_model
 
-            return _sample_model(load_model(path), n, seed, describe=f"checkpoint:{path}", batch_size=batch_size)
+            model = load_model(path)
+            if distributed:
+                from .distributed import device
+
+                model.to(device())  # the rank's GPU under nccl; a no-op on CPU
+            return sample_images(model, n, seed, batch_size=batch_size, distributed=distributed,
+                                 describe=f"checkpoint:{path}")
         data = load_data_source(spec, root=data_root, size=size)
     elif callable(spec):
         if n is None:
             raise InvalidArgumentError("n", "a sample count for a generator callable", None)
-        g = as_torch_generator(seed)
-        data = as_image_data(spec(n, g), origin=f"callable:{getattr(spec, '__name__', type(spec).__name__)}")
-        data.meta["seed"] = seed
-        return data
+        return _call_generator(spec, n, seed, distributed)
     else:
         data = as_image_data(spec)
     if n is not None:
@@ -61,11 +80,72 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
     return data
 
 
-def _sample_model(model, n, seed, describe, batch_size):
+def sample_chunks(model, n: int, seed: int, chunks, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the given chunks of n samples (chunk rule in the module docstring).
+
+    Returns (uint8 images of those chunks in order, their global indices as int64).
+    """
+    from .distributed.sharding import chunk_bounds, chunk_seed
+
+    bounds = chunk_bounds(n, SAMPLE_CHUNK)
+    labels = model.default_labels(n) if model.conditional else None
+    imgs, idx = [], []
+    for c in chunks:
+        start, stop = bounds[c]
+        y = None if labels is None else labels[start:stop]
+        imgs.append(model.sample(stop - start, seed=chunk_seed(seed, c), labels=y, batch_size=batch_size).numpy())
+        idx.append(np.arange(start, stop, dtype=np.int64))
+    if not imgs:
+        return np.empty((0,) + tuple(model.image_shape), np.uint8), np.empty(0, np.int64)
+    return np.concatenate(imgs), np.concatenate(idx)
+
+
+def sample_images(model, n, seed: int = 0, batch_size: int = 1000, distributed: bool = False,
+                  describe: str | None = None) -> ImageData:
+    """n samples of a GenerativeModel as ImageData, drawn chunk by chunk (module docstring).
+
+    With `distributed=True` under torchrun each rank draws its chunks and all ranks receive the
+    full set in global order (collective). The result does not depend on the number of ranks.
+    """
+    from .distributed import gather_in_order, rank_chunks, rank_world
+    from .distributed.sharding import chunk_bounds
+
     if n is None:
         raise InvalidArgumentError("n", "a sample count for a generative model", None)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidArgumentError("n", "a positive integer", n)
+    n = int(n)
+    n_chunks = len(chunk_bounds(n, SAMPLE_CHUNK))
+    rank, world = rank_world() if distributed else (0, 1)
+    imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world), batch_size)
+    if world > 1:
+        imgs = gather_in_order(imgs, idx, n, name="generated images")
     labels = model.default_labels(n).numpy() if model.conditional else None
-    imgs = model.sample(n, seed=seed, batch_size=batch_size)
-    data = ImageData(imgs.numpy(), labels, describe, model.num_classes or None)
-    data.meta.update({"seed": seed, "model": model.name})
+    data = ImageData(imgs, labels, describe or f"model:{model.name}", model.num_classes or None)
+    data.meta.update({"seed": seed, "model": model.name, "sample_chunk": SAMPLE_CHUNK})
+    return data
+
+
+def _call_generator(spec, n, seed, distributed) -> ImageData:
+    """A callable f(n, generator) is called once (on rank 0 when distributed; images broadcast)."""
+    from .distributed import broadcast_array, broadcast_object, is_rank_zero, rank_world
+
+    origin = f"callable:{getattr(spec, '__name__', type(spec).__name__)}"
+    if not distributed or rank_world()[1] == 1:
+        data = as_image_data(spec(n, as_torch_generator(seed)), origin=origin)
+    else:
+        data = None
+        try:
+            if is_rank_zero():
+                data = as_image_data(spec(n, as_torch_generator(seed)), origin=origin)
+        finally:  # tell the others whether rank 0 succeeded, so they never wait for images that never come
+            ok = broadcast_object(data is not None if is_rank_zero() else None, 0, "generator callable status")
+        if not ok:
+            from .distributed import DistributedError
+
+            raise DistributedError(f"rank 0 failed to call the generator {origin} (see its error)")
+        images = broadcast_array(data.images if data is not None else None, 0, "generated images")
+        labels = broadcast_object(data.labels if data is not None else None, 0, "generated labels")
+        data = ImageData(images, labels, origin)
+    data.meta["seed"] = seed
     return data

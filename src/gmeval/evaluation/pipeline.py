@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .. import distributed as gdist
 from ..data import ImageData
 from ..errors import InvalidArgumentError
 from ..sources import load_images
@@ -35,7 +36,7 @@ def domain_of(origin: str) -> str | None:
 class _Side:
     """One input (real, fake or train): images or precomputed statistics, plus extracted layers."""
 
-    def __init__(self, spec, role: str, n, seed, data_root, size=None):
+    def __init__(self, spec, role: str, n, seed, data_root, size=None, distributed: bool = False):
         self.role, self.spec = role, spec
         self.stats: GaussianStats | None = None
         self.data: ImageData | None = None
@@ -44,18 +45,20 @@ class _Side:
             self.origin = f"stats:{spec}"
             self.n = self.stats.n
         else:
-            self.data = load_images(spec, n=n, seed=seed, data_root=data_root, size=size)
+            self.data = load_images(spec, n=n, seed=seed, data_root=data_root, size=size, distributed=distributed)
             self.origin = self.data.origin
             self.n = len(self.data)
         self.layers: dict[str, np.ndarray] = {}
 
 
-def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache) -> None:
+def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache, reduce_only: bool = False) -> None:
     from ..features import extract_features
 
     layers = [l for l in layers if l not in side.layers]
     if not layers or side.data is None:
         return
+    if gdist.is_distributed():
+        return _extract_distributed(side, extractor, layers, batch_size, progress, use_cache, reduce_only)
     key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache else None
     feats = load_cached(key) if key else None
     if feats is None:
@@ -63,6 +66,42 @@ def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache) ->
                                  desc=f"{extractor.name} {side.role}")
         if key:
             store(key, feats)
+    side.layers.update(feats)
+
+
+def _extract_distributed(side: _Side, extractor, layers, batch_size, progress, use_cache, reduce_only) -> None:
+    """Under torchrun: each rank extracts the strided shard rank, rank + W, ... of the side's items;
+    the shards are gathered back in global order, so every rank holds exactly the single-process
+    features. With `reduce_only` (FID alone, no cache to write) only the float64 GaussianStats sums
+    are all-reduced and `side.stats` is set instead. Rank 0 alone reads and writes the cache."""
+    from ..features import extract_features
+
+    rank, world = gdist.rank_world()
+    n = len(side.data)
+    key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache and rank == 0 else None
+    cached = load_cached(key) if key else None
+    names = gdist.broadcast_object(sorted(cached) if cached is not None else None, 0, "cache lookup")
+    if names is not None:  # rank 0 read the file and sends it: one reader, so no rank can see another file
+        side.layers.update({k: gdist.broadcast_array(cached[k] if cached is not None else None, 0, f"cached {k}")
+                            for k in names})
+        return
+    idx = gdist.shard_indices(n, rank, world)
+    if len(idx):
+        local = extract_features(extractor, side.data.subset(idx), layers=layers, batch_size=batch_size,
+                                 progress=progress and rank == 0, desc=f"{extractor.name} {side.role} [rank 0/{world}]")
+    else:  # more ranks than items: this rank contributes nothing (no padding, no duplicates)
+        local = {k: np.empty((0, extractor.layers[k]), np.float32) for k in layers}
+    if reduce_only and not use_cache and len(layers) == 1:
+        stats = GaussianStats(extractor.layers[layers[0]])
+        if len(idx):
+            stats.update(local[layers[0]])
+        state = gdist.all_reduce_sum(stats.state_arrays(), f"{side.role} statistics")
+        stats.n, stats.sum, stats.sum_outer = int(round(state["n"][0])), state["sum"], state["sum_outer"]
+        side.stats = stats
+        return
+    feats = {k: gdist.gather_in_order(local[k], idx, n, name=f"{side.role} {k} features") for k in layers}
+    if key:  # rank 0 only
+        store(key, feats)
     side.layers.update(feats)
 
 
@@ -101,8 +140,12 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     opts = dict(options or {})
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    rs = _Side(real, "real", n_real, seed, data_root, size)
-    fs = _Side(fake, "fake", n, seed, data_root, size)
+    if gdist.launched_by_torchrun():
+        gdist.init_distributed()
+    dist_on = gdist.is_distributed()  # under torchrun: shard, gather/reduce, rank 0 computes metrics
+    progress = progress and gdist.is_rank_zero()
+    rs = _Side(real, "real", n_real, seed, data_root, size, distributed=dist_on)
+    fs = _Side(fake, "fake", n, seed, data_root, size, distributed=dist_on)
     timings["load"] = time.perf_counter() - t0
     needs = {need for m in names for need in METRICS[m].needs}
     stats_only = rs.stats is not None or fs.stats is not None
@@ -110,7 +153,10 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
         raise InvalidArgumentError("metrics", "only 'fid' when a side is a statistics file (it has no features)", ",".join(names))
 
     ext_opts = {"preprocess": preprocess} if preprocess and extractor == "inception" else {}
-    ext = get_extractor(extractor, **ext_opts)
+    with gdist.rank_zero_first("loading the feature extractor"):  # rank 0 fetches/verifies weights first
+        ext = get_extractor(extractor, **ext_opts)
+    if dist_on:
+        ext.to(gdist.device())
     if batch_size is None:  # 299x299 Inception batches are memory-bound; the 28x28 classifiers like large ones
         batch_size = 64 if ext.name == "inception" else 500
     feat_layer = layer or ext.default_layer
@@ -126,10 +172,13 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     want = list(dict.fromkeys(want))
 
     t = time.perf_counter()
+    # FID alone needs only statistics: under torchrun the float64 sums are all-reduced instead of
+    # gathering every feature (sides whose features go to the cache are still gathered)
+    reduce_only = set(names) == {"fid"} and not bootstrap
     if want:
-        _extract(fs, ext, want, batch_size, progress, use_cache=False)
+        _extract(fs, ext, want, batch_size, progress, use_cache=False, reduce_only=reduce_only)
         real_layers = [feat_layer] if "features" in needs else []
-        _extract(rs, ext, real_layers, batch_size, progress, use_cache=cache)
+        _extract(rs, ext, real_layers, batch_size, progress, use_cache=cache, reduce_only=reduce_only)
     timings["features"] = time.perf_counter() - t
     ext_sig = ext.signature()
 
@@ -168,7 +217,8 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
                 train = f"{dom[0]}:train"
             else:
                 raise InvalidArgumentError("train", "the training data for the memorisation check", None)
-        train_side = _Side(train, "train", None, seed, data_root, size)  # n_train is a cap, not a demand
+        # n_train is a cap, not a demand
+        train_side = _Side(train, "train", None, seed, data_root, size, distributed=dist_on)
         if n_train is not None and train_side.data is not None and train_side.n > n_train:
             train_side.data = train_side.data.subset(slice(0, n_train))
             train_side.n = n_train
@@ -179,29 +229,37 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
 
     parts = {"ext": ext.name, "w": ext_sig["weights"][:12], "layer": feat_layer, "pre": ext_sig.get("preprocess"),
              "real": rs.origin, "nreal": rs.n, "fake": fs.origin, "nfake": fs.n, "seed": seed}
-    results: dict[str, dict] = {}
-    details: dict[str, dict] = {}
-    for name in names:
-        spec = METRICS[name]
-        t = time.perf_counter()
-        values, det, params = spec.compute(ctx)
-        p = dict(parts)
-        if spec.needs == ("logits",):
-            p["layer"] = ctx.logits_layer
-        if spec.needs == ("classes",):
-            p.update({"ext": None, "w": None, "layer": None, "pre": None})
-        cis = {}
-        if bootstrap and spec.bootstrappable and not stats_only:
-            cis = _bootstrap(spec, ctx, bootstrap, confidence, seed)
-        for vname, hib in spec.outputs.items():
-            entry = {"value": float(values[vname]), "higher_is_better": hib, "metric": name,
-                     "signature": make_signature(vname, p, params)}
-            if vname in cis:
-                entry.update(cis[vname])
-            results[vname] = entry
-        if det:
-            details[name] = det
-        timings[name] = time.perf_counter() - t
+
+    def compute_metrics():
+        results: dict[str, dict] = {}
+        details: dict[str, dict] = {}
+        metric_timings: dict[str, float] = {}
+        for name in names:
+            spec = METRICS[name]
+            t = time.perf_counter()
+            values, det, params = spec.compute(ctx)
+            p = dict(parts)
+            if spec.needs == ("logits",):
+                p["layer"] = ctx.logits_layer
+            if spec.needs == ("classes",):
+                p.update({"ext": None, "w": None, "layer": None, "pre": None})
+            cis = {}
+            if bootstrap and spec.bootstrappable and not stats_only:
+                cis = _bootstrap(spec, ctx, bootstrap, confidence, seed)
+            for vname, hib in spec.outputs.items():
+                entry = {"value": float(values[vname]), "higher_is_better": hib, "metric": name,
+                         "signature": make_signature(vname, p, params)}
+                if vname in cis:
+                    entry.update(cis[vname])
+                results[vname] = entry
+            if det:
+                details[name] = det
+            metric_timings[name] = time.perf_counter() - t
+        return results, details, metric_timings
+
+    # every rank holds the same features; rank 0 computes and sends the numbers, so all ranks agree
+    results, details, metric_timings = gdist.run_on_rank_zero(compute_metrics, "computing metrics")
+    timings.update(metric_timings)
     timings["total"] = time.perf_counter() - t0
     out = {
         "metrics": results, "details": details, "timings": timings, "gmeval_version": __version__,
@@ -209,6 +267,8 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
         "inputs": {"real": {"source": str(real) if isinstance(real, (str, os.PathLike)) else rs.origin, "origin": rs.origin, "n": rs.n},
                    "fake": {"source": str(fake) if isinstance(fake, (str, os.PathLike)) else fs.origin, "origin": fs.origin, "n": fs.n}},
     }
+    if dist_on:
+        out["distributed"] = gdist.describe()
     out["_sides"] = {"real": rs, "fake": fs, "train": train_side}  # for reports; stripped by to_json
     return out
 

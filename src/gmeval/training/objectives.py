@@ -2,13 +2,25 @@
 
 `step(next_batch, gen)` pulls batches with `next_batch()` (images in the model's range, labels),
 draws every random number from `gen` (a torch.Generator), and returns scalar metrics.
+
+Data-parallel training (under torchrun, `distribute(rank, world, device)`): `next_batch()` returns
+this rank's strided rows of the global batch, the networks run through DistributedDataParallel
+(gradients averaged over ranks = the gradient of the global batch, since every rank holds
+batch_size / world rows), and `gen` holds the same state on every rank. Latents and fake labels
+are drawn for the whole global batch from `gen` and each rank keeps its rows, so a GAN step
+computes what the single process computes. Noise drawn inside helpers that only see the local
+batch (the gradient-penalty weights, the VAE's reparameterisation noise) comes from a per-rank
+generator seeded each step from `gen` (`_local_generator`), so it is independent across ranks
+and reproducible on resume (the checkpointed `gen` state determines it).
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from ..errors import InvalidArgumentError
+from ..utils.seeding import derive_seed
 from .losses import check_loss_compatible, get_loss, gradient_penalty
 
 
@@ -21,7 +33,54 @@ def _adam(params, lr, betas):
     return torch.optim.Adam(params, lr=lr, betas=tuple(betas))
 
 
-class GANObjective:
+class _Method(nn.Module):
+    """`owner.<method>` as a module that owns exactly `part`'s parameters.
+
+    Wrapped in DistributedDataParallel it synchronises the gradients of `part` (the generator, the
+    discriminator, or the whole model) while the model's own method (reshapes, labels) runs
+    unchanged and the model's state_dict keeps its single-process key names.
+    """
+
+    def __init__(self, owner: nn.Module, method: str, part: nn.Module):
+        super().__init__()
+        self.part = part  # registered: what DDP broadcasts and reduces
+        object.__setattr__(self, "_owner", owner)  # not registered (no duplicate parameters)
+        self._method = method
+
+    def forward(self, *args):
+        return getattr(self._owner, self._method)(*args)
+
+
+def _ddp(owner, method, part, device):
+    from torch.nn.parallel import DistributedDataParallel
+
+    kw = {"device_ids": [device.index]} if device.type == "cuda" else {}
+    return DistributedDataParallel(_Method(owner, method, part), **kw)
+
+
+class _DataParallel:
+    """Rank bookkeeping shared by the objectives; world == 1 leaves every step unchanged."""
+
+    rank, world = 0, 1
+
+    def _device(self):
+        return next(self.model.parameters()).device
+
+    def _global_rows(self, draw, n_local: int):
+        """Draw for the global batch (n_local * world rows) and keep this rank's strided rows."""
+        if self.world == 1:
+            return draw(n_local)
+        return draw(n_local * self.world)[self.rank::self.world]
+
+    def _local_generator(self, gen: torch.Generator) -> torch.Generator:
+        """`gen` itself in one process; else a per-rank generator seeded from one draw of `gen`."""
+        if self.world == 1:
+            return gen
+        base = int(torch.randint(0, 2**62, (1,), generator=gen))
+        return torch.Generator().manual_seed(derive_seed(base, "rank", self.rank))
+
+
+class GANObjective(_DataParallel):
     """Alternating updates: `d_steps` discriminator updates (one real batch each), then one generator update."""
 
     batches_per_step_attr = "d_steps"
@@ -37,34 +96,47 @@ class GANObjective:
             "g": _adam(model.generator.parameters(), cfg.lr, cfg.betas),
         }
         self.batches_per_step = cfg.d_steps
+        self.decode, self.discriminate = model.decode, model.discriminate
+
+    def distribute(self, rank: int, world: int, device) -> None:
+        """Train data-parallel: generator and discriminator each under DistributedDataParallel."""
+        self.rank, self.world = rank, world
+        self.decode = _ddp(self.model, "decode", self.model.generator, device)
+        self.discriminate = _ddp(self.model, "discriminate", self.model.discriminator, device)
 
     def _labels(self, y, n, gen):
         if not self.model.conditional:
             return None
-        return torch.randint(0, self.model.num_classes, (n,), generator=gen)
+        k = self.model.num_classes
+        return self._global_rows(lambda m: torch.randint(0, k, (m,), generator=gen), n).to(self._device())
+
+    def _latents(self, n, gen):
+        return self._global_rows(lambda m: self.model.sample_latent(m, gen), n).to(self._device())
 
     def step(self, next_batch, gen) -> dict:
         m, loss = self.model, self.loss
         opt_d, opt_g = self.optimizers["d"], self.optimizers["g"]
+        gp_gen = self._local_generator(gen) if loss.needs_gradient_penalty else None
         for _ in range(self.cfg.d_steps):
             x, y = next_batch()
-            n = x.shape[0]
+            n = x.shape[0]  # this rank's rows: batch_size / world
             yc = y if m.conditional else None
             yf = self._labels(y, n, gen)
             with torch.no_grad():
-                fake = m.decode(m.sample_latent(n, gen), yf)
-            real_logits = m.discriminate(x, yc)
-            fake_logits = m.discriminate(fake, yf)
+                fake = m.decode(self._latents(n, gen), yf)
+            real_logits = self.discriminate(x, yc)
+            fake_logits = self.discriminate(fake, yf)
             d_loss = loss.d_loss(real_logits, fake_logits)
             if loss.needs_gradient_penalty:
-                d_loss = d_loss + self.cfg.gp_weight * gradient_penalty(m.discriminate, x, fake, gen, labels=yc)
+                d_loss = d_loss + self.cfg.gp_weight * gradient_penalty(self.discriminate, x, fake, gp_gen, labels=yc)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             gnorm_d = grad_norm(m.discriminator.parameters())
             opt_d.step()
-        n = self.cfg.batch_size
+        n = self.cfg.batch_size // self.world
         yf = self._labels(None, n, gen)
-        fake = m.decode(m.sample_latent(n, gen), yf)
+        fake = self.decode(self._latents(n, gen), yf)
+        # D called directly: its gradients from this step are discarded (zeroed before its next update)
         g_loss = loss.g_loss(m.discriminate(fake, yf))
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -78,15 +150,20 @@ class GANObjective:
         }
 
 
-class AutoencoderObjective:
+class AutoencoderObjective(_DataParallel):
     def __init__(self, model, cfg):
         self.model, self.cfg = model, cfg
         self.optimizers = {"model": _adam(model.parameters(), cfg.lr, cfg.betas)}
         self.batches_per_step = 1
+        self.loss_fn = model.reconstruction_loss
+
+    def distribute(self, rank: int, world: int, device) -> None:
+        self.rank, self.world = rank, world
+        self.loss_fn = _ddp(self.model, "reconstruction_loss", self.model, device)
 
     def step(self, next_batch, gen) -> dict:
         x, _ = next_batch()
-        loss = self.model.reconstruction_loss(x)
+        loss = self.loss_fn(x)
         opt = self.optimizers["model"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -95,15 +172,20 @@ class AutoencoderObjective:
         return {"loss_recon": float(loss.detach()), "grad_norm": gn}
 
 
-class VAEObjective:
+class VAEObjective(_DataParallel):
     def __init__(self, model, cfg):
         self.model, self.cfg = model, cfg
         self.optimizers = {"model": _adam(model.parameters(), cfg.lr, cfg.betas)}
         self.batches_per_step = 1
+        self.loss_fn = model.negative_elbo
+
+    def distribute(self, rank: int, world: int, device) -> None:
+        self.rank, self.world = rank, world
+        self.loss_fn = _ddp(self.model, "negative_elbo", self.model, device)
 
     def step(self, next_batch, gen) -> dict:
         x, _ = next_batch()
-        out = self.model.negative_elbo(x, gen)
+        out = self.loss_fn(x, self._local_generator(gen))
         opt = self.optimizers["model"]
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()

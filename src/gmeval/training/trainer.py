@@ -10,6 +10,13 @@ Determinism: the same seed and config give bitwise-identical weights on CPU (sam
 thread count). Every random number comes from generators derived from `seed`: model init, the
 data order of each epoch, and one noise generator whose state is checkpointed; an interrupted
 and resumed run therefore ends with the same weights as an uninterrupted one.
+
+Under torchrun (W processes) training is data-parallel: every rank builds the same model, data
+permutation and noise generator; rank r takes rows r, r + W, ... of each global batch of
+`batch_size` (a multiple of W), the networks run under DistributedDataParallel, and logged
+metrics are averaged over ranks. Rank 0 alone writes config.json, log.jsonl, sample grids,
+checkpoints and plots; the others wait at a barrier after each checkpoint. A checkpoint holds
+no rank-specific state, so a run resumes with any number of processes.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .. import distributed as gdist
 from ..data import ImageData, load_data_source
 from ..errors import CheckpointError, InvalidArgumentError, TrainingDivergedError
 from ..models import build_model
@@ -36,6 +44,13 @@ from .objectives import OBJECTIVES
 from .runlog import JsonlLog, plot_curves, read_jsonl
 
 
+class _NoLog:
+    """Stands in for the JSONL log on ranks other than 0 (they write nothing)."""
+
+    def write(self, record: dict) -> None:
+        pass
+
+
 class Trainer:
     """Build with a config (and optional hooks), then `run()`.
 
@@ -45,7 +60,13 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, hooks: list[Callable] | None = None, resume: bool = False,
                  data: ImageData | None = None, progress: bool = True):
-        self.cfg, self.hooks, self.progress = cfg, list(hooks or []), progress
+        self.cfg, self.hooks = cfg, list(hooks or [])
+        if gdist.launched_by_torchrun():
+            gdist.init_distributed()
+        self.rank, self.world = gdist.rank_world()
+        self.is_main = self.rank == 0  # rank 0 writes every file
+        self.device = gdist.device()
+        self.progress = progress and self.is_main
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoint.pt"
         self.stops = [parse_stop_condition(s) for s in cfg.stop_when]
@@ -61,6 +82,8 @@ class Trainer:
         with torch.random.fork_rng():  # init from a derived seed, global RNG left untouched
             torch.manual_seed(derive_seed(cfg.seed, "init"))
             self.model = build_model(cfg.model, **opts)
+        if self.world > 1:  # before the optimizers' states are loaded, so they land on the same device
+            self.model.to(self.device)
         if self.model.conditional and self.labels is None:
             raise InvalidArgumentError("data", f"a labelled source for the conditional model {cfg.model!r}", cfg.data)
         self.objective = OBJECTIVES[self.model.kind](self.model, cfg)
@@ -70,6 +93,9 @@ class Trainer:
         self.total_steps = int(cfg.steps) if cfg.steps is not None else math.ceil(cfg.epochs * len(self.images) / per_step)
         if cfg.batch_size < 1 or cfg.batch_size > len(self.images):
             raise InvalidArgumentError("batch_size", f"an integer in [1, {len(self.images)}] (the data size)", cfg.batch_size)
+        if cfg.batch_size % self.world:
+            raise InvalidArgumentError("batch_size", f"a multiple of the number of processes ({self.world}): each rank "
+                                       "takes an equal share of every global batch", cfg.batch_size)
         self.noise = torch.Generator().manual_seed(derive_seed(cfg.seed, "noise"))
         self.cursor = {"epoch": 0, "pos": 0}
         self.step = 0
@@ -81,6 +107,8 @@ class Trainer:
             self.noise.set_state(ckpt["rng"]["noise"])
             self.cursor = dict(ckpt["cursor"])
             self.step = int(ckpt["step"])
+        if self.world > 1:
+            self.objective.distribute(self.rank, self.world, self.device)
         # fixed latent batch for sample grids (frame-to-frame comparable)
         fixed = torch.Generator().manual_seed(derive_seed(cfg.seed, "fixed-grid"))
         self.fixed_z = self.model.sample_latent(cfg.grid_size, fixed) if self.model.kind != "autoencoder" else None
@@ -104,6 +132,10 @@ class Trainer:
             self._perm, self._perm_epoch = torch.randperm(n, generator=g), self.cursor["epoch"]
         idx = self._perm[self.cursor["pos"]: self.cursor["pos"] + bs]
         self.cursor["pos"] += bs
+        if self.world > 1:  # this rank's rows of the global batch (the cursor stays global)
+            idx = idx[self.rank::self.world]
+            x = self.model.to_model_range(self.images[idx]).to(self.device)
+            return x, (self.labels[idx].to(self.device) if self.labels is not None else None)
         x = self.model.to_model_range(self.images[idx])
         return x, (self.labels[idx] if self.labels is not None else None)
 
@@ -115,23 +147,37 @@ class Trainer:
         was = m.training
         m.eval()
         try:
+            dev = next(m.parameters()).device
             if m.kind == "autoencoder":
                 real = self.fixed_real[: self.cfg.grid_size // 2]
-                rec = m.to_uint8(m.reconstruct(m.to_model_range(real)))
+                rec = m.to_uint8(m.reconstruct(m.to_model_range(real).to(dev))).cpu()
                 out = torch.stack([real, rec], 1).flatten(0, 1)
             else:
-                y = m.default_labels(len(self.fixed_z)) if m.conditional else None
-                out = m.to_uint8(m.decode(self.fixed_z, y))
+                y = m.default_labels(len(self.fixed_z)).to(dev) if m.conditional else None
+                out = m.to_uint8(m.decode(self.fixed_z.to(dev), y)).cpu()
         finally:
             m.train(was)
         return out.numpy()
 
     def save(self, extra: dict | None = None) -> None:
+        """Write the checkpoint (rank 0 only; under torchrun every rank then meets at a barrier)."""
+        if self.is_main:
+            self._write_checkpoint(extra)
+        gdist.barrier("checkpoint written by rank 0")
+
+    def _write_checkpoint(self, extra: dict | None = None) -> None:
         save_checkpoint(self.ckpt_path, model=self.model, optimizers=self.objective.optimizers,
                         rng={"noise": self.noise.get_state()}, cursor=self.cursor, step=self.step,
                         config=self.cfg.to_json(), extra=extra)
 
+    def _sync_buffers(self) -> None:
+        """Give every rank rank 0's buffers (batch-norm running statistics drift apart between the
+        DDP broadcasts), so hooks sample, and autoencoders fit their prior, with the checkpointed model."""
+        if self.world > 1:
+            gdist.broadcast_tensors(list(self.model.buffers()), 0, "model buffers")
+
     def _run_hooks(self) -> dict:
+        self._sync_buffers()
         metrics = {}
         for hook in self.hooks:
             metrics.update(hook(self) or {})
@@ -149,10 +195,13 @@ class Trainer:
     # -- loop -------------------------------------------------------------------------------------
     def run(self) -> dict:
         cfg = self.cfg
-        self.out.mkdir(parents=True, exist_ok=True)
-        clean_stale_temp(self.out)
-        atomic_write_text(self.out / "config.json", json.dumps(cfg.to_json(), indent=2, sort_keys=True) + "\n")
-        log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step)
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            clean_stale_temp(self.out)
+            atomic_write_text(self.out / "config.json", json.dumps(cfg.to_json(), indent=2, sort_keys=True) + "\n")
+            log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step)
+        else:
+            log = _NoLog()
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=self.step, desc=f"train {cfg.model}", disable=not self.progress,
                    dynamic_ncols=True)
@@ -162,6 +211,8 @@ class Trainer:
         last_metrics: dict = {}
         while self.step < self.total_steps:
             metrics = self.objective.step(self.next_batch, self.noise)
+            if self.world > 1:  # the global batch's values (every rank holds an equal share)
+                metrics = gdist.all_reduce_mean(metrics, "training metrics")
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
                 log.write({"event": "diverged", "step": self.step + 1, **metrics})
@@ -184,7 +235,7 @@ class Trainer:
                 t_last, n_last = now, 0
                 bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items() if k.startswith(("loss", "d_"))}, refresh=False)
             last_metrics = {**metrics, **hook_metrics}
-            if cfg.sample_every and self.step % cfg.sample_every == 0:
+            if cfg.sample_every and self.step % cfg.sample_every == 0 and self.is_main:
                 save_grid(self.preview(), self.out / "samples" / f"step_{self.step:07d}.png")
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.save()
@@ -194,6 +245,7 @@ class Trainer:
                 log.write({"event": "stop_when", "step": self.step, "conditions": cfg.stop_when})
                 break
         bar.close()
+        self._sync_buffers()  # every rank ends with rank 0's model (the one checkpointed)
         if self.model.kind == "autoencoder":
             self.fit_latent_prior()
         final_hooks = self._run_hooks() if self.hooks and not (cfg.eval_every and self.step % cfg.eval_every == 0) else {}
@@ -202,18 +254,25 @@ class Trainer:
             last_metrics.update(final_hooks)
             if stopped_by == "steps" and self._stop_reached(last_metrics):
                 stopped_by = "stop_when"
-        self.save(extra={"stopped_by": stopped_by})
-        save_grid(self.preview(), self.out / "samples" / "final.png")
-        plot_curves(read_jsonl(self.out / "log.jsonl"), self.out / "loss_curves.png", title=f"{cfg.model} on {cfg.data}")
-        return {"steps": self.step, "stopped_by": stopped_by, "seconds": time.perf_counter() - t_start,
-                "run_dir": str(self.out), "final_metrics": last_metrics}
+        if self.is_main:
+            self._write_checkpoint(extra={"stopped_by": stopped_by})
+            save_grid(self.preview(), self.out / "samples" / "final.png")
+            plot_curves(read_jsonl(self.out / "log.jsonl"), self.out / "loss_curves.png", title=f"{cfg.model} on {cfg.data}")
+        gdist.barrier("final checkpoint written by rank 0")
+        result = {"steps": self.step, "stopped_by": stopped_by, "seconds": time.perf_counter() - t_start,
+                  "run_dir": str(self.out), "final_metrics": last_metrics}
+        if self.world > 1:
+            result["distributed"] = gdist.describe()
+        return result
 
     @torch.no_grad()
     def fit_latent_prior(self, batch_size: int = 1000) -> None:
         """Autoencoders generate by a Gaussian fitted to training codes (ex-post density estimation)."""
         m = self.model
         m.eval()
-        codes = [m.encode(m.to_model_range(self.images[i:i + batch_size])) for i in range(0, len(self.images), batch_size)]
+        dev = next(m.parameters()).device
+        codes = [m.encode(m.to_model_range(self.images[i:i + batch_size]).to(dev)).cpu()
+                 for i in range(0, len(self.images), batch_size)]
         m.fit_latent_prior(torch.cat(codes))
         m.train()
 

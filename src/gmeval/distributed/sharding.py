@@ -1,0 +1,69 @@
+"""Which items and which generator chunks each rank handles.
+
+Two rules, both independent of how many ranks there are in the sense that matters: the union
+of the shards is exactly the single-process set, with no item twice and none padded.
+
+- Items of a stored set (dataset, folder, array) are dealt out strided: rank r of W takes the
+  global indices r, r + W, r + 2W, ... (`shard_indices`).
+- Generated samples come in fixed chunks of the global index space (`chunk_bounds`); chunk c is
+  drawn with its own seed `chunk_seed(seed, c)`, so its images depend on (model, seed, n, c)
+  only. Rank r generates chunks r, r + W, ... (`rank_chunks`); one process generates all chunks
+  in order. Same chunks, same seeds: 1 and N processes produce identical samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+from ..utils.seeding import derive_seed
+
+#: generated samples per chunk: the unit of sharded generation (also the default sampling batch)
+SAMPLE_CHUNK = 1000
+
+
+def _check(n: int, rank: int, world: int) -> None:
+    if not isinstance(world, (int, np.integer)) or world < 1:
+        raise InvalidArgumentError("world", "a positive integer", world)
+    if not isinstance(rank, (int, np.integer)) or not 0 <= rank < world:
+        raise InvalidArgumentError("rank", f"an integer in [0, {world})", rank)
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise InvalidArgumentError("n", "a non-negative integer", n)
+
+
+def shard_indices(n: int, rank: int | None = None, world: int | None = None) -> np.ndarray:
+    """Global indices rank `rank` of `world` handles: rank, rank + world, ... (< n), as int64.
+
+    Defaults: this process's rank and world size ((0, 1) when not distributed: all of 0..n-1).
+    Shard sizes differ by at most one; no index is repeated or padded.
+    """
+    if rank is None or world is None:
+        from .env import rank_world
+
+        r, w = rank_world()
+        rank = r if rank is None else rank
+        world = w if world is None else world
+    _check(n, rank, world)
+    return np.arange(rank, n, world, dtype=np.int64)
+
+
+def chunk_bounds(n: int, chunk: int = SAMPLE_CHUNK) -> list[tuple[int, int]]:
+    """[start, stop) of each chunk of n generated samples: (0, chunk), (chunk, 2 chunk), ..., ragged last."""
+    if not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise InvalidArgumentError("chunk", "a positive integer", chunk)
+    return [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+
+
+def rank_chunks(n_chunks: int, rank: int, world: int) -> list[int]:
+    """The chunk numbers rank `rank` of `world` generates: rank, rank + world, ..."""
+    _check(n_chunks, rank, world)
+    return list(range(rank, n_chunks, world))
+
+
+def chunk_seed(seed: int, chunk_index: int) -> int:
+    """The sampling seed of chunk `chunk_index`.
+
+    Chunk 0 uses `seed` itself, so up to SAMPLE_CHUNK samples equal `model.sample(n, seed=seed)`;
+    chunk c > 0 uses derive_seed(seed, "sample-chunk", c).
+    """
+    return int(seed) if chunk_index == 0 else derive_seed(seed, "sample-chunk", int(chunk_index))

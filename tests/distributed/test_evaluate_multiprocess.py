@@ -1,0 +1,94 @@
+"""2 and 3 CPU processes (gloo, torchrun) evaluate exactly what one process evaluates.
+
+Inputs: real = digits:test (360 images, strided over the ranks), fake = 1100 samples of a small
+GAN checkpoint (two sampling chunks: with 3 ranks one rank generates nothing), MNIST-classifier
+features. Tolerances: FID 1e-9 relative; IS, KID, precision/recall, density/coverage exactly;
+features, logits and generated images bit-identical.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gmeval.evaluation.pipeline import evaluate
+from gmeval.training.config import TrainConfig
+from gmeval.training.trainer import Trainer
+
+from ._launch import explain, torchrun, worker
+
+N, SEED = 1100, 3
+METRICS = "fid,is,kid,prd,dc"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def gan_ckpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gan")
+    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(out), steps=10, batch_size=32, sample_every=0,
+                        checkpoint_every=0, log_every=10), progress=False).run()
+    return out / "checkpoint.pt"
+
+
+@pytest.fixture(scope="module")
+def single(gan_ckpt):
+    """The single-process reference (no torch.distributed involved)."""
+    res = evaluate("digits:test", gan_ckpt, METRICS, extractor="mnist", n=N, seed=SEED, cache=False, progress=False)
+    return res
+
+
+def _assert_same_metrics(got: dict, ref: dict):
+    assert set(got) == set(ref)
+    for name, entry in ref.items():
+        v, r = got[name]["value"], entry["value"]
+        if name == "fid":
+            assert abs(v - r) <= 1e-9 * abs(r), (name, v, r)
+        else:
+            assert v == r, (name, v, r)  # set-based metrics: exactly
+        assert got[name]["signature"] == entry["signature"]  # the protocol does not mention the process count
+
+
+def test_two_processes_cli_equal_single_process(gan_ckpt, single):
+    proc, secs = torchrun(2, ["-m", "gmeval", "evaluate", "--real", "digits:test", "--fake", str(gan_ckpt), "-n", str(N),
+                              "--seed", str(SEED), "--extractor", "mnist", "--metrics", METRICS, "--no-cache", "--json",
+                              "--no-progress"], timeout=180)
+    assert proc.returncode == 0, explain(proc)
+    got = json.loads(proc.stdout_text)  # rank 0 alone prints: stdout is one JSON document
+    assert got["distributed"] == {"world_size": 2, "backend": "gloo"}
+    assert got["inputs"]["fake"]["n"] == N and got["inputs"]["real"]["n"] == 360
+    _assert_same_metrics(got["metrics"], single["metrics"])
+
+
+def test_three_processes_gather_reduce_and_cache(gan_ckpt, single, tmp_path):
+    out = tmp_path / "w3"
+    proc, secs = torchrun(3, [worker("eval_worker.py"), str(out), str(gan_ckpt), str(N), str(SEED)], timeout=240,
+                          env={"GMEVAL_CACHE": str(tmp_path / "fresh-cache")})  # empty: the first lookup misses
+    assert proc.returncode == 0, explain(proc)
+    res = json.loads((out / "result.json").read_text())
+    assert res["world"] == 3
+    _assert_same_metrics(res["full"]["metrics"], single["metrics"])
+
+    # every rank holds exactly the single-process features and samples (no padding, global order)
+    feats = np.load(out / "features.npz")
+    sides = single["_sides"]
+    assert np.array_equal(feats["real"], sides["real"].layers["features"])
+    assert np.array_equal(feats["fake"], sides["fake"].layers["features"])
+    assert np.array_equal(feats["fake_logits"], sides["fake"].layers["logits"])
+    fp = sides["fake"].data.fingerprint()
+    assert [r["fake_fingerprint"] for r in res["per_rank"]] == [fp] * 3
+    assert [r["n_fake_features"] for r in res["per_rank"]] == [N] * 3
+    assert len({r["fid"] for r in res["per_rank"]}) == 1  # all ranks report rank 0's numbers
+
+    # FID alone: only float64 statistics are all-reduced (no features gathered), N counted once
+    assert [(r["fid_only_fake_n"], r["fid_only_fake_layers"]) for r in res["per_rank"]] == [(N, [])] * 3
+    ref_fid = single["metrics"]["fid"]["value"]
+    assert abs(res["fid_only"]["metrics"]["fid"]["value"] - ref_fid) <= 1e-9 * ref_fid
+
+    # the real features are cached once (rank 0 writes), then read back and broadcast
+    assert res["n_cache_files"] == 1
+    for key in ("cached_first", "cached_again"):
+        assert abs(res[key]["metrics"]["fid"]["value"] - ref_fid) <= 1e-9 * ref_fid
+        assert res[key]["metrics"]["precision"]["value"] == single["metrics"]["precision"]["value"]
+        assert res[key]["metrics"]["recall"]["value"] == single["metrics"]["recall"]["value"]
