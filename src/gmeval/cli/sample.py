@@ -20,6 +20,7 @@ def run(args) -> int:
 
     import numpy as np
 
+    from ..sources import sample_images
     from ..training.checkpoint import load_model
     from ..utils.imageio import save_png_folder
     from ..utils.io import atomic_write_bytes
@@ -28,8 +29,9 @@ def run(args) -> int:
     if args.n < 1:
         raise InvalidArgumentError("-n", "a positive integer", args.n)
     model = load_model(args.checkpoint)
-    images = model.sample(args.n, seed=args.seed, batch_size=args.batch_size).numpy()
-    labels = model.default_labels(args.n).numpy() if model.conditional else None
+    # the same chunked sampling rule as `gmeval evaluate`, so the written images are the ones it scores
+    data = sample_images(model, args.n, seed=args.seed, batch_size=args.batch_size)
+    images, labels = data.images, data.labels
     out = Path(args.output)
     if out.suffix.lower() == ".npz":
         buf = io.BytesIO()

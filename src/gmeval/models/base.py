@@ -4,6 +4,10 @@
     model.sample(n, generator=g)       -> same, drawing from an explicit torch.Generator
     model.sample(n, seed=0, labels=y)  -> class-conditional models only
 
+Evaluation and `gmeval sample` draw through `gmeval.sources.sample_images`, which samples in chunks of
+1000 (chunk c seeded by derive_seed(seed, "sample-chunk", c); chunk 0 by the seed itself) so that the
+set of samples does not depend on the number of processes; for n <= 1000 both give the same images.
+
 Internally a model maps latents to images in its `output_range` ("unit": [0, 1] for sigmoid
 outputs, "tanh": [-1, 1]); `to_model_range` / `to_uint8` convert between that and uint8, so
 training and evaluation treat every model alike.
