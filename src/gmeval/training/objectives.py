@@ -150,49 +150,51 @@ class GANObjective(_DataParallel):
         }
 
 
-class AutoencoderObjective(_DataParallel):
+class _SingleNetworkObjective(_DataParallel):
+    """One optimizer over the whole model, minimising the model method named `loss_method`."""
+
+    loss_method = ""
+
     def __init__(self, model, cfg):
         self.model, self.cfg = model, cfg
         self.optimizers = {"model": _adam(model.parameters(), cfg.lr, cfg.betas)}
         self.batches_per_step = 1
-        self.loss_fn = model.reconstruction_loss
+        self.loss_fn = getattr(model, self.loss_method)
 
     def distribute(self, rank: int, world: int, device) -> None:
         self.rank, self.world = rank, world
-        self.loss_fn = _ddp(self.model, "reconstruction_loss", self.model, device)
+        self.loss_fn = _ddp(self.model, self.loss_method, self.model, device)
+
+    def _loss(self, x, gen):
+        """Returns (scalar loss to minimise, metrics of this step)."""
+        raise NotImplementedError
 
     def step(self, next_batch, gen) -> dict:
         x, _ = next_batch()
-        loss = self.loss_fn(x)
+        loss, metrics = self._loss(x, gen)
         opt = self.optimizers["model"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = grad_norm(self.model.parameters())
         opt.step()
-        return {"loss_recon": float(loss.detach()), "grad_norm": gn}
+        return {**metrics, "grad_norm": gn}
 
 
-class VAEObjective(_DataParallel):
-    def __init__(self, model, cfg):
-        self.model, self.cfg = model, cfg
-        self.optimizers = {"model": _adam(model.parameters(), cfg.lr, cfg.betas)}
-        self.batches_per_step = 1
-        self.loss_fn = model.negative_elbo
+class AutoencoderObjective(_SingleNetworkObjective):
+    loss_method = "reconstruction_loss"
 
-    def distribute(self, rank: int, world: int, device) -> None:
-        self.rank, self.world = rank, world
-        self.loss_fn = _ddp(self.model, "negative_elbo", self.model, device)
+    def _loss(self, x, gen):
+        loss = self.loss_fn(x)
+        return loss, {"loss_recon": float(loss.detach())}
 
-    def step(self, next_batch, gen) -> dict:
-        x, _ = next_batch()
+
+class VAEObjective(_SingleNetworkObjective):
+    loss_method = "negative_elbo"
+
+    def _loss(self, x, gen):
         out = self.loss_fn(x, self._local_generator(gen))
-        opt = self.optimizers["model"]
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        gn = grad_norm(self.model.parameters())
-        opt.step()
-        return {"loss_nelbo": float(out["loss"].detach()), "loss_recon": float(out["recon"].detach()),
-                "loss_kl": float(out["kl"].detach()), "grad_norm": gn}
+        return out["loss"], {"loss_nelbo": float(out["loss"].detach()), "loss_recon": float(out["recon"].detach()),
+                             "loss_kl": float(out["kl"].detach())}
 
 
 OBJECTIVES = {"gan": GANObjective, "autoencoder": AutoencoderObjective, "vae": VAEObjective}
