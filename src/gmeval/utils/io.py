@@ -47,11 +47,16 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_save_torch(obj, path: str | os.PathLike) -> Path:
+    """torch.save, atomically. Serialised in memory first: torch names the zip archive's root folder
+    after the file it writes, so saving to a random temp name would make identical tensors produce
+    different bytes (and different SHA-256s) on every save."""
+    import io
+
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-    return Path(path)
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def sha256_bytes(data: bytes) -> str:
