@@ -164,3 +164,20 @@ def test_evaluate_run_writes_report(tmp_path, gan_ckpt):
     assert set(out["headline"]["mnist"]) >= {"fid", "kid", "is", "precision", "recall", "density", "coverage", "modes_covered"}
     with pytest.raises(InvalidArgumentError, match="domain"):
         evaluate_run(run, real="digits:test", n=100, inception_n=None, progress=False)
+
+
+@pytest.mark.parametrize("model", ["vae", "ae"])
+def test_evaluate_run_reconstruction_and_likelihood(tmp_path, model):
+    from gmeval.evaluation.run_report import evaluate_run
+
+    out = tmp_path / model
+    Trainer(TrainConfig(model=model, data="digits:train", out=str(out), steps=30, batch_size=32, lr=1e-3,
+                        sample_every=0, checkpoint_every=0, log_every=10), progress=False).run()
+    res = evaluate_run(out, real="digits:test", n=100, inception_n=None, progress=False, bootstrap=0, domain="mnist")
+    rec = json.loads(Path(res["evaluation_json"]).read_text())["reconstruction"]
+    assert 0 < rec["mse"] < 1 and rec["psnr_db"] > 0 and -1 <= rec["ssim"] <= 1 and rec["ssim_window"] == 7
+    if model == "vae":
+        d = 64  # 1 x 8 x 8 digits
+        assert rec["bits_per_dim"] == pytest.approx(rec["nelbo_nats"] / (d * np.log(2)), rel=1e-9)
+        assert 0 < rec["bits_per_dim"] < 2
+    assert "Reconstruction" in Path(res["report_html"]).read_text()

@@ -17,6 +17,12 @@ DOMAIN_METRICS = "fid,kid,is,prd,dc,modes,memorization"
 INCEPTION_METRICS = "fid,kid,prd"
 
 
+def _ssim_window(hw) -> int:
+    """Wang et al.'s 11 x 11 window, or the largest odd window that fits smaller images (8x8 digits: 7)."""
+    m = min(int(hw[0]), int(hw[1]), 11)
+    return m if m % 2 else m - 1
+
+
 def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
     """Reconstruction metrics (autoencoders) or ELBO / bits-per-dim (VAE) on held-out data."""
     from ..metrics.image.likelihood import likelihood_summary
@@ -31,8 +37,7 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
         if model.kind == "vae":
             out = model.negative_elbo(xm, as_torch_generator(0))
             r = likelihood_summary(out["per_sample"].numpy(), int(np.prod(x.shape[1:])))
-            vals = {"nelbo_nats": float(r.mean_nelbo) if hasattr(r, "mean_nelbo") else float(out["loss"]),
-                    "bits_per_dim": float(r.bits_per_dim) if hasattr(r, "bits_per_dim") else None}
+            vals = {"nelbo_nats": float(r.nelbo), "nelbo_sem": float(r.nelbo_sem), "bits_per_dim": float(r.bits_per_dim)}
             rec = model.to_uint8(model.decode(model.encode(xm)[0]))
         else:
             rec = model.to_uint8(model.reconstruct(xm))
@@ -41,7 +46,8 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
         vals = {**(vals if model.kind == "vae" else {}),
                 "mse": float(mean_squared_error(orig, recon, data_range=255.0)),
                 "psnr_db": float(psnr_score(orig, recon, data_range=255.0)),
-                "ssim": float(ssim_score(orig, recon, data_range=255.0))}
+                "ssim": float(ssim_score(orig, recon, data_range=255.0, win_size=_ssim_window(orig.shape[-2:]))),
+                "ssim_window": _ssim_window(orig.shape[-2:])}
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v:.4g}</td></tr>" for k, v in vals.items() if v is not None)
     return vals, f"<p class=muted>{html.escape(data.origin)}, n={len(data)}</p><table>{rows}</table>"
 
