@@ -28,26 +28,22 @@ def _metric_list(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _clusters(value: str):
-    if value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 2; got {value!r}") from None
-    if k < 2:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 2; got {value!r}")
-    return k
-
-
-def _positive_int(value: str) -> int:
+def _int_at_least(value: str, minimum: int, allowed: str) -> int:
     try:
         v = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}")
+        raise argparse.ArgumentTypeError(f"must be {allowed}; got {value!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"must be {allowed}; got {value!r}")
     return v
+
+
+def _clusters(value: str):
+    return value if value == "auto" else _int_at_least(value, 2, "'auto' or an integer >= 2")
+
+
+def _positive_int(value: str) -> int:
+    return _int_at_least(value, 1, "a positive integer")
 
 
 def register(subparsers) -> None:

@@ -77,16 +77,22 @@ def _mean(values: Sequence[float]) -> float:
     return float(sum(values) / len(values))
 
 
+def _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_ngram_order, effective_order):
+    """Validated sentences and the sacreBLEU metric object shared by the fast and the reference routes."""
+    hyps = as_sentences(hypotheses, "hypotheses", min_count=2)
+    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
+                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
+                                   effective_order=effective_order)
+    return hyps, metric
+
+
 def self_bleu(hypotheses: Sequence[str], *, tokenize: str = "13a", lowercase: bool = False,
               smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
               effective_order: bool = True, return_per_sentence: bool = False) -> SelfBLEUResult:
     """Self-BLEU of a set of generated sentences (definition in the module docstring). Lower = more diverse."""
     from sacrebleu.metrics.helpers import extract_all_word_ngrams
 
-    hyps = as_sentences(hypotheses, "hypotheses", min_count=2)
-    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
-                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
-                                   effective_order=effective_order)
+    hyps, metric = _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_ngram_order, effective_order)
     order = metric.max_ngram_order
     n = len(hyps)
 
@@ -149,10 +155,7 @@ def self_bleu_naive(hypotheses: Sequence[str], *, tokenize: str = "13a", lowerca
                     smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
                     effective_order: bool = True, return_per_sentence: bool = False) -> SelfBLEUResult:
     """The reference loop: sacreBLEU ``sentence_score(h_i, [h_j for j != i])`` for every i. O(N^2); for tests/benchmarks."""
-    hyps = as_sentences(hypotheses, "hypotheses", min_count=2)
-    metric = make_sacrebleu_metric(tokenize=tokenize, lowercase=lowercase, smooth_method=smooth_method,
-                                   smooth_value=smooth_value, max_ngram_order=max_ngram_order,
-                                   effective_order=effective_order)
+    hyps, metric = _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_ngram_order, effective_order)
     logger = logging.getLogger("sacrebleu")  # silence its per-call "enable effective_order" advice
     level = logger.level
     logger.setLevel(logging.ERROR)
