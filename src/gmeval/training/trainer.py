@@ -99,6 +99,7 @@ class Trainer:
         self.noise = torch.Generator().manual_seed(derive_seed(cfg.seed, "noise"))
         self.cursor = {"epoch": 0, "pos": 0}
         self.step = 0
+        self.saved_step: int | None = None  # step of the last checkpoint this run wrote or resumed from
         self._perm_epoch, self._perm = -1, None
         if ckpt is not None:
             self.model.load_state_dict(ckpt["model_state"])
@@ -107,6 +108,7 @@ class Trainer:
             self.noise.set_state(ckpt["rng"]["noise"])
             self.cursor = dict(ckpt["cursor"])
             self.step = int(ckpt["step"])
+            self.saved_step = self.step
         if self.world > 1:
             self.objective.distribute(self.rank, self.world, self.device)
         # fixed latent batch for sample grids (frame-to-frame comparable)
@@ -164,6 +166,7 @@ class Trainer:
         if self.is_main:
             self._write_checkpoint(extra)
         gdist.barrier("checkpoint written by rank 0")
+        self.saved_step = self.step
 
     def _write_checkpoint(self, extra: dict | None = None) -> None:
         save_checkpoint(self.ckpt_path, model=self.model, optimizers=self.objective.optimizers,
@@ -219,8 +222,7 @@ class Trainer:
                 bar.close()
                 raise TrainingDivergedError(
                     f"{', '.join(bad)} became non-finite at step {self.step + 1}; training stopped. The last good "
-                    f"checkpoint is {self.ckpt_path if self.ckpt_path.exists() else 'none (no checkpoint written yet)'}"
-                    f"{' (step ' + str(read_checkpoint(self.ckpt_path)['step']) + ')' if self.ckpt_path.exists() else ''}. "
+                    f"checkpoint is {f'{self.ckpt_path} (step {self.saved_step})' if self.saved_step is not None else 'none (no checkpoint written yet)'}. "
                     "Try a lower learning rate or another loss.")
             self.step += 1
             n_last += self.objective.batches_per_step * cfg.batch_size
