@@ -1,6 +1,7 @@
 # gmeval: every target does its own set-up on a fresh clone.
 #   make demo   train the textbook MLP GAN on MNIST, evaluate it, write the report (runs/demo)
 #   make test   run the test suite
+#   make test-isa   the numerics-sensitive tests again under forced kernel paths and thread counts
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 SHARED    := $(abspath ../shared/data)
@@ -10,7 +11,7 @@ export GMEVAL_DATA ?= $(SHARED)
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: setup demo test test-fast bench browser-deps classifiers clean
+.PHONY: setup demo test test-fast test-isa tolerances bench browser-deps classifiers clean
 
 setup: $(VENV)/.installed
 
@@ -37,6 +38,21 @@ test: setup browser-deps
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
+
+# Numerics-sensitive tests (features, sampling, statistics, metrics, distributed, resume) under other
+# float32 kernel paths and thread counts than the machine's default (docs/tolerances.md). On x86-64:
+# PyTorch's generic (non-vectorised) kernels at 1 thread, and AVX2-only PyTorch/oneDNN/MKL at 2 threads.
+NUMERICS_TESTS := tests/models tests/features tests/metrics tests/distributed tests/training tests/evaluation
+ISA_SETTINGS := "ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1"
+ifeq ($(shell uname -m),x86_64)
+ISA_SETTINGS += "ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 OMP_NUM_THREADS=2"
+endif
+test-isa: setup
+	@for s in $(ISA_SETTINGS); do echo "== $$s"; env $$s $(PY) -m pytest -q -p no:cacheprovider -m "not browser" $(NUMERICS_TESTS) || exit 1; done
+
+# Re-measure the deviations in docs/tolerances.md (writes benchmarks/out/tolerances.{json,md}).
+tolerances: setup
+	$(PY) benchmarks/tolerances.py
 
 bench: setup
 	$(PY) benchmarks/bench_image.py

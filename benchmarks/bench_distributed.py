@@ -52,7 +52,7 @@ def worker(args) -> int:
         ext = get_extractor(args.extractor)
     layer = ext.default_layer
     extract_features(ext, data.subset(slice(0, min(args.batch_size, len(data)))), [layer], args.batch_size, progress=False)
-    idx = gdist.shard_indices(len(data))
+    idx = gdist.shard_indices(len(data), block=args.batch_size)  # the evaluation's rule: whole batches
     gdist.barrier()
     t0 = time.perf_counter()
     local = extract_features(ext, data.subset(idx), [layer], args.batch_size, progress=False)[layer]

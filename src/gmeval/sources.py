@@ -37,7 +37,7 @@ def describe_source(spec) -> str:
     return spec if isinstance(spec, str) else type(spec).__name__
 
 
-def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None, batch_size: int = 1000,
+def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None,
                 distributed: bool = False) -> ImageData:
     """Load or generate images from `spec` (see module docstring).
 
@@ -52,7 +52,7 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
     if isinstance(spec, ImageData):
         data = spec
     elif isinstance(spec, GenerativeModel):
-        return sample_images(spec, n, seed, batch_size=batch_size, distributed=distributed,
+        return sample_images(spec, n, seed, distributed=distributed,
                              describe=f"model:{spec.name}")
     elif isinstance(spec, (str, os.PathLike)):
         path = Path(spec)
@@ -64,7 +64,7 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
                 from .distributed import device
 
                 model.to(device())  # the rank's GPU under nccl; a no-op on CPU
-            return sample_images(model, n, seed, batch_size=batch_size, distributed=distributed,
+            return sample_images(model, n, seed, distributed=distributed,
                                  describe=f"checkpoint:{path}")
         data = load_data_source(spec, root=data_root, size=size)
     elif callable(spec):
@@ -80,7 +80,7 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
     return data
 
 
-def sample_chunks(model, n: int, seed: int, chunks, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def sample_chunks(model, n: int, seed: int, chunks) -> tuple[np.ndarray, np.ndarray]:
     """Draw the given chunks of n samples (chunk rule in the module docstring).
 
     Returns (uint8 images of those chunks in order, their global indices as int64).
@@ -93,14 +93,14 @@ def sample_chunks(model, n: int, seed: int, chunks, batch_size: int = 1000) -> t
     for c in chunks:
         start, stop = bounds[c]
         y = None if labels is None else labels[start:stop]
-        imgs.append(model.sample(stop - start, seed=chunk_seed(seed, c), labels=y, batch_size=batch_size).numpy())
+        imgs.append(model.sample(stop - start, seed=chunk_seed(seed, c), labels=y).numpy())
         idx.append(np.arange(start, stop, dtype=np.int64))
     if not imgs:
         return np.empty((0,) + tuple(model.image_shape), np.uint8), np.empty(0, np.int64)
     return np.concatenate(imgs), np.concatenate(idx)
 
 
-def sample_images(model, n, seed: int = 0, batch_size: int = 1000, distributed: bool = False,
+def sample_images(model, n, seed: int = 0, distributed: bool = False,
                   describe: str | None = None) -> ImageData:
     """n samples of a GenerativeModel as ImageData, drawn chunk by chunk (module docstring).
 
@@ -117,7 +117,7 @@ def sample_images(model, n, seed: int = 0, batch_size: int = 1000, distributed: 
     n = int(n)
     n_chunks = len(chunk_bounds(n, SAMPLE_CHUNK))
     rank, world = rank_world() if distributed else (0, 1)
-    imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world), batch_size)
+    imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world))
     if world > 1:
         imgs = gather_in_order(imgs, idx, n, name="generated images")
     labels = model.default_labels(n).numpy() if model.conditional else None

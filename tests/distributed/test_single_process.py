@@ -60,15 +60,19 @@ def test_timeout_and_backend_from_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 360, 1001])
-def test_strided_shards_partition_the_items(n):
+@pytest.mark.parametrize("block", [1, 7, 64])
+def test_block_shards_partition_the_items(n, block):
     for world in (1, 2, 3, 8):
-        shards = [gdist.shard_indices(n, r, world) for r in range(world)]
+        shards = [gdist.shard_indices(n, r, world, block=block) for r in range(world)]
         joined = np.sort(np.concatenate(shards))
         assert np.array_equal(joined, np.arange(n))  # every item once, none padded
-        assert max(map(len, shards)) - min(map(len, shards)) <= 1
-        assert all(np.array_equal(s, np.arange(r, n, world)) for r, s in enumerate(shards))
+        assert max(map(len, shards)) - min(map(len, shards)) <= block
+        for r, s in enumerate(shards):  # whole blocks r, r + W, ... of the global index space, in order
+            assert np.array_equal(s, [i for i in range(n) if (i // block) % world == r])
     with pytest.raises(InvalidArgumentError, match=r"`rank` must be an integer in \[0, 2\)"):
         gdist.shard_indices(10, 2, 2)
+    with pytest.raises(InvalidArgumentError, match=r"`block` must be a positive integer"):
+        gdist.shard_indices(10, 0, 2, block=0)
 
 
 def test_chunks_cover_indices_and_seeds_are_rank_independent():

@@ -1,4 +1,8 @@
-"""Classifier two-sample test and memorisation check."""
+"""Classifier two-sample test and memorisation check.
+
+Tolerances (docs/tolerances.md): exact equalities are B4/B5 (same features, same seed, one process);
+`approx`/`allclose` bounds are T1 (float64 formulas on well-conditioned input; each states its value).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 Tolerances are stated on every assertion; they follow from float64 rounding (eps ~ 2.2e-16)
 and the sqrt(eps) sensitivity of square roots of (near-)zero eigenvalues.
+
+Tolerances (docs/tolerances.md): exact equalities are B4/B5 (same features, same seed, one process);
+`approx`/`allclose` bounds are T1 (float64 formulas on well-conditioned input; each states its value).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""k-NN primitives, precision/recall (k=3) and density/coverage (k=5) against full-matrix references."""
+"""k-NN primitives, precision/recall (k=3) and density/coverage (k=5) against full-matrix references.
+
+Tolerances (docs/tolerances.md): exact equalities are B4/B5 (same features, same seed, one process);
+`approx`/`allclose` bounds are T1 (float64 formulas on well-conditioned input; each states its value).
+"""
 
 from __future__ import annotations
 

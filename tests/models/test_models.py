@@ -156,11 +156,15 @@ def test_conditional_labels_are_respected():
     model = make("cgan", (1, 8, 8))
     y = torch.tensor([3, 3, 7, 0, 9])
     imgs = model.sample(5, seed=4, labels=y)
-    # sample() == decode(the contract's latents, the given labels)
-    z = model.sample_latent(5, as_torch_generator(4))
+    # sample() == decode(the contract's latents, the given labels), in one fixed-shape block
+    from gmeval.models.base import DECODE_BLOCK
+
+    z = model.sample_latent(DECODE_BLOCK, as_torch_generator(4))
+    y_block = torch.cat([y, y[-1:].expand(DECODE_BLOCK - 5)])
     model.eval()  # sample() decodes in eval mode (batch norm running statistics)
     with torch.no_grad():
-        assert torch.equal(imgs, model.to_uint8(model.decode(z, y)))
+        assert torch.equal(imgs, model.to_uint8(model.decode(z, y_block))[:5])
+    z = z[:5]
     # same latents, different classes -> different images
     zeros = model.sample(5, seed=4, labels=torch.zeros(5, dtype=torch.long))
     ones = model.sample(5, seed=4, labels=torch.ones(5, dtype=torch.long))
@@ -338,11 +342,31 @@ def test_objectives_decrease_on_digits(name):
     assert end < 0.8 * start, (start, end)
 
 
-@pytest.mark.parametrize("name", ["mlp-gan", "vae", "cgan"])
-def test_samples_do_not_depend_on_batch_size(name):
+@pytest.mark.parametrize("name", ["mlp-gan", "vae", "cgan", "dcgan"])
+def test_samples_are_a_prefix_bitwise(name):
+    """Guarantee B1 (docs/tolerances.md): on one machine and thread count, sample i is the same bits for
+    any n > i. True by construction: every decoder pass has DECODE_BLOCK rows (padding dropped)."""
     from gmeval.models import build_model
+    from gmeval.models.base import DECODE_BLOCK
 
+    torch.manual_seed(0)
     model = build_model(name, image_shape=(1, 28, 28), latent_dim=7)  # 7: not a multiple of 16
-    full = model.sample(50, seed=3, batch_size=50)
-    for bs in (1, 7, 13):
-        assert torch.equal(model.sample(50, seed=3, batch_size=bs), full), bs
+    if model.kind == "autoencoder":
+        model.fit_latent_prior(torch.randn(20, model.latent_dim, generator=as_torch_generator(0)))
+    n = 2 * DECODE_BLOCK + 13
+    full = model.sample(n, seed=3)
+    for k in (1, 7, DECODE_BLOCK, DECODE_BLOCK + 1, n - 1):
+        assert torch.equal(model.sample(k, seed=3), full[:k]), k  # cgan: default labels arange(k) % 10 are a prefix too
+
+
+def test_decoder_sees_only_fixed_shape_batches():
+    from gmeval.models import build_model
+    from gmeval.models.base import DECODE_BLOCK
+
+    model = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=4)
+    shapes = []
+    decode = model.decode
+    model.decode = lambda z, y=None: shapes.append(tuple(z.shape)) or decode(z, y)
+    assert model.sample(DECODE_BLOCK + 3, seed=0).shape[0] == DECODE_BLOCK + 3
+    assert model.sample(1, seed=0).shape[0] == 1
+    assert shapes == [(DECODE_BLOCK, 4)] * 3

@@ -1,4 +1,8 @@
-"""The public API: every exported name resolves, the CLI's import stays light, evaluate_text options."""
+"""The public API: every exported name resolves, the CLI's import stays light, evaluate_text options.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import subprocess
 import sys

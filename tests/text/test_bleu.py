@@ -9,6 +9,9 @@ Sources:
   49.1919566, 13a 48.530827, intl 43.91623493, tolerance 1e-8.
 * sacrebleu test/test_sentence_bleu.py (example from sacrebleu issue #98): sentence BLEU of a
   Romanian pair under several smoothing methods / tokenizers, tolerance 1e-3.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
 """
 
 import importlib.util

@@ -1,4 +1,8 @@
-"""``gmeval text`` end to end: JSON output, human output, strict parsing, typed errors -> exit code 2."""
+"""``gmeval text`` end to end: JSON output, human output, strict parsing, typed errors -> exit code 2.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import json
 import re

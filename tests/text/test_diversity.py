@@ -1,4 +1,8 @@
-"""distinct-n and repetition rates against hand-computed values."""
+"""distinct-n and repetition rates against hand-computed values.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import math
 

@@ -1,4 +1,8 @@
-"""Embedding Frechet distance: analytic cases, a reference computation, streaming, the real encoder."""
+"""Embedding Frechet distance: analytic cases, a reference computation, streaming, the real encoder.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import numpy as np
 import pytest

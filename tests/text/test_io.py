@@ -1,4 +1,8 @@
-"""Reading hypothesis/reference files: every bad input is a typed error naming the file and the line."""
+"""Reading hypothesis/reference files: every bad input is a typed error naming the file and the line.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import pytest
 

@@ -1,4 +1,8 @@
-"""MAUVE: analytic cases of the frontier formula, behaviour on synthetic features, and the real encoder."""
+"""MAUVE: analytic cases of the frontier formula, behaviour on synthetic features, and the real encoder.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import math
 

@@ -8,6 +8,9 @@ Sources:
 * the rouge-score README example ('The quick brown fox jumps over the lazy dog' vs 'The quick
   brown dog jumps on the log.', use_stemmer=True): rouge1 P=0.75 R=0.6667 F=0.7059,
   rougeL P=0.625 R=0.5556 F=0.5882.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
 """
 
 import random

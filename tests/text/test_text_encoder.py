@@ -1,4 +1,8 @@
-"""The offline sentence encoder's contract: N strings -> float32 N x 384, deterministic, batch-size independent."""
+"""The offline sentence encoder's contract: N strings -> float32 N x 384, deterministic, batch-size independent.
+
+Tolerances (docs/tolerances.md): exact equalities are B5 (deterministic code on the same input);
+float64 comparisons are T1; encoder outputs across batch sizes are T3.
+"""
 
 import numpy as np
 import pytest

@@ -28,6 +28,7 @@ def cfg(tmp_path, name="run", **kw):
 
 
 def states_equal(a: dict, b: dict) -> bool:
+    """Bitwise equality of state dicts: guarantee B1 of docs/tolerances.md (same machine and threads)."""
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -71,7 +72,7 @@ def test_resume_equals_uninterrupted(tmp_path, model):
     assert states_equal(full.model.state_dict(), resumed.model.state_dict())
     for k in full.objective.optimizers:
         sa, sb = full.objective.optimizers[k].state_dict()["state"], resumed.objective.optimizers[k].state_dict()["state"]
-        assert all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)
+        assert all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)  # B1
     steps = [r["step"] for r in read_jsonl(tmp_path / "part" / "log.jsonl") if "step" in r and "event" not in r]
     assert steps == sorted(steps) and len(steps) == len(set(steps))  # log continued without duplicates
 

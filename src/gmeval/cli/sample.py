@@ -10,7 +10,6 @@ def register(sub) -> None:
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty) or FILE.npz")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=1000)
     p.set_defaults(func=run)
 
 
@@ -30,7 +29,7 @@ def run(args) -> int:
         raise InvalidArgumentError("-n", "a positive integer", args.n)
     model = load_model(args.checkpoint)
     # the same chunked sampling rule as `gmeval evaluate`, so the written images are the ones it scores
-    data = sample_images(model, args.n, seed=args.seed, batch_size=args.batch_size)
+    data = sample_images(model, args.n, seed=args.seed)
     images, labels = data.images, data.labels
     out = Path(args.output)
     if out.suffix.lower() == ".npz":

@@ -3,8 +3,12 @@
 Two rules, both independent of how many ranks there are in the sense that matters: the union
 of the shards is exactly the single-process set, with no item twice and none padded.
 
-- Items of a stored set (dataset, folder, array) are dealt out strided: rank r of W takes the
-  global indices r, r + W, r + 2W, ... (`shard_indices`).
+- Items of a stored set (dataset, folder, array) are dealt out in blocks of `block` consecutive
+  global indices: rank r of W takes blocks r, r + W, r + 2W, ... (`shard_indices`). Feature
+  extraction uses its batch size as the block, so every forward pass of every rank sees exactly
+  the batch (same items, same shape, ragged last block included) that a single process sees:
+  with the same thread count the features are the same bits by construction (float32 kernels
+  choose code paths by batch shape, so a strided shard would not be; docs/tolerances.md).
 - Generated samples come in fixed chunks of the global index space (`chunk_bounds`); chunk c is
   drawn with its own seed `chunk_seed(seed, c)`, so its images depend on (model, seed, n, c)
   only. Rank r generates chunks r, r + W, ... (`rank_chunks`); one process generates all chunks
@@ -31,11 +35,12 @@ def _check(n: int, rank: int, world: int) -> None:
         raise InvalidArgumentError("n", "a non-negative integer", n)
 
 
-def shard_indices(n: int, rank: int | None = None, world: int | None = None) -> np.ndarray:
-    """Global indices rank `rank` of `world` handles: rank, rank + world, ... (< n), as int64.
+def shard_indices(n: int, rank: int | None = None, world: int | None = None, block: int = 1) -> np.ndarray:
+    """Global indices rank `rank` of `world` handles: blocks rank, rank + world, ... of `block`
+    consecutive indices (< n), in increasing order, as int64. block=1 is the strided rule.
 
     Defaults: this process's rank and world size ((0, 1) when not distributed: all of 0..n-1).
-    Shard sizes differ by at most one; no index is repeated or padded.
+    No index is repeated or padded; shard sizes differ by at most one block.
     """
     if rank is None or world is None:
         from .env import rank_world
@@ -44,7 +49,13 @@ def shard_indices(n: int, rank: int | None = None, world: int | None = None) -> 
         rank = r if rank is None else rank
         world = w if world is None else world
     _check(n, rank, world)
-    return np.arange(rank, n, world, dtype=np.int64)
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise InvalidArgumentError("block", "a positive integer", block)
+    starts = np.arange(rank * block, n, world * block, dtype=np.int64)
+    if not len(starts):
+        return np.empty(0, np.int64)
+    idx = (starts[:, None] + np.arange(block, dtype=np.int64)).ravel()
+    return idx[idx < n]
 
 
 def chunk_bounds(n: int, chunk: int = SAMPLE_CHUNK) -> list[tuple[int, int]]:

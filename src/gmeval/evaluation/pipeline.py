@@ -70,9 +70,10 @@ def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache, re
 
 
 def _extract_distributed(side: _Side, extractor, layers, batch_size, progress, use_cache, reduce_only) -> None:
-    """Under torchrun: each rank extracts the strided shard rank, rank + W, ... of the side's items;
-    the shards are gathered back in global order, so every rank holds exactly the single-process
-    features. With `reduce_only` (FID alone, no cache to write) only the float64 GaussianStats sums
+    """Under torchrun: each rank extracts the batches rank, rank + W, ... of the side's items
+    (`shard_indices` with block = batch_size); the shards are gathered back in global order, so every
+    rank holds the single-process features (the same bits at the same thread count: each forward pass
+    sees the same batch as in one process). With `reduce_only` (FID alone, no cache to write) only the float64 GaussianStats sums
     are all-reduced and `side.stats` is set instead. Rank 0 alone reads and writes the cache."""
     from ..features import extract_features
 
@@ -85,7 +86,7 @@ def _extract_distributed(side: _Side, extractor, layers, batch_size, progress, u
         side.layers.update({k: gdist.broadcast_array(cached[k] if cached is not None else None, 0, f"cached {k}")
                             for k in names})
         return
-    idx = gdist.shard_indices(n, rank, world)
+    idx = gdist.shard_indices(n, rank, world, block=batch_size)
     if len(idx):
         local = extract_features(extractor, side.data.subset(idx), layers=layers, batch_size=batch_size,
                                  progress=progress and rank == 0, desc=f"{extractor.name} {side.role} [rank 0/{world}]")

@@ -25,8 +25,11 @@ its `forward`; its wrapper maps [0, 1] to the "TF" input range (-1, 0.9921875), 
 ``x / 128 - 1 = (x - 128) / 128`` for x in 0..255. That is the constant used for ``tf1`` and ``clean``.
 
 Grayscale (1-channel) input is replicated to three channels (`to_rgb`). Every filter treats
-channels independently, so resizing first and replicating afterwards gives identical results and
-is what `preprocess` does (three times less resize work for MNIST).
+channels independently, and `Preprocess` resizes each channel plane as its own 1-channel image
+(N x C x H x W is viewed as N*C x 1 x H x W). That makes "resize, then replicate" (what it does for
+grayscale: three times less work for MNIST) the same bits as "replicate, then resize" by
+construction: a CPU kernel may take a different, differently rounded code path for C = 1 and C = 3
+(PyTorch's bilinear kernel does under ATEN_CPU_CAPABILITY=default), but never sees C = 3 here.
 """
 
 from __future__ import annotations
@@ -117,7 +120,8 @@ class Preprocess:
         """uint8 N x C x H x W (C in 1, 3) -> float32 N x 3 x size x size."""
         y = self.to_float(x)
         if tuple(y.shape[-2:]) != (size, size):  # every filter here is the identity at scale 1
-            y = self.resize(y, size)
+            n, c, h, w = y.shape
+            y = self.resize(y.reshape(n * c, 1, h, w), size).reshape(n, c, size, size)  # planes (docstring)
         return to_rgb(self.normalize(y))
 
 

@@ -8,6 +8,15 @@ Evaluation and `gmeval sample` draw through `gmeval.sources.sample_images`, whic
 1000 (chunk c seeded by derive_seed(seed, "sample-chunk", c); chunk 0 by the seed itself) so that the
 set of samples does not depend on the number of processes; for n <= 1000 both give the same images.
 
+Bitwise reproducibility by construction: `sample()` draws latents and decodes them in blocks of
+exactly `DECODE_BLOCK` rows aligned to the sample index (the generator always advances by a whole
+block; rows past n in the last block are dropped, and class labels of those rows are padded with the
+last label). Every latent draw and forward pass therefore has the same shape whatever n is, and a
+sample's row position inside its block depends only on its index, so on one machine with one thread count the images of indices [0, n) are the same bits for
+any n and any chunking (float32 kernels choose code paths by batch shape; a fixed shape removes that
+freedom). Across CPUs, instruction sets and thread counts, samples agree only to float32 rounding
+(docs/tolerances.md).
+
 Internally a model maps latents to images in its `output_range` ("unit": [0, 1] for sigmoid
 outputs, "tanh": [-1, 1]); `to_model_range` / `to_uint8` convert between that and uint8, so
 training and evaluation treat every model alike.
@@ -20,6 +29,10 @@ from torch import nn
 
 from ..errors import InvalidArgumentError
 from ..utils.seeding import as_torch_generator
+
+
+#: rows per decoder forward pass in sample(); divides SAMPLE_CHUNK (1000) so chunks stay aligned
+DECODE_BLOCK = 100
 
 
 class GenerativeModel(nn.Module):
@@ -67,7 +80,7 @@ class GenerativeModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
-               labels=None, batch_size: int = 1000) -> torch.Tensor:
+               labels=None) -> torch.Tensor:
         if not isinstance(n, int) or n < 1:
             raise InvalidArgumentError("n", "a positive integer", n)
         if seed is not None and generator is not None:
@@ -83,15 +96,20 @@ class GenerativeModel(nn.Module):
         self.eval()
         device = next(self.parameters()).device
         out = []
-        # all latents in one draw, then decode in batches: the samples do not depend on batch_size
-        # (torch's CPU normal sampler gives one continuous stream only for sizes that are multiples of 16)
-        z_all = self.sample_latent(n, g)
+        # latents and images in fixed-shape blocks (module docstring): the generator is advanced by
+        # whole blocks, so block b's latents do not depend on n
         try:
-            for start in range(0, n, batch_size):
-                b = min(batch_size, n - start)
-                z = z_all[start:start + b].to(device)
-                y = None if labels is None else labels[start:start + b].to(device)
-                out.append(self.to_uint8(self.decode(z, y)).cpu())
+            for start in range(0, n, DECODE_BLOCK):
+                stop = min(start + DECODE_BLOCK, n)
+                z = self.sample_latent(DECODE_BLOCK, g).to(device)
+                y = None if labels is None else _pad_rows(labels[start:stop], DECODE_BLOCK).to(device)
+                out.append(self.to_uint8(self.decode(z, y))[:stop - start].cpu())
         finally:
             self.train(was_training)
         return torch.cat(out)
+
+
+def _pad_rows(t: torch.Tensor, rows: int) -> torch.Tensor:
+    """`t` with its last row repeated up to `rows` rows (rows are independent in eval mode)."""
+    missing = rows - t.shape[0]
+    return t if missing == 0 else torch.cat([t, t[-1:].expand(missing, *t.shape[1:])])
