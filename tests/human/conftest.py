@@ -11,6 +11,7 @@ from gmeval.human.app import create_app, open_study
 from gmeval.human.protocol import StudyDesign
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def write_fakes(path, n=120, seed=0, shape=(1, 8, 8)):
@@ -73,13 +74,31 @@ def run_session(client, store, rater_id, policy):
     return out
 
 
-class ServerThread:
-    """The app on a real threaded werkzeug server on 127.0.0.1 (any free port)."""
+def raw_http(port: int, data: bytes, timeout: float = 10.0) -> bytes:
+    """Send raw bytes to 127.0.0.1:port and return everything the server answers until it closes."""
+    import socket
 
-    def __init__(self, app):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):  # the server may answer and close before all is sent
+            pass
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return out
+
+
+class ServerThread:
+    """The app on its production server (waitress) on 127.0.0.1 (any free port)."""
+
+    def __init__(self, app, settings=None):
         from gmeval.human.app import make_server
 
-        self.server = make_server(app, "127.0.0.1", 0)
+        self.server = make_server(app, "127.0.0.1", 0, settings)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
