@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -111,3 +115,37 @@ class ServerThread:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(10)
+
+
+class CliServer:
+    """`gmeval human serve ARGS --host 127.0.0.1 --port 0` as a subprocess; `.lines` collects all it prints."""
+
+    def __init__(self, args, env=None, timeout=90.0):
+        cmd = [sys.executable, "-m", "gmeval", "human", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.lines: list[str] = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if line.startswith("serving on http://127.0.0.1:"):
+                self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+                # keep draining the server's output so it never blocks on a full pipe
+                self._drain = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+                self._drain.start()
+                return
+        self.proc.kill()
+        raise AssertionError("server did not start:\n" + "".join(self.lines))
+
+    def stop(self) -> str:
+        """Terminate the server; returns everything it printed (stdout and stderr)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+        self._drain.join(10)
+        return "".join(self.lines)
