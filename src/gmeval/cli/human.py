@@ -156,6 +156,7 @@ def run_serve(args) -> int:
     settings = ServerSettings(threads=args.threads, connection_limit=args.connection_limit,
                               request_timeout=args.request_timeout, idle_timeout=args.idle_timeout)
     hosts = allowed_hosts(args.host, args.public_host)
+    token, token_origin = _admin_token(args, Path(args.db))  # refused before any database is created
     fakes = _parse_fakes(args.fake)
     overrides = _design_overrides(args)
     db = Path(args.db)
@@ -173,7 +174,6 @@ def run_serve(args) -> int:
         overrides.setdefault("protocol", "hype-inf")
         design = StudyDesign(models=tuple(fakes), **overrides)
         store, provider = open_study(db, real=args.real, fakes=fakes, design=design, synchronous=args.sync.upper())
-    token, token_origin = _admin_token(args, db)
     if args.max_raters is not None:
         store.set_max_raters(args.max_raters or None)
     app = create_app(store, provider, admin_token=token, allowed_hosts=hosts, start_per_minute=args.start_limit)

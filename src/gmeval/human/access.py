@@ -54,6 +54,7 @@ def load_or_create_token_file(path: str | os.PathLike) -> str:
     if path.exists():
         return read_token_file(path)
     token = secrets.token_urlsafe(24)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token + "\n")

@@ -226,10 +226,11 @@ class Store:
     def check(self) -> None:
         """Run SQLite's `PRAGMA quick_check` (every page and b-tree, O(N)); CorruptDatabaseError if it fails."""
         with self.read() as conn:
-            problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
         if problems != ["ok"]:
-            raise CorruptDatabaseError(f"the database is corrupt (PRAGMA quick_check: {'; '.join(problems)}); "
-                                       "restore it from a backup", self.path)
+            found = " ".join("; ".join(problems).split())[:300]  # one line
+            raise CorruptDatabaseError(f"the database is corrupt (PRAGMA quick_check: {found}); restore it from a "
+                                       "backup", self.path)
 
     @contextlib.contextmanager
     def serving_lock(self) -> Iterator[None]:
