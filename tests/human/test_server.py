@@ -20,7 +20,7 @@ from gmeval.cli import main
 from gmeval.human.server import ServerSettings
 from gmeval.human.store import CorruptDatabaseError, DatabaseInUseError, Store
 
-from .conftest import ADMIN_TOKEN, CliServer, ServerThread, raw_http, run_session, start_rater, write_fakes
+from .conftest import ADMIN_HEADERS, CliServer, ServerThread, raw_http, run_session, start_rater, write_fakes
 
 FAST = ServerSettings(threads=2, connection_limit=300, request_timeout=2, idle_timeout=3)
 
@@ -210,6 +210,10 @@ def test_corrupt_database_is_refused_with_a_typed_error(make_study, capsys, name
     db = store.path
     store.close()
     _corrupt_page_of(db, name)
+    if name == "answers":  # a server already running when a page it reads goes bad: typed error, 503
+        r = client.get("/admin/score.json?bootstrap=5", headers=ADMIN_HEADERS)
+        assert r.status_code == 503 and "cannot be read" in r.get_json()["error"]
+    # (a bad index page is only seen by queries that use the index, or by the check on open below)
     with pytest.raises(CorruptDatabaseError, match="quick_check"):
         Store(db)
     capsys.readouterr()
