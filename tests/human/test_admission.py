@@ -316,3 +316,12 @@ def test_allowed_hosts_needs_a_public_name_off_loopback():
         allowed_hosts("0.0.0.0")
     with pytest.raises(InvalidArgumentError, match="--public-host"):
         allowed_hosts("0.0.0.0", ["evil/x"])
+
+
+def test_admin_log_in_attempts_are_rate_limited(make_study):
+    _, _, app = make_study()
+    client = app.test_client()
+    codes = [client.post("/admin/login", data={"token": f"guess-{i:012d}"}).status_code for i in range(11)]
+    assert codes == [403] * 10 + [429]
+    r = client.post("/admin/login", data={"token": ADMIN_TOKEN})  # even the right token waits now
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 6  # 10 a minute: one every 6 s

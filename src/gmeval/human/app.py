@@ -74,6 +74,16 @@ class UnsupportedMediaType(HumanEvalError):
     status = 415
 
 
+class RateLimitedError(HumanEvalError):
+    """Too many requests of one kind from one client address; `retry_after` in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def validate_text(name: str, value, max_len: int, *, multiline: bool = False) -> str | None:
     """Strip and check a free-text field; None for empty. Markup and control characters are refused."""
     if value is None:
@@ -227,15 +237,18 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
 
     @app.errorhandler(HumanEvalError)
     def _human_error(exc):
-        return error(exc.status, str(exc))
+        resp = app.make_response(error(exc.status, str(exc)))
+        if isinstance(exc, RateLimitedError):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc):
-        resp = error(exc.code or 500, exc.description or exc.name)
-        if exc.code == 429:
-            resp = app.make_response(resp)
-            resp.headers["Retry-After"] = str(start_limit.retry_after())
-        return resp
+        return error(exc.code or 500, exc.description or exc.name)
+
+    def limit(limiter: RateLimiter, what: str) -> None:
+        if not limiter.allow(request.remote_addr or "-"):
+            raise RateLimitedError(f"too many {what} from this address; try again in a minute", limiter.retry_after())
 
     @app.errorhandler(GmevalError)
     def _gmeval_error(exc):
@@ -293,8 +306,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     def start():
         if request.form.get("consent") != "yes":
             raise BadRequest("please confirm that you agree to take part")
-        if not start_limit.allow(request.remote_addr or "-"):
-            abort(429, "too many new sessions from this address; try again in a minute")
+        limit(start_limit, "new sessions")
         nickname = validate_text("nickname", request.form.get("nickname"), NICKNAME_MAX)
         participant = participant_from(request.form)
         ua = (request.headers.get("User-Agent") or "")[:300]
@@ -378,8 +390,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     def admin_login():
         if request.method == "GET":
             return render_template("login.html", design=design, failed=False)
-        if not login_limit.allow(request.remote_addr or "-"):
-            abort(429, "too many log-in attempts from this address; try again in a minute")
+        limit(login_limit, "log-in attempts")
         given = request.form.get("token", "")
         if not given or not tokens_equal(given.strip(), token):
             return render_template("login.html", design=design, failed=True), 403
