@@ -277,3 +277,49 @@ def test_the_admin_token_never_reaches_a_log_or_the_process_list(tmp_path):
         output = srv.stop()
     assert "serving on http://127.0.0.1:" in output and "admin/login" in output  # the log was captured
     assert token not in output
+
+
+def test_kill_9_mid_stream_keeps_answers_exactly_once_and_frees_the_lock(tmp_path):
+    """Existing behaviour kept: answers survive SIGKILL of the server, a retry after restart stores
+    nothing twice, and the study's lock (held by the killed process) does not block the restart."""
+    import signal
+    import urllib.parse
+
+    fake = write_fakes(tmp_path / "a.npz")
+    db = tmp_path / "s.sqlite"
+    args = ["--db", str(db), "--per-model", "3", "--pool-size", "4", "--tutorial", "2", "--checks", "2"]
+    srv = CliServer(["--real", "digits:test", "--fake", f"a={fake}", *args])
+
+    def post_answer(port, rid, trial_id, sid):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", f"/api/r/{rid}/answer", body=json.dumps({"trial_id": trial_id, "submission_id": sid,
+                                                                      "answer": "fake"}),
+                     headers={"Content-Type": "application/json"})
+        return conn
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        conn.request("POST", "/start", body=urllib.parse.urlencode({"consent": "yes"}),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        rid = conn.getresponse().getheader("Location").rsplit("/", 1)[1]
+        trial = json.loads(_get(srv.port, f"/api/r/{rid}/next")[1])["trial"]
+        for k in range(5):
+            resp = post_answer(srv.port, rid, trial["trial_id"], f"kill-{k:04d}").getresponse()
+            trial = json.loads(resp.read())["trial"]
+        last = post_answer(srv.port, rid, trial["trial_id"], "kill-0005")  # in flight ...
+        srv.proc.send_signal(signal.SIGKILL)  # ... when the server dies
+        srv.proc.wait(10)
+    finally:
+        srv.stop()
+    last.close()
+    restarted = CliServer(args)
+    try:
+        resp = post_answer(restarted.port, rid, trial["trial_id"], "kill-0005").getresponse()  # the client's retry
+        assert resp.status == 200
+        resp.read()
+    finally:
+        restarted.stop()
+    with sqlite3.connect(db) as conn:
+        sids = [r[0] for r in conn.execute("SELECT submission_id FROM answers WHERE rater_id = ? ORDER BY answer_id",
+                                           (rid,))]
+    assert sids == [f"kill-{k:04d}" for k in range(6)]
