@@ -45,10 +45,10 @@ from ..utils.seeding import as_numpy_generator, derive_seed
 from .access import LOCAL_HOSTS, AdminSessions, RateLimiter, bearer_token, check_admin_token, tokens_equal
 from .images import ImageProvider, build_provider
 from .protocol import Pools, StaircaseConfig, StudyDesign, plan_trials
-from .server import ServerSettings, StudyServer
+from .server import MAX_BODY_BYTES, ServerSettings, StudyServer
 from .store import HumanEvalError, Store, UnknownRaterError
 
-MAX_CONTENT_LENGTH = 16 * 1024
+MAX_CONTENT_LENGTH = MAX_BODY_BYTES  # checked by Flask as well as by the server
 MAX_JSON_DEPTH = 4  # the API's bodies are flat objects
 # ids are matched whole (re.fullmatch: no trailing newline slips through as with `$`)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")

@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from ..errors import InvalidArgumentError, require
 
 
+MAX_BODY_BYTES = 16 * 1024  # request bodies: the API's are a few hundred bytes
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     threads: int = 8                 # worker threads running the app (SQLite writes are serialised anyway)
     connection_limit: int = 200      # open connections; beyond it new ones wait in the listen backlog
     request_timeout: int = 20        # s for a whole request (line, headers, body) to arrive
     idle_timeout: int = 60           # s a keep-alive connection may stay open without a request
-    max_body_bytes: int = 16 * 1024  # request bodies (also chunked ones): 413 beyond
+    max_body_bytes: int = MAX_BODY_BYTES  # request bodies (also chunked ones): 413 beyond
     max_header_bytes: int = 16 * 1024
 
     def __post_init__(self):
