@@ -2,6 +2,7 @@
 #   make demo   train the textbook MLP GAN on MNIST, evaluate it, write the report (runs/demo)
 #   make test   run the test suite
 #   make test-isa   the numerics-sensitive tests again under forced kernel paths and thread counts
+#   make screenshots   regenerate docs/img/human_*.png with the browser test (not part of make test)
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 SHARED    := $(abspath ../shared/data)
@@ -11,7 +12,7 @@ export GMEVAL_DATA ?= $(SHARED)
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: setup demo test test-fast test-isa tolerances bench browser-deps classifiers clean
+.PHONY: setup demo test test-fast test-isa tolerances screenshots bench browser-deps classifiers clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +36,11 @@ demo: setup
 
 test: setup browser-deps
 	$(PY) -m pytest -q
+
+# The browser test writes its screenshots into its tmp_path; this target also copies them to docs/img.
+screenshots: setup browser-deps
+	@test -x /usr/bin/chromium || { echo "screenshots need /usr/bin/chromium (make browser-deps as root)"; exit 1; }
+	GMEVAL_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PY) -m pytest -q -m browser tests/human/test_browser.py
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ from gmeval.human.app import create_app, open_study
 from gmeval.human.protocol import StudyDesign
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def write_fakes(path, n=120, seed=0, shape=(1, 8, 8)):
@@ -73,13 +78,31 @@ def run_session(client, store, rater_id, policy):
     return out
 
 
-class ServerThread:
-    """The app on a real threaded werkzeug server on 127.0.0.1 (any free port)."""
+def raw_http(port: int, data: bytes, timeout: float = 10.0) -> bytes:
+    """Send raw bytes to 127.0.0.1:port and return everything the server answers until it closes."""
+    import socket
 
-    def __init__(self, app):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):  # the server may answer and close before all is sent
+            pass
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return out
+
+
+class ServerThread:
+    """The app on its production server (waitress) on 127.0.0.1 (any free port)."""
+
+    def __init__(self, app, settings=None):
         from gmeval.human.app import make_server
 
-        self.server = make_server(app, "127.0.0.1", 0)
+        self.server = make_server(app, "127.0.0.1", 0, settings)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -92,3 +115,37 @@ class ServerThread:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(10)
+
+
+class CliServer:
+    """`gmeval human serve ARGS --host 127.0.0.1 --port 0` as a subprocess; `.lines` collects all it prints."""
+
+    def __init__(self, args, env=None, timeout=90.0):
+        cmd = [sys.executable, "-m", "gmeval", "human", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.lines: list[str] = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if line.startswith("serving on http://127.0.0.1:"):
+                self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+                # keep draining the server's output so it never blocks on a full pipe
+                self._drain = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+                self._drain.start()
+                return
+        self.proc.kill()
+        raise AssertionError("server did not start:\n" + "".join(self.lines))
+
+    def stop(self) -> str:
+        """Terminate the server; returns everything it printed (stdout and stderr)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+        self._drain.join(10)
+        return "".join(self.lines)

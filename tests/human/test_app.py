@@ -13,7 +13,7 @@ from PIL import Image
 from gmeval.human.app import MAX_CONTENT_LENGTH
 from gmeval.human.scoring import score_store
 
-from .conftest import ADMIN_TOKEN, run_session, start_rater, trials_of
+from .conftest import ADMIN_HEADERS, ADMIN_TOKEN, run_session, start_rater, trials_of
 
 
 def _count(store, table):
@@ -184,7 +184,7 @@ def test_text_is_escaped_in_pages(make_study):
     assert r.status_code == 200
     done = client.get(f"/r/{rid}/done").data.decode()
     assert "Tom &amp; &#34;Jerry&#34; &#39;s" in done and 'Tom & "Jerry"' not in done
-    admin = client.get(f"/admin?token={ADMIN_TOKEN}").data.decode()
+    admin = client.get("/admin", headers=ADMIN_HEADERS).data.decode()
     assert "Tom &amp; &#34;Jerry&#34;" in admin and "fun &amp; &#34;hard&#34;" in admin
 
 
@@ -218,11 +218,13 @@ def test_done_page_before_finishing_redirects(make_study):
 def test_admin_requires_the_token(make_study):
     _, _, app = make_study()
     client = app.test_client()
-    for path in ("/admin", "/admin/export.json", "/admin/export.csv", "/admin/score.json"):
+    for path in ("/admin/export.json", "/admin/export.csv", "/admin/score.json"):
         assert client.get(path).status_code == 403
-        assert client.get(path + "?token=wrong-token-wrong-token").status_code == 403
+        assert client.get(path + f"?token={ADMIN_TOKEN}").status_code == 403  # never accepted in a URL
         assert client.get(path, headers={"Authorization": "Bearer nope"}).status_code == 403
-    assert client.get("/admin", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
+    assert client.get("/admin").status_code == 303  # the page sends a browser to the log-in form
+    assert client.get(f"/admin?token={ADMIN_TOKEN}").headers["Location"].endswith("/admin/login")
+    assert client.get("/admin", headers=ADMIN_HEADERS).status_code == 200
 
 
 def test_exports_contain_every_answer(make_study):
@@ -231,7 +233,7 @@ def test_exports_contain_every_answer(make_study):
     rid = start_rater(client, nickname="=HYPERLINK(1)")
     run_session(client, store, rid, lambda t: t["truth"] if t["phase"] == "check" else "fake")
     n = _count(store, "answers")
-    data = client.get(f"/admin/export.json?token={ADMIN_TOKEN}").get_json()
+    data = client.get("/admin/export.json", headers=ADMIN_HEADERS).get_json()
     assert len(data["answers"]) == n and data["design"]["protocol"] == "hype-inf"
     assert data["raters"][0]["n_answers"] == n
     text = client.get("/admin/export.csv", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).data.decode()
@@ -240,10 +242,10 @@ def test_exports_contain_every_answer(make_study):
     assert [r["response"] for r in rows] == [a["response"] for a in store.answers()]
     assert {r["response"] for r in rows if r["phase"] != "check"} == {"fake"}
     assert rows[0]["nickname"] == "'=HYPERLINK(1)"  # spreadsheet formula neutralised
-    score = client.get(f"/admin/score.json?token={ADMIN_TOKEN}&bootstrap=50").get_json()
+    score = client.get("/admin/score.json?bootstrap=50", headers=ADMIN_HEADERS).get_json()
     assert score["models"]["a"]["hype_inf"]["score"] == pytest.approx(50.0)  # always "fake": chance level
     assert score["raters"]["excluded"] == []
-    assert client.get(f"/admin/score.json?token={ADMIN_TOKEN}&bootstrap=abc").status_code == 400
+    assert client.get("/admin/score.json?bootstrap=abc", headers=ADMIN_HEADERS).status_code == 400
 
 
 def test_attention_failures_exclude_the_rater(make_study):
@@ -281,7 +283,7 @@ def test_real_http_server_refuses_bad_requests_and_keeps_serving(make_study):
     with nothing stored, and the server still answers afterwards."""
     import http.client
 
-    from .conftest import ServerThread
+    from .conftest import ServerThread, raw_http
 
     store, _, app = make_study()
     with ServerThread(app) as srv:
@@ -297,7 +299,10 @@ def test_real_http_server_refuses_bad_requests_and_keeps_serving(make_study):
         status, _ = post("/start", b"consent=yes&nickname=web", "application/x-www-form-urlencoded")
         assert status == 303
         rid = store.raters()[0]["rater_id"]
-        assert post(f"/api/r/{rid}/answer", b"x" * (1 << 20))[0] == 413   # 1 MiB body
+        # a 1 MiB body is refused from its Content-Length, before it is read
+        head = (f"POST /api/r/{rid}/answer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {1 << 20}\r\nConnection: close\r\n\r\n").encode()
+        assert raw_http(srv.port, head + b"x" * 1000).startswith(b"HTTP/1.1 413 ")
         assert post(f"/api/r/{rid}/answer", b"\xff\xfe{garbage")[0] == 400
         assert post(f"/api/r/{rid}/answer", b'{"trial_id": null}')[0] == 400
         assert post("/api/r/AAAAAAAAAAAAAAAAAAAAAA/answer", b"{}")[0] == 404
@@ -314,7 +319,8 @@ def test_study_full_and_unicode_nickname(make_study):
     from gmeval.human.app import create_app
 
     store, provider, _ = make_study()
-    app = create_app(store, provider, admin_token=ADMIN_TOKEN, max_raters=1)
+    store.set_max_raters(1)
+    app = create_app(store, provider, admin_token=ADMIN_TOKEN)
     client = app.test_client()
     rid = start_rater(client, nickname="Zoë 李")
     assert store.rater(rid)["nickname"] == "Zoë 李"

@@ -1,9 +1,12 @@
 """End-to-end in real headless Chromium (Debian `chromium`, driven by the `playwright` package).
 
 A rater completes a whole HYPE-infinity session by clicking AND with the keyboard (including a
-double click), then the test checks the stored answers and the score, and saves screenshots of
-the trial page, the rater's results page and the admin page to docs/img/ (shown in docs/human.md).
-A second, shorter session runs HYPE-time and checks the timed exposures.
+double click), then the test checks the stored answers and the score, logs in to the admin page
+with its form, and takes screenshots of the trial page, the rater's results page and the admin
+page. A second, shorter session runs HYPE-time and checks the timed exposures.
+
+Screenshots go to the test's tmp_path. `make screenshots` sets GMEVAL_SCREENSHOTS_DIR=docs/img to
+regenerate the ones shown in docs/human.md; `make test` never writes into the clone.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ..conftest import DATA_ROOT
 from .conftest import ADMIN_TOKEN, ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+SCREENSHOTS_ENV = "GMEVAL_SCREENSHOTS_DIR"
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,9 +83,13 @@ READY = """() => location.pathname.endsWith('/done') || !document.getElementById
                  !document.getElementById('feedback').hidden || !document.getElementById('interstitial').hidden"""
 
 
-def _shot(page, name):
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(DOCS_IMG / name, page.screenshot(full_page=True))
+def _shot(page, tmp_path, name):
+    """Save a screenshot in tmp_path/screenshots, and also in $GMEVAL_SCREENSHOTS_DIR when set."""
+    png = page.screenshot(full_page=True)
+    for folder in [tmp_path / "screenshots"] + ([Path(os.environ[SCREENSHOTS_ENV])] if os.environ.get(SCREENSHOTS_ENV)
+                                                else []):
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / name, png)
 
 
 def test_hype_infinity_session_by_click_and_keyboard(tmp_path):
@@ -120,7 +127,7 @@ def test_hype_infinity_session_by_click_and_keyboard(tmp_path):
                 answer, fooled_once = "real", True  # fooled by exactly one of the three fakes
             if t["phase"] == "scored" and t["truth"] == "real" and not shot_taken:
                 page.wait_for_function("() => document.getElementById('stimulus').complete")
-                _shot(page, "human_trial.png")
+                _shot(page, tmp_path, "human_trial.png")
                 shot_taken = True
             if t["phase"] == "scored" and not used_dblclick and answered >= 4:
                 page.dblclick(f"#btn-{answer}")  # a double click is stored once and does not skip a trial
@@ -139,18 +146,25 @@ def test_hype_infinity_session_by_click_and_keyboard(tmp_path):
         assert answered == n_trials and modes["click"] >= 3 and modes["key"] >= 3 and used_dblclick
         # the rater's results page
         assert "83.3%" in page.inner_text("#own-accuracy")  # 5 of 6 scored images right
-        assert page.inner_text("#checks") == "2/2"
+        assert page.inner_text("#completion-code") == store.rater(rid)["completion_code"]
+        assert "attention" not in page.inner_text("#results").lower()  # check results stay on the server
         page.click("#comment")
         page.keyboard.type("Some digits looked smudged & odd.")
         page.click("#send-comment")
         page.wait_for_function("() => document.getElementById('comment-status').textContent.includes('Received')")
-        _shot(page, "human_results.png")
-        # live admin page
-        page.goto(f"{srv.url}/admin?token={ADMIN_TOKEN}")
+        _shot(page, tmp_path, "human_results.png")
+        # live admin page, after logging in with the form (the token never appears in a URL)
+        page.goto(f"{srv.url}/admin")
+        page.wait_for_url("**/admin/login")
+        page.fill("#token", ADMIN_TOKEN)
+        page.click("#login")
+        page.wait_for_url("**/admin")
+        assert ADMIN_TOKEN not in page.content() and ADMIN_TOKEN not in page.url
+        assert all(ADMIN_TOKEN not in c["value"] for c in ctx.cookies())
         assert "16.7%" in page.inner_text("#model-table")
         assert "smudged &amp; odd" not in page.inner_text("#rater-table")  # text, not double-escaped
         assert "smudged & odd" in page.inner_text("#rater-table")
-        _shot(page, "human_admin.png")
+        _shot(page, tmp_path, "human_admin.png")
         ctx.close()
     rows = store.answers(rid)
     assert len(rows) == n_trials and len({r["trial_id"] for r in rows}) == n_trials
@@ -163,7 +177,7 @@ def test_hype_infinity_session_by_click_and_keyboard(tmp_path):
     assert m["hype_inf"]["score"] == pytest.approx(50 / 3)  # HYPE-inf = (33.3% + 0%) / 2
     assert res["raters"]["excluded"] == []
     for name in ("human_trial.png", "human_results.png", "human_admin.png"):
-        assert (DOCS_IMG / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / "screenshots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_hype_time_session_shows_timed_exposures(tmp_path):
@@ -186,7 +200,7 @@ def test_hype_time_session_shows_timed_exposures(tmp_path):
                 break
             assert page.is_visible("#mask") and not page.is_visible("#stimulus")  # image gone, noise mask shown
             if answered == 0:
-                _shot(page, "human_trial_time_mask.png")
+                _shot(page, tmp_path, "human_trial_time_mask.png")
             t = _current(store, rid)
             page.keyboard.press("r" if t["truth"] == "real" else "f")
             answered += 1

@@ -42,7 +42,8 @@ def test_score_json(scored_study, capsys):
     assert b["hype_inf"]["score"] == pytest.approx(0.0)
     lo, hi = a["hype_inf"]["ci95"]
     assert lo <= 25.0 <= hi
-    assert res["raters"] == {"total": 3, "included": 3, "min_attention_accuracy": 0.75, "excluded": []}
+    assert res["raters"] == {"total": 3, "included": 3, "min_attention_accuracy": 0.75, "min_checks": 2, "excluded": [],
+                             "excluded_by_reason": {"too_few_checks": 0, "low_check_accuracy": 0}}
     assert res["agreement"]["n_images_with_2plus_ratings"] > 0
     assert res["signature"].startswith("gmeval-human|protocol:hype-inf|models:2|raters:3/3")
     assert res["bootstrap"]["n_boot"] == 200
@@ -126,18 +127,18 @@ def test_checkpoint_is_a_fake_source(tmp_path):
 
 
 class _FakeServer:
-    """Stands in for the werkzeug server: records the app, 'serves' until Ctrl-C at once."""
+    """Stands in for the waitress server: records the app, 'serves' until Ctrl-C at once."""
 
     server_port = 8123
     apps: list = []
 
-    def __init__(self, app, host, port):
+    def __init__(self, app, host, port, settings=None):
         self.apps.append((app, host, port))
 
     def serve_forever(self):
         raise KeyboardInterrupt
 
-    def server_close(self):
+    def close(self):
         pass
 
 
@@ -154,18 +155,24 @@ def test_serve_creates_then_resumes_a_study(tmp_path, monkeypatch, capsys):
             "--admin-token", "my-admin-token-123456"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "hype-time study" in out and "admin:   http://127.0.0.1:8123/admin?token=my-admin-token-123456" in out
+    assert "hype-time study" in out and "admin:   http://127.0.0.1:8123/admin/login" in out
+    assert "my-admin-token-123456" not in out  # the token is never printed
     app, host, port = _FakeServer.apps[-1]
     assert (host, port) == ("127.0.0.1", 0) and app.config["ADMIN_TOKEN"] == "my-admin-token-123456"
     from gmeval.human.store import Store
 
     d = Store(db).design
-    assert d.models == ("mine",) and d.staircase.start_ms == 400 and d.staircase.down == 2 and d.check_exposure_ms == 900
+    assert d.models == ("mine",) and d.staircase.start_ms == 400 and d.staircase.down == 2
     # resume from the database alone (sources and design are stored), with a generated admin token
-    assert main(["human", "serve", "--db", str(db), "--host", "0.0.0.0"]) == 0
+    assert main(["human", "serve", "--db", str(db), "--host", "0.0.0.0", "--public-host", "study.example.org"]) == 0
     out = capsys.readouterr().out
-    assert "admin:   http://127.0.0.1:8123/admin?token=" in out
-    assert _FakeServer.apps[-1][1] == "0.0.0.0"
+    token_file = tmp_path / "study.sqlite.admin-token"
+    assert f"admin:   http://127.0.0.1:8123/admin/login   (token: the file {token_file})" in out
+    token = token_file.read_text().strip()
+    assert len(token) >= 16 and token not in out and (token_file.stat().st_mode & 0o777) == 0o600
+    app = _FakeServer.apps[-1][0]
+    assert _FakeServer.apps[-1][1] == "0.0.0.0" and app.config["ADMIN_TOKEN"] == token
+    assert app.config["TRUSTED_HOSTS"] == ["localhost", "127.0.0.1", "study.example.org"]
     # resuming with a different design or other models is refused
     assert main(["human", "serve", "--db", str(db), "--per-model", "4"]) == 2
     assert main(["human", "serve", "--db", str(db), "--fake", f"other={fake}"]) == 2

@@ -12,7 +12,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -20,7 +19,7 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from .conftest import write_fakes
+from .conftest import CliServer, write_fakes
 
 N_RATERS = 50
 PER_MODEL = 25  # 2 models x (25 fake + 25 real) = 100 answers per rater
@@ -31,25 +30,11 @@ RETRY_EVERY = 10  # every 10th answer is sent twice (a client retry): stored onc
 def _start_server(tmp_path, sync):
     fakes = [write_fakes(tmp_path / f"{m}.npz", n=60, seed=i) for i, m in enumerate("ab")]
     db = tmp_path / "load.sqlite"
-    cmd = [sys.executable, "-m", "gmeval", "human", "serve", "--real", "digits:test", "--fake", f"a={fakes[0]}",
-           "--fake", f"b={fakes[1]}", "--db", str(db), "--host", "127.0.0.1", "--port", "0", "--per-model",
-           str(PER_MODEL), "--pool-size", "50", "--tutorial", "0", "--checks", "0", "--sync", sync,
-           "--admin-token", "load-test-admin-token"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 90
-    lines = []
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("serving on http://127.0.0.1:"):
-            port = int(line.split("127.0.0.1:")[1].split("/")[0])
-            # keep draining the server's output so it never blocks on a full pipe
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, port, db
-    proc.kill()
-    raise AssertionError("server did not start:\n" + "".join(lines))
+    args = ["--real", "digits:test", "--fake", f"a={fakes[0]}", "--fake", f"b={fakes[1]}", "--db", str(db),
+            "--per-model", str(PER_MODEL), "--pool-size", "50", "--tutorial", "0", "--checks", "0", "--sync", sync,
+            "--start-limit", str(2 * N_RATERS)]  # every simulated rater comes from 127.0.0.1
+    server = CliServer(args)
+    return server.proc, server.port, db
 
 
 def _request(conn, method, path, body=None, headers=None):

@@ -82,7 +82,8 @@ def _pools(design: StudyDesign) -> Pools:
                  fake={k: [f"{k}{i}" for i in range(design.pool_size)] for k in m},
                  tutorial_real=[f"tr{i}" for i in range(design.n_tutorial_real)],
                  tutorial_fake={k: [f"t{k}{i}" for i in range(-(-design.n_tutorial_fake // len(m)))] for k in m},
-                 noise=[f"n{i}" for i in range(design.n_check_noise)])
+                 noise=[f"n{i}" for i in range(design.n_check_noise)],
+                 check_real=[f"cr{i}" for i in range(design.n_check_real)])
 
 
 def test_plan_is_balanced_and_ordered():
@@ -102,8 +103,10 @@ def test_plan_is_balanced_and_ordered():
     checks = [t for t in plan if t.phase == "check"]
     assert Counter(t.truth for t in checks) == {"fake": 2, "real": 2}
     assert all(t.image_id.startswith("n") for t in checks if t.truth == "fake")
-    # real attention checks are images the rater was told were real in the tutorial
-    assert {t.image_id for t in checks if t.truth == "real"} <= {t.image_id for t in tut if t.truth == "real"}
+    # real attention checks are fresh: from their own pool, never in the tutorial nor among scored trials
+    real_checks = {t.image_id for t in checks if t.truth == "real"}
+    assert real_checks == {"cr0", "cr1"}
+    assert not real_checks & {t.image_id for t in tut + scored}
     assert all(t.exposure_ms is None for t in plan)
 
 
@@ -116,19 +119,19 @@ def test_plan_is_seeded():
     assert [t.image_id for t in p1] != [t.image_id for t in p3]
 
 
-def test_hype_time_plan_fixes_tutorial_and_check_exposures():
+def test_hype_time_plan_fixes_only_tutorial_exposures():
+    """Scored trials and checks get their exposure when served (staircase; a check copies it)."""
     d = StudyDesign("hype-time", ("a",), per_model=5, pool_size=5, n_tutorial=2, n_checks=2)
     plan = plan_trials(d, _pools(d), np.random.default_rng(0))
     for t in plan:
-        expected = {"tutorial": d.staircase.start_ms, "check": d.check_exposure_ms, "scored": None}[t.phase]
-        assert t.exposure_ms == expected
+        assert t.exposure_ms == (d.staircase.start_ms if t.phase == "tutorial" else None)
 
 
-def test_no_tutorial_means_noise_only_checks():
+def test_checks_without_tutorial_still_have_both_answers():
     d = StudyDesign("hype-inf", ("a",), per_model=3, pool_size=3, n_tutorial=0, n_checks=3)
     plan = plan_trials(d, _pools(d), np.random.default_rng(0))
     checks = [t for t in plan if t.phase == "check"]
-    assert len(checks) == 3 and all(t.truth == "fake" for t in checks)
+    assert sorted(t.truth for t in checks) == ["fake", "fake", "real"]
 
 
 @pytest.mark.parametrize("kw, match", [

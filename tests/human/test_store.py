@@ -13,7 +13,7 @@ from gmeval.human.app import open_study
 from gmeval.human.protocol import StudyDesign, staircase_exposures
 from gmeval.human.store import ConflictError, Store, UnknownRaterError, UnknownTrialError
 
-from .conftest import start_rater, trials_of, write_fakes
+from .conftest import run_session, start_rater, trials_of, write_fakes
 
 
 def _answer_count(store, rater_id=None):
@@ -119,7 +119,12 @@ def test_hype_time_exposures_replay_the_staircase(make_study):
         expected = staircase_exposures([bool(r["correct"]) for r in s], design.staircase)[:-1]
         assert [r["exposure_ms"] for r in s] == expected
     assert all(r["exposure_ms"] == design.staircase.start_ms for r in rows if r["phase"] == "tutorial")
-    assert all(r["exposure_ms"] == design.check_exposure_ms for r in rows if r["phase"] == "check")
+    # a check is shown as long as the scored trial before it: its timing does not give it away
+    by_pos = {r["position"]: r for r in rows}
+    for r in rows:
+        if r["phase"] == "check":
+            before = [by_pos[p] for p in range(r["position"]) if by_pos[p]["phase"] == "scored"]
+            assert r["exposure_ms"] == (before[-1]["exposure_ms"] if before else design.staircase.start_ms)
 
 
 def test_served_trial_keeps_its_exposure_on_reload(make_study):
@@ -163,7 +168,11 @@ def test_not_a_study_database(tmp_path):
 
 def test_comment_is_stored_once(make_study):
     store, _, app = make_study()
-    rid = start_rater(app.test_client())
+    client = app.test_client()
+    rid = start_rater(client)
+    with pytest.raises(ConflictError, match="once every trial is answered"):  # not before the rater finished
+        store.set_comment(rid, "c-00000001", "nice study")
+    run_session(client, store, rid, lambda t: t["truth"])
     assert store.set_comment(rid, "c-00000001", "nice study") is True
     assert store.set_comment(rid, "c-00000001", "nice study") is False
     with pytest.raises(ConflictError):

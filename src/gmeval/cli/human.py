@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 import sys
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+TOKEN_ENV = "GMEVAL_HUMAN_ADMIN_TOKEN"
 
 
 def register(sub) -> None:
+    from ..human.server import ServerSettings
+
     p = sub.add_parser("human", help="human evaluation (HYPE): serve the web app, score a study",
                        description="Human evaluation with the HYPE protocol (Zhou et al., NeurIPS 2019).")
     hs = p.add_subparsers(dest="human_command", metavar="{serve,score}", required=True)
@@ -22,17 +27,37 @@ def register(sub) -> None:
     s.add_argument("--protocol", choices=("hype-inf", "hype-time"), default=None, help="default: hype-inf")
     s.add_argument("--db", default="runs/human/study.sqlite", help="study database (SQLite; created if absent)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--public-host", action="append", default=[], metavar="NAME",
+                   help="host name raters use (Host header allowlist; required when --host is not a loopback address; "
+                        "repeatable)")
     s.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
-    s.add_argument("--admin-token", default=None, help="token for /admin and exports (default: random, printed)")
+    s.add_argument("--admin-token-file", default=None, metavar="PATH",
+                   help="file holding the admin token (default: DB.admin-token, created with a random token, mode 0600)")
+    s.add_argument("--admin-token", default=None,
+                   help=f"admin token (>= 16 characters; visible in the process list: prefer --admin-token-file or "
+                        f"the environment variable {TOKEN_ENV})")
     s.add_argument("--per-model", type=int, default=None, help="fake images per model and rater, and as many real (50)")
     s.add_argument("--pool-size", type=int, default=None, help="distinct fake images per model in the study (100)")
     s.add_argument("--tutorial", type=int, default=None, help="tutorial trials with feedback (6)")
     s.add_argument("--checks", type=int, default=None, help="attention checks per rater (4)")
     s.add_argument("--min-attention", type=float, default=None, help="exclude raters below this check accuracy (0.75)")
+    s.add_argument("--min-checks", type=int, default=None,
+                   help="exclude raters who answered fewer attention checks (default: all of --checks)")
     s.add_argument("--seed", type=int, default=None, help="study seed: image selection and per-rater plans (0)")
     s.add_argument("--staircase", default=None, metavar="START,STEP,MIN,MAX,DOWN,UP",
                    help="HYPE-time staircase in ms and answers (default 500,50,100,1000,3,1)")
-    s.add_argument("--max-raters", type=int, default=None, help="refuse new raters beyond this number")
+    s.add_argument("--max-raters", type=int, default=None,
+                   help="refuse new raters beyond this number (stored in the study; 0 removes the cap)")
+    s.add_argument("--start-limit", type=float, default=20.0, metavar="PER_MINUTE",
+                   help="new raters per client address and minute, as a burst (20)")
+    d = ServerSettings()
+    s.add_argument("--threads", type=int, default=d.threads, help=f"worker threads ({d.threads})")
+    s.add_argument("--connection-limit", type=int, default=d.connection_limit,
+                   help=f"open connections at most ({d.connection_limit})")
+    s.add_argument("--request-timeout", type=int, default=d.request_timeout, metavar="SECONDS",
+                   help=f"close a connection whose request has not fully arrived after this long ({d.request_timeout})")
+    s.add_argument("--idle-timeout", type=int, default=d.idle_timeout, metavar="SECONDS",
+                   help=f"close a keep-alive connection idle this long ({d.idle_timeout})")
     s.add_argument("--sync", choices=("normal", "full"), default="normal",
                    help="SQLite synchronous mode: normal survives a server crash, full also a power loss (slower)")
     s.set_defaults(func=run_serve)
@@ -60,7 +85,7 @@ def _parse_fakes(values) -> dict:
         name, spec = v, v
         if "=" in v and not Path(v).exists():
             head, tail = v.split("=", 1)
-            if _NAME_RE.match(head) and tail:
+            if _NAME_RE.fullmatch(head) and tail:
                 name, spec = head, tail
         if name in fakes:
             raise InvalidArgumentError("--fake", "distinct model names (use NAME=SOURCE)", name)
@@ -75,7 +100,7 @@ def _design_overrides(args) -> dict:
     d = {}
     for arg, key in (("protocol", "protocol"), ("per_model", "per_model"), ("pool_size", "pool_size"),
                      ("tutorial", "n_tutorial"), ("checks", "n_checks"), ("seed", "seed"),
-                     ("min_attention", "min_attention_accuracy")):
+                     ("min_attention", "min_attention_accuracy"), ("min_checks", "min_checks")):
         if getattr(args, arg) is not None:
             d[key] = getattr(args, arg)
     if args.staircase is not None:
@@ -84,22 +109,54 @@ def _design_overrides(args) -> dict:
             raise InvalidArgumentError("--staircase", "six integers START,STEP,MIN,MAX,DOWN,UP", args.staircase)
         start, step, lo, hi, down, up = (int(p) for p in parts)
         d["staircase"] = StaircaseConfig(start, step, lo, hi, down, up)
-        d["check_exposure_ms"] = hi
     return d
+
+
+def _admin_token(args, db) -> tuple[str, str]:
+    """(token, where it came from): --admin-token, --admin-token-file, $GMEVAL_HUMAN_ADMIN_TOKEN, or DB.admin-token."""
+    import os
+    from pathlib import Path
+
+    from ..errors import InvalidArgumentError
+    from ..human.access import check_admin_token, load_or_create_token_file, read_token_file
+
+    given = [name for name, v in (("--admin-token", args.admin_token), ("--admin-token-file", args.admin_token_file))
+             if v is not None]
+    if len(given) > 1:
+        raise InvalidArgumentError("--admin-token/--admin-token-file", "at most one of them", given)
+    if args.admin_token is not None:
+        print("warning: --admin-token is visible to every user of this machine (process list); prefer "
+              f"--admin-token-file or {TOKEN_ENV}", file=sys.stderr)
+        return check_admin_token(args.admin_token, "--admin-token"), "--admin-token"
+    if args.admin_token_file is not None:
+        return read_token_file(args.admin_token_file), f"the file {args.admin_token_file}"
+    if os.environ.get(TOKEN_ENV):
+        return check_admin_token(os.environ[TOKEN_ENV], TOKEN_ENV), f"the environment variable {TOKEN_ENV}"
+    path = Path(f"{db}.admin-token")
+    return load_or_create_token_file(path), f"the file {path}"
 
 
 def run_serve(args) -> int:
     import dataclasses
-    import secrets
     from pathlib import Path
 
     from ..errors import InvalidArgumentError
+    from ..human.access import allowed_hosts
     from ..human.app import create_app, make_server, open_study
     from ..human.protocol import StudyDesign
+    from ..human.server import ServerSettings
     from ..human.store import Store
 
     if not 0 <= args.port <= 65535:
         raise InvalidArgumentError("--port", "an integer in [0, 65535]", args.port)
+    if args.max_raters is not None and args.max_raters < 0:
+        raise InvalidArgumentError("--max-raters", "a non-negative integer (0: no cap)", args.max_raters)
+    if not args.start_limit > 0:
+        raise InvalidArgumentError("--start-limit", "a positive number of new raters per minute", args.start_limit)
+    settings = ServerSettings(threads=args.threads, connection_limit=args.connection_limit,
+                              request_timeout=args.request_timeout, idle_timeout=args.idle_timeout)
+    hosts = allowed_hosts(args.host, args.public_host)
+    token, token_origin = _admin_token(args, Path(args.db))  # refused before any database is created
     fakes = _parse_fakes(args.fake)
     overrides = _design_overrides(args)
     db = Path(args.db)
@@ -117,22 +174,26 @@ def run_serve(args) -> int:
         overrides.setdefault("protocol", "hype-inf")
         design = StudyDesign(models=tuple(fakes), **overrides)
         store, provider = open_study(db, real=args.real, fakes=fakes, design=design, synchronous=args.sync.upper())
-    token = args.admin_token or secrets.token_urlsafe(18)
-    app = create_app(store, provider, admin_token=token, max_raters=args.max_raters)
-    server = make_server(app, args.host, args.port)
+    if args.max_raters is not None:
+        store.set_max_raters(args.max_raters or None)
+    app = create_app(store, provider, admin_token=token, allowed_hosts=hosts, start_per_minute=args.start_limit)
+    server = make_server(app, args.host, args.port, settings)
     host = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{host}:{server.server_port}"
     d = store.design
-    print(f"gmeval human: {d.protocol} study in {db} ({len(d.models)} model(s), {d.trials_per_rater} trials per rater)")
-    print(f"raters:  {base}/")
-    print(f"admin:   {base}/admin?token={token}")
+    cap = store.max_raters
+    print(f"gmeval human: {d.protocol} study in {db} ({len(d.models)} model(s), {d.trials_per_rater} trials per rater, "
+          f"{'at most ' + str(cap) if cap else 'no cap on'} raters)")
+    print(f"raters:  {base}/   (crowdsourcing: {base}/?PROLIFIC_PID=... or ?workerId=...)")
+    print(f"admin:   {base}/admin/login   (token: {token_origin})")
+    print(f"hosts answered: {', '.join(hosts)}")
     print(f"serving on {base}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.close()
     return 0
 
 
@@ -171,7 +232,10 @@ def _print_table(r: dict) -> None:
     out = sys.stdout
     out.write(f"{r['signature']}\n")
     rt = r["raters"]
-    out.write(f"raters: {rt['included']} included, {len(rt['excluded'])} excluded by attention checks\n")
+    why = rt["excluded_by_reason"]
+    out.write(f"raters: {rt['included']} included, {len(rt['excluded'])} excluded by attention checks "
+              f"({why['too_few_checks']} answered fewer than {rt['min_checks']}, {why['low_check_accuracy']} below "
+              f"{100 * rt['min_attention_accuracy']:.0f}% right)\n")
     label = "HYPE-inf" if r["protocol"] == "hype-inf" else "timed error"
     for name, m in r["models"].items():
         hi = m.get("hype_inf") or m.get("time_limited_error")

@@ -2,48 +2,68 @@
 
 Routes (rater ids, trial ids and image ids are opaque random tokens):
 
-    GET  /                          instructions and start form (optional nickname)
+    GET  /                          instructions and start form (optional nickname; a platform's
+                                    participant id such as ?PROLIFIC_PID= is carried along)
     POST /start                     create a rater and their seeded trial plan -> /r/<rater>
     GET  /r/<rater>                 the trial page (plain JS in static/app.js)
-    GET  /r/<rater>/done            end screen with the rater's own score and a comment box
+    GET  /r/<rater>/done            end screen: the rater's own score, completion code, comment box
     GET  /api/r/<rater>/next        the current trial (JSON; idempotent until answered)
     POST /api/r/<rater>/answer      {trial_id, submission_id, answer, rt_ms?, shown_ms?}
-    POST /api/r/<rater>/comment     {submission_id, comment}
+    POST /api/r/<rater>/comment     {submission_id, comment} (once the rater has finished)
     GET  /img/<image_id>            PNG bytes (nothing in the URL tells real from fake)
-    GET  /admin                     live per-model results and raters      (admin token)
-    GET  /admin/export.json|csv     every answer with its trial and image  (admin token)
-    GET  /admin/score.json          the full score (as `gmeval human score`) (admin token)
+    GET|POST /admin/login           admin log-in form -> HttpOnly, SameSite=Strict session cookie
+    POST /admin/logout
+    GET  /admin                     live per-model results and raters       (admin)
+    GET  /admin/export.json|csv     every answer with its trial and image   (admin)
+    GET  /admin/score.json          the full score (as `gmeval human score`) (admin)
 
-Robustness: JSON bodies must be objects with exactly the documented keys and types; bodies
-larger than `MAX_CONTENT_LENGTH` (16 KiB) are refused with 413; text fields refuse markup
-(``<``/``>``) and control characters; every refusal is a 4xx with nothing stored. Templates
-autoescape, and a strict Content-Security-Policy allows only this server's own scripts/styles.
-The admin token is compared in constant time and accepted from ``Authorization: Bearer`` or
-``?token=``; ``Referrer-Policy: no-referrer`` keeps tokens out of Referer headers.
+Admin requests carry the session cookie or ``Authorization: Bearer TOKEN``; the token is never
+accepted in a URL. Attention checks look like scored trials to the client: the API says
+``"phase": "tutorial"`` or ``"main"``, nothing more.
+
+Robustness: JSON bodies must be objects with exactly the documented keys and types, nested at
+most `MAX_JSON_DEPTH` deep; bodies larger than `MAX_CONTENT_LENGTH` (16 KiB) are refused with
+413; text fields refuse markup (``<``/``>``), control and bidirectional-override characters;
+every refusal is a 4xx with nothing stored. Only the Host names given to `create_app` are
+answered (400 otherwise). Templates autoescape, and a strict Content-Security-Policy allows only
+this server's own scripts/styles; ``Referrer-Policy: no-referrer`` keeps rater ids out of
+Referer headers.
 """
 
 from __future__ import annotations
 
 import csv
-import hmac
 import io
+import json
 import math
 import re
 import secrets
 from pathlib import Path
 
-from ..errors import GmevalError, InvalidArgumentError, require
+from ..errors import DataError, GmevalError, InvalidArgumentError, require
 from ..utils.seeding import as_numpy_generator, derive_seed
+from .access import LOCAL_HOSTS, AdminSessions, RateLimiter, bearer_token, check_admin_token, tokens_equal
 from .images import ImageProvider, build_provider
 from .protocol import Pools, StaircaseConfig, StudyDesign, plan_trials
+from .server import MAX_BODY_BYTES, ServerSettings, StudyServer
 from .store import HumanEvalError, Store, UnknownRaterError
 
-MAX_CONTENT_LENGTH = 16 * 1024
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-SUBMISSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_CONTENT_LENGTH = MAX_BODY_BYTES  # checked by Flask as well as by the server
+MAX_JSON_DEPTH = 4  # the API's bodies are flat objects
+# ids are matched whole (re.fullmatch: no trailing newline slips through as with `$`)
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+SUBMISSION_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+PARTICIPANT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# URL parameters by which crowdsourcing platforms pass a participant id (Prolific, MTurk, generic)
+PARTICIPANT_PARAMS = ("PROLIFIC_PID", "workerId", "participant_id")
 NICKNAME_MAX = 40
 COMMENT_MAX = 1000
-_FORBIDDEN_TEXT = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# markup, C0 controls and DEL, and Unicode bidirectional controls (U+061C, U+200E/F, U+202A-E,
+# U+2066-9), which can make text on the admin page read differently from what was stored
+_FORBIDDEN_TEXT = re.compile("[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+ADMIN_COOKIE = "gmeval_admin"
 
 
 class BadRequest(HumanEvalError):
@@ -52,6 +72,16 @@ class BadRequest(HumanEvalError):
 
 class UnsupportedMediaType(HumanEvalError):
     status = 415
+
+
+class RateLimitedError(HumanEvalError):
+    """Too many requests of one kind from one client address; `retry_after` in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def validate_text(name: str, value, max_len: int, *, multiline: bool = False) -> str | None:
@@ -66,14 +96,29 @@ def validate_text(name: str, value, max_len: int, *, multiline: bool = False) ->
     if len(value) > max_len:
         raise BadRequest(f"{name} must be at most {max_len} characters, got {len(value)}")
     if _FORBIDDEN_TEXT.search(value) or (not multiline and ("\n" in value or "\r" in value or "\t" in value)):
-        raise BadRequest(f"{name} must be plain text: no '<', '>' or control characters")
+        raise BadRequest(f"{name} must be plain text: no '<', '>', control or bidirectional-override characters")
     return value
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest nesting of arrays/objects in a JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if m.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _json_body(request, allowed: dict[str, tuple], required: set[str]) -> dict:
     if not request.is_json:
         raise UnsupportedMediaType("expected a JSON body (Content-Type: application/json)")
-    body = request.get_json(silent=True)
+    raw = request.get_data(cache=False)  # 413 beyond MAX_CONTENT_LENGTH
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     unknown = set(body) - set(allowed)
@@ -109,7 +154,7 @@ def pools_from_rows(design: StudyDesign, rows: list[dict]) -> Pools:
 
     return Pools(real=ids("real", "scored"), fake={m: ids(m, "scored") for m in design.models},
                  tutorial_real=ids("real", "tutorial"), tutorial_fake={m: ids(m, "tutorial") for m in design.models},
-                 noise=ids("noise", "check"))
+                 noise=ids("noise", "check"), check_real=ids("real", "check"))
 
 
 def open_study(db, *, real=None, fakes: dict | None = None, design: StudyDesign | None = None,
@@ -148,21 +193,31 @@ def open_study(db, *, real=None, fakes: dict | None = None, design: StudyDesign 
     return store, provider
 
 
-def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None = None, max_raters: int | None = None,
-               live_bootstrap: int = 200):
-    """The Flask application of one study. `admin_token` defaults to a fresh random token (app.config)."""
+def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None = None,
+               allowed_hosts=LOCAL_HOSTS, start_per_minute: float = 20.0, live_bootstrap: int = 200):
+    """The Flask application of one study.
+
+    `admin_token` (>= 16 characters; default: a fresh random token in ``app.config["ADMIN_TOKEN"]``);
+    `allowed_hosts`: Host header names answered (see `access.allowed_hosts`); `start_per_minute`:
+    new raters per client address and minute (a burst of as many is allowed). The cap on raters
+    is stored in the study (`Store.set_max_raters`).
+    """
     require("flask", "the human-evaluation web app", extra="human")
     from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
     from werkzeug.exceptions import HTTPException
 
     from .scoring import rater_report, score_store
 
+    token = check_admin_token(admin_token, "admin_token") if admin_token is not None else secrets.token_urlsafe(24)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
-                      ADMIN_TOKEN=admin_token or secrets.token_urlsafe(18),
-                      SEND_FILE_MAX_AGE_DEFAULT=300)
+                      ADMIN_TOKEN=token, TRUSTED_HOSTS=list(allowed_hosts), SEND_FILE_MAX_AGE_DEFAULT=300)
+    app.extensions["gmeval_human"] = {"store": store}
     design = store.design
     pools = pools_from_rows(design, store.images())
+    start_limit = RateLimiter(start_per_minute)
+    login_limit = RateLimiter(10.0)
+    sessions = AdminSessions()
 
     def plan(seed: int):
         return plan_trials(design, pools, as_numpy_generator(seed))
@@ -176,18 +231,30 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     def error(status: int, message: str):
         if is_api():
             return jsonify({"ok": False, "error": message}), status
+        if request.url_rule is None and status == 400:  # e.g. an untrusted Host: no URLs can be built
+            return Response(f"Error {status}: {message}\n", status=status, mimetype="text/plain")
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(HumanEvalError)
     def _human_error(exc):
-        return error(exc.status, str(exc))
+        resp = app.make_response(error(exc.status, str(exc)))
+        if isinstance(exc, RateLimitedError):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc):
         return error(exc.code or 500, exc.description or exc.name)
 
+    def limit(limiter: RateLimiter, what: str) -> None:
+        if not limiter.allow(request.remote_addr or "-"):
+            raise RateLimitedError(f"too many {what} from this address; try again in a minute", limiter.retry_after())
+
     @app.errorhandler(GmevalError)
     def _gmeval_error(exc):
+        if isinstance(exc, DataError):  # e.g. a database page that became unreadable: the organisers must act
+            app.logger.error("study database error: %s", exc)
+            return error(503, "the study database cannot be read; please tell the organisers")
         return error(400, str(exc))
 
     @app.after_request
@@ -203,7 +270,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
         return resp
 
     def check_token(value: str) -> str:
-        if not isinstance(value, str) or not TOKEN_RE.match(value):
+        if not isinstance(value, str) or not TOKEN_RE.fullmatch(value):
             raise UnknownRaterError("unknown rater")
         return value
 
@@ -214,22 +281,36 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     def trial_json(t: dict | None, rater_id: str) -> dict:
         if t is None:
             return {"ok": True, "done": True, "results_url": url_for("done", rater_id=rater_id)}
+        # scored trials and attention checks are one phase to the client ("main")
         return {"ok": True, "done": False, "trial": {
-            "trial_id": t["trial_id"], "image_url": url_for("image", image_id=t["image_id"]), "phase": t["phase"],
+            "trial_id": t["trial_id"], "image_url": url_for("image", image_id=t["image_id"]),
+            "phase": "tutorial" if t["phase"] == "tutorial" else "main",
             "position": t["position"], "total": t["total"], "exposure_ms": t["exposure_ms"]}}
+
+    def participant_from(values) -> tuple[str, str] | None:
+        """(parameter, id) of the first platform parameter present in `values` (None: none given)."""
+        for name in PARTICIPANT_PARAMS:
+            pid = values.get(name)
+            if pid:
+                if not PARTICIPANT_RE.fullmatch(pid):
+                    raise BadRequest(f"{name} must be 1-64 characters of [A-Za-z0-9_-]")
+                return name, pid
+        return None
 
     # -- rater pages ------------------------------------------------------------------------
     @app.get("/")
     def index():
-        return render_template("index.html", design=design)
+        return render_template("index.html", design=design, participant=participant_from(request.args))
 
     @app.post("/start")
     def start():
         if request.form.get("consent") != "yes":
             raise BadRequest("please confirm that you agree to take part")
+        limit(start_limit, "new sessions")
         nickname = validate_text("nickname", request.form.get("nickname"), NICKNAME_MAX)
+        participant = participant_from(request.form)
         ua = (request.headers.get("User-Agent") or "")[:300]
-        rid = store.create_rater(nickname, ua, plan, rater_seed, max_raters=max_raters)
+        rid = store.create_rater(nickname, ua, plan, rater_seed, participant=participant)
         return redirect(url_for("trial_page", rater_id=rid), code=303)
 
     @app.get("/r/<rater_id>")
@@ -256,9 +337,9 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
         body = _json_body(request, {"trial_id": (str,), "submission_id": (str,), "answer": (str,),
                                     "rt_ms": (int, float), "shown_ms": (int, float)},
                           {"trial_id", "submission_id", "answer"})
-        if not TOKEN_RE.match(body["trial_id"]):
+        if not TOKEN_RE.fullmatch(body["trial_id"]):
             raise BadRequest("malformed trial_id")
-        if not SUBMISSION_RE.match(body["submission_id"]):
+        if not SUBMISSION_RE.fullmatch(body["submission_id"]):
             raise BadRequest("submission_id must be 8-64 characters of [A-Za-z0-9_-]")
         if body["answer"] not in ("real", "fake"):
             raise BadRequest("answer must be 'real' or 'fake'")
@@ -274,7 +355,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     def api_comment(rater_id):
         rid = known_rater(rater_id)
         body = _json_body(request, {"submission_id": (str,), "comment": (str,)}, {"submission_id", "comment"})
-        if not SUBMISSION_RE.match(body["submission_id"]):
+        if not SUBMISSION_RE.fullmatch(body["submission_id"]):
             raise BadRequest("submission_id must be 8-64 characters of [A-Za-z0-9_-]")
         text = validate_text("comment", body["comment"], COMMENT_MAX, multiline=True)
         if text is None:
@@ -284,7 +365,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
 
     @app.get("/img/<image_id>")
     def image(image_id):
-        if not TOKEN_RE.match(image_id) or not provider.has(image_id):
+        if not TOKEN_RE.fullmatch(image_id) or not provider.has(image_id):
             abort(404)
         resp = Response(provider.png(image_id), mimetype="image/png")
         resp.headers["Cache-Control"] = "private, max-age=3600"
@@ -295,19 +376,43 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
         return jsonify({"ok": True, "protocol": design.protocol})
 
     # -- admin ------------------------------------------------------------------------------
-    def require_admin() -> str:
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else request.args.get("token", "")
-        if not token or not hmac.compare_digest(token.encode(), app.config["ADMIN_TOKEN"].encode()):
-            abort(403, "admin token required")
-        return token
+    def is_admin() -> bool:
+        given = bearer_token(request.headers.get("Authorization"))
+        if given is not None:
+            return tokens_equal(given, token)
+        return sessions.valid(request.cookies.get(ADMIN_COOKIE))
+
+    def require_admin() -> None:
+        if not is_admin():
+            abort(403, "admin login required (log in at /admin/login, or send Authorization: Bearer TOKEN)")
+
+    @app.route("/admin/login", methods=["GET", "POST"])
+    def admin_login():
+        if request.method == "GET":
+            return render_template("login.html", design=design, failed=False)
+        limit(login_limit, "log-in attempts")
+        given = request.form.get("token", "")
+        if not given or not tokens_equal(given.strip(), token):
+            return render_template("login.html", design=design, failed=True), 403
+        resp = redirect(url_for("admin"), code=303)
+        resp.set_cookie(ADMIN_COOKIE, sessions.new(), max_age=int(sessions.lifetime), path="/admin", httponly=True,
+                        samesite="Strict", secure=request.is_secure)
+        return resp
+
+    @app.post("/admin/logout")
+    def admin_logout():
+        sessions.end(request.cookies.get(ADMIN_COOKIE))
+        resp = redirect(url_for("admin_login"), code=303)
+        resp.delete_cookie(ADMIN_COOKIE, path="/admin", httponly=True, samesite="Strict")
+        return resp
 
     @app.get("/admin")
     def admin():
-        token = require_admin()
+        if not is_admin():
+            return redirect(url_for("admin_login"), code=303)
         result = score_store(store, n_boot=live_bootstrap, seed=0)
         return render_template("admin.html", design=design, result=result, raters=store.raters(),
-                               counts=store.counts(), token=token)
+                               counts=store.counts(), max_raters=store.max_raters)
 
     @app.get("/admin/score.json")
     def admin_score():
@@ -320,8 +425,7 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     @app.get("/admin/export.json")
     def export_json():
         require_admin()
-        raters = [{k: r[k] for k in ("serial", "rater_id", "nickname", "seed", "created_at", "finished_at", "comment",
-                                     "n_trials", "n_answers")} for r in store.raters()]
+        raters = [{k: r[k] for k in RATER_EXPORT_FIELDS} for r in store.raters()]
         return jsonify({"design": design.to_dict(), "sources": store.meta("sources"), "raters": raters,
                         "answers": store.answers()})
 
@@ -330,9 +434,9 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
         require_admin()
         rows = store.answers()
         buf = io.StringIO()
-        cols = ["answer_id", "submission_id", "rater_serial", "rater_id", "nickname", "trial_id", "position", "phase",
-                "stream", "image_id", "source", "image_index", "truth", "response", "correct", "exposure_ms",
-                "shown_ms", "rt_ms", "served_at", "received_at"]
+        cols = ["answer_id", "submission_id", "rater_serial", "rater_id", "nickname", "participant_id", "trial_id",
+                "position", "phase", "stream", "image_id", "source", "image_index", "truth", "response", "correct",
+                "exposure_ms", "shown_ms", "rt_ms", "served_at", "received_at"]
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for r in rows:
@@ -344,6 +448,10 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
     return app
 
 
+RATER_EXPORT_FIELDS = ("serial", "rater_id", "nickname", "participant_source", "participant_id", "completion_code",
+                       "seed", "created_at", "finished_at", "comment", "n_trials", "n_answers")
+
+
 def _csv_safe(v):
     """Neutralise spreadsheet formulas in free text (a leading = + - @ becomes literal)."""
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
@@ -351,17 +459,10 @@ def _csv_safe(v):
     return v
 
 
-def make_server(app, host: str = "127.0.0.1", port: int = 8000):
-    """A threaded WSGI server (werkzeug; HTTP/1.1 keep-alive, one thread per connection)."""
-    from werkzeug.serving import WSGIRequestHandler, make_server as _make
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, code="-", size="-"):  # one line per request is too much under load
-            if str(code).startswith(("4", "5")):
-                super().log_request(code, size)
-
-    return _make(host, port, app, threaded=True, request_handler=QuietHandler)
+def make_server(app, host: str = "127.0.0.1", port: int = 8000, settings: ServerSettings | None = None) -> StudyServer:
+    """The study's production server (waitress, see `server.py`); takes the study's lock file."""
+    return StudyServer(app, host, port, settings)
 
 
-__all__ = ["create_app", "open_study", "make_server", "validate_text", "pools_from_rows", "StaircaseConfig",
-           "StudyDesign", "MAX_CONTENT_LENGTH"]
+__all__ = ["create_app", "open_study", "make_server", "validate_text", "pools_from_rows", "json_depth", "StaircaseConfig",
+           "StudyDesign", "ServerSettings", "MAX_CONTENT_LENGTH", "MAX_JSON_DEPTH", "PARTICIPANT_PARAMS"]

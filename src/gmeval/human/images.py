@@ -8,7 +8,8 @@ image is real or fake, nor which model made it. Selection is seeded:
   without replacement with a generator seeded from (study seed, source role);
 - generators (``.pt`` checkpoints, models, callables): `n` samples with a seed derived the same way.
 
-Attention-check images are uniform noise with the shape of the real images (obviously fake).
+Attention-check images are uniform noise with the shape of the real images (obviously fake) and
+real images of a check pool of their own (never shown in the tutorial nor as scored trials).
 On restart the pixels are re-derived and compared with the SHA-256 stored per image, so a
 changed source or seed can never silently change what an image id points to.
 """
@@ -133,7 +134,8 @@ class ImageProvider:
 def build_provider(design: StudyDesign, real, fakes: dict) -> tuple[ImageProvider, list[dict], dict]:
     """Load every image a study needs; returns (provider, image rows for the store, sources description).
 
-    Sizes: real = design.n_real_pool scored + design.n_tutorial_real tutorial images; each fake
+    Sizes: real = design.n_real_pool scored + design.n_tutorial_real tutorial + design.n_check_real
+    attention-check images (the check pool is disjoint from the tutorial and scored pools); each fake
     source = design.pool_size scored + ceil(n_tutorial_fake / n_models) tutorial images;
     noise = design.n_check_noise images.
     """
@@ -146,12 +148,12 @@ def build_provider(design: StudyDesign, real, fakes: dict) -> tuple[ImageProvide
     arrays: dict[str, np.ndarray] = {}
     sources: dict = {}
     rows: list[dict] = []
-    n_real = design.n_real_pool + design.n_tutorial_real
+    n_real = design.n_real_pool + design.n_tutorial_real + design.n_check_real
     seed_real = derive_seed(design.seed, "images", "real")
     data = select_images(real, n_real, seed_real, role="real")
     arrays["real"] = data.images
     sources["real"] = {"spec": describe_source(real), "seed": seed_real, "n": n_real, "fingerprint": data.fingerprint()}
-    rows += _rows("real", "real", data.images, design.n_real_pool)
+    rows += _rows("real", "real", data.images, design.n_real_pool, n_tutorial=design.n_tutorial_real)
     for m in models:
         n = design.pool_size + n_tut_fake
         seed_m = derive_seed(design.seed, "images", "fake", m)
@@ -170,6 +172,12 @@ def build_provider(design: StudyDesign, real, fakes: dict) -> tuple[ImageProvide
     return ImageProvider(arrays), rows, sources
 
 
-def _rows(source: str, truth: str, images: np.ndarray, n_scored: int) -> list[dict]:
-    return [{"source": source, "idx": i, "truth": truth, "pool": "scored" if i < n_scored else "tutorial",
-             "sha256": pixel_sha256(images[i])} for i in range(len(images))]
+def _rows(source: str, truth: str, images: np.ndarray, n_scored: int, n_tutorial: int | None = None) -> list[dict]:
+    """Image rows: the first `n_scored` scored, then `n_tutorial` tutorial (default: all the rest), then checks."""
+    n_tutorial = len(images) - n_scored if n_tutorial is None else n_tutorial
+
+    def pool(i):
+        return "scored" if i < n_scored else "tutorial" if i < n_scored + n_tutorial else "check"
+
+    return [{"source": source, "idx": i, "truth": truth, "pool": pool(i), "sha256": pixel_sha256(images[i])}
+            for i in range(len(images))]

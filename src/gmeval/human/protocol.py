@@ -25,8 +25,10 @@ a field of `StaircaseConfig`, stored with the study and printed in the score's s
   real images), all staircases of a rater interleaved in one shuffled sequence.
 
 Both protocols start with a short tutorial (answers are followed by feedback, not scored) and
-mix in attention checks with known answers (uniform-noise images that are obviously fake, and
-real images the rater was shown, with their answer, during the tutorial).
+mix in attention checks with known answers: uniform-noise images (obviously fake) and real
+images of a pool of their own, never used in the tutorial nor in scored trials. Their answers
+are known only to the server; to a client a check looks like any other trial (same API fields,
+same page, and in HYPE-time the exposure of the rater's latest scored trial).
 """
 
 from __future__ import annotations
@@ -135,11 +137,11 @@ class StudyDesign:
     per_model: int = 50        # scored fake images of each model per rater (and as many real images)
     pool_size: int = 100       # distinct scored fake images per model (real pool: pool_size * n_models)
     n_tutorial: int = 6        # tutorial trials with feedback (half real, half fake)
-    n_checks: int = 4          # attention checks (half uniform noise = fake, half tutorial reals = real)
+    n_checks: int = 4          # attention checks (half uniform noise = fake, half fresh reals = real)
     seed: int = 0
     staircase: StaircaseConfig = field(default_factory=StaircaseConfig)
-    check_exposure_ms: int = 1000  # HYPE-time: exposure of attention checks
     min_attention_accuracy: float = 0.75  # raters below this on attention checks are excluded from scores
+    min_checks: int | None = None  # raters with fewer answered checks are excluded (None: all n_checks)
 
     def __post_init__(self):
         if self.protocol not in PROTOCOLS:
@@ -151,9 +153,10 @@ class StudyDesign:
         if len(set(models)) != len(models):
             raise InvalidArgumentError("models", "distinct model names", models)
         for m in models:
-            if not isinstance(m, str) or not m or m in ("real", "noise") or len(m) > 100:
-                raise InvalidArgumentError("models", "names of 1-100 characters other than 'real' and 'noise'", m)
-        for name in ("per_model", "pool_size", "check_exposure_ms"):
+            if not isinstance(m, str) or not m or m in ("real", "noise") or len(m) > 100 or not m.isprintable():
+                raise InvalidArgumentError("models", "names of 1-100 printable characters other than 'real' and "
+                                           "'noise'", m)
+        for name in ("per_model", "pool_size"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise InvalidArgumentError(name, "a positive integer", v)
@@ -161,6 +164,11 @@ class StudyDesign:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 0:
                 raise InvalidArgumentError(name, "a non-negative integer", v)
+        if self.min_checks is None:
+            object.__setattr__(self, "min_checks", self.n_checks)
+        if not isinstance(self.min_checks, int) or isinstance(self.min_checks, bool) or \
+                not 0 <= self.min_checks <= self.n_checks:
+            raise InvalidArgumentError("min_checks", f"an integer in [0, n_checks={self.n_checks}]", self.min_checks)
         if self.per_model > self.pool_size:
             raise InvalidArgumentError("per_model", f"at most pool_size={self.pool_size}", self.per_model)
         if not 0.0 <= float(self.min_attention_accuracy) <= 1.0:
@@ -183,7 +191,7 @@ class StudyDesign:
 
     @property
     def n_check_real(self) -> int:
-        return self.n_checks // 2 if self.n_tutorial_real else 0
+        return self.n_checks // 2
 
     @property
     def n_check_noise(self) -> int:
@@ -214,7 +222,8 @@ class Pools:
     fake: dict[str, Sequence[str]]
     tutorial_real: Sequence[str]
     tutorial_fake: dict[str, Sequence[str]]
-    noise: Sequence[str]
+    noise: Sequence[str]         # attention checks, answer fake
+    check_real: Sequence[str] = ()  # attention checks, answer real (never in the tutorial or scored pools)
 
 
 @dataclass(frozen=True)
@@ -258,11 +267,11 @@ def plan_trials(design: StudyDesign, pools: Pools, rng: np.random.Generator) -> 
         for img in reals[j * design.per_model:(j + 1) * design.per_model]:
             scored.append(PlannedTrial("scored", img, "real", m))
     scored = [scored[i] for i in rng.permutation(len(scored))]
-    # attention checks at random positions inside the scored block (never first)
-    ce = design.check_exposure_ms if time else None
-    checks = [PlannedTrial("check", pools.noise[i % len(pools.noise)], "fake", None, ce) for i in range(design.n_check_noise)]
-    seen_reals = list(dict.fromkeys(t.image_id for t in tut if t.truth == "real"))
-    checks += [PlannedTrial("check", seen_reals[i % len(seen_reals)], "real", None, ce) for i in range(design.n_check_real)]
+    # attention checks at random positions inside the scored block (never first); their images
+    # are fresh (own pools), and in HYPE-time their exposure is set when served (see Store)
+    checks = [PlannedTrial("check", pools.noise[i % len(pools.noise)], "fake", None) for i in range(design.n_check_noise)]
+    checks += [PlannedTrial("check", pools.check_real[i % len(pools.check_real)], "real", None)
+               for i in range(design.n_check_real)]
     checks = [checks[i] for i in rng.permutation(len(checks))]
     if checks:
         slots = np.sort(rng.choice(np.arange(1, len(scored) + 1), size=len(checks), replace=len(checks) > len(scored)))

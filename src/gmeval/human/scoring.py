@@ -24,8 +24,10 @@ Definitions (Zhou et al., NeurIPS 2019, "HYPE"; see protocol.py for what is take
   (Fleiss 1971) with that pairwise agreement as the observed agreement P_bar and
   P_e = sum_j p_j^2 over the pooled answer proportions; with the same number of raters per
   image this is exactly Fleiss' kappa, with varying numbers every rater pair counts once.
-- **Exclusion**: a rater whose accuracy on the attention checks answered is below the study's
-  `min_attention_accuracy` is excluded from every score (listed in the output).
+- **Exclusion**: a rater who answered fewer attention checks than the study's `min_checks`
+  (by default every check of the plan: a rater who quits early is not scored), or whose accuracy
+  on the checks answered is below `min_attention_accuracy`, is excluded from every score (listed
+  in the output with the reason; the counts per reason are reported).
 """
 
 from __future__ import annotations
@@ -287,8 +289,15 @@ def _num(x):
 # ------------------------------------------------------------------------------------------
 
 
-def attention_summary(answers: Sequence[dict], min_accuracy: float) -> dict[str, dict]:
-    """Per rater: attention checks answered, passed, accuracy, and whether the rater is excluded."""
+EXCLUSION_REASONS = ("too_few_checks", "low_check_accuracy")
+
+
+def attention_summary(answers: Sequence[dict], min_accuracy: float, min_checks: int = 0) -> dict[str, dict]:
+    """Per rater: attention checks answered, passed, accuracy, and the exclusion reason (None: included).
+
+    Reasons: "too_few_checks" (fewer than `min_checks` answered), "low_check_accuracy" (accuracy
+    below `min_accuracy` on the checks answered).
+    """
     out: dict[str, dict] = {}
     for a in answers:
         r = out.setdefault(a["rater_id"], {"checks": 0, "passed": 0})
@@ -297,17 +306,20 @@ def attention_summary(answers: Sequence[dict], min_accuracy: float) -> dict[str,
             r["passed"] += int(a["correct"])
     for r in out.values():
         r["accuracy"] = r["passed"] / r["checks"] if r["checks"] else None
-        r["excluded"] = r["checks"] > 0 and r["accuracy"] < min_accuracy
+        r["reason"] = ("too_few_checks" if r["checks"] < min_checks else
+                       "low_check_accuracy" if r["checks"] > 0 and r["accuracy"] < min_accuracy else None)
+        r["excluded"] = r["reason"] is not None
     return out
 
 
 def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
     """Score a study from its joined answer rows (see `Store.answers`)."""
     protocol = design.protocol
-    att = attention_summary(answers, design.min_attention_accuracy)
+    att = attention_summary(answers, design.min_attention_accuracy, design.min_checks)
     raters_info: dict[str, dict] = {}
     for a in answers:
-        raters_info.setdefault(a["rater_id"], {"serial": a["rater_serial"], "nickname": a["nickname"]})
+        raters_info.setdefault(a["rater_id"], {"serial": a["rater_serial"], "nickname": a["nickname"],
+                                               "participant_id": a.get("participant_id")})
     excluded = sorted((rid for rid, s in att.items() if s["excluded"]), key=lambda r: raters_info[r]["serial"])
     keep = [a for a in answers if a["phase"] == "scored" and not att[a["rater_id"]]["excluded"]]
     # In a HYPE-time study the error rate is measured at staircase exposures, not with unlimited
@@ -365,7 +377,7 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
     sc = design.staircase
     resample = "raters+images" if protocol == "hype-inf" else "raters"
     signature = (f"gmeval-human|protocol:{protocol}|models:{len(design.models)}|raters:{n_included}/{len(all_raters)}"
-                 f"|answers:{len(keep)}|attention>={design.min_attention_accuracy:g}"
+                 f"|answers:{len(keep)}|attention>={design.min_attention_accuracy:g},checks>={design.min_checks}"
                  f"|ci:percentile95,boot:{n_boot},resample:{resample}|seed:{seed}")
     if protocol == "hype-time":
         signature += f"|staircase:{sc.down}down{sc.up}up,start:{sc.start_ms},ladder:{sc.min_ms}-{sc.max_ms}/{sc.step_ms}ms"
@@ -376,8 +388,10 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
         "models": models_out,
         "raters": {
             "total": len(all_raters), "included": n_included,
-            "min_attention_accuracy": design.min_attention_accuracy,
+            "min_attention_accuracy": design.min_attention_accuracy, "min_checks": design.min_checks,
+            "excluded_by_reason": {k: sum(att[r]["reason"] == k for r in excluded) for k in EXCLUSION_REASONS},
             "excluded": [{"rater_serial": raters_info[r]["serial"], "rater_id": r, "nickname": raters_info[r]["nickname"],
+                          "participant_id": raters_info[r]["participant_id"], "reason": att[r]["reason"],
                           "checks": att[r]["checks"], "passed": att[r]["passed"]} for r in excluded],
         },
         "agreement": agreement,
@@ -407,7 +421,6 @@ def rater_report(store, rater_id: str) -> dict:
     rows = store.answers(rater_id)
     design = store.design
     scored = [a for a in rows if a["phase"] == "scored"]
-    checks = [a for a in rows if a["phase"] == "check"]
     per_model = []
     for m in design.models:
         mr = [a for a in scored if a["stream"] == m]
@@ -420,9 +433,9 @@ def rater_report(store, rater_id: str) -> dict:
         if design.protocol == "hype-time" and mr:
             entry["modal_exposure_ms"] = modal_exposure([a["exposure_ms"] for a in mr])
         per_model.append(entry)
+    # attention checks are left out of everything a rater sees: their answers stay on the server
     return {"n_scored": len(scored), "accuracy": _pct(sum(a["correct"] for a in scored), len(scored)),
-            "checks": len(checks), "checks_passed": sum(a["correct"] for a in checks), "per_model": per_model,
-            "n_tutorial": sum(1 for a in rows if a["phase"] == "tutorial")}
+            "per_model": per_model, "n_tutorial": sum(1 for a in rows if a["phase"] == "tutorial")}
 
 
 def _pct(k: int, n: int):

@@ -37,7 +37,7 @@ from typing import Callable, Iterable, Iterator
 from ..errors import DataError, GmevalError, InvalidArgumentError
 from .protocol import PlannedTrial, StudyDesign, staircase_exposures
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -62,7 +62,10 @@ CREATE TABLE IF NOT EXISTS raters (
     created_at  REAL NOT NULL,
     finished_at REAL,
     comment     TEXT,
-    comment_submission_id TEXT UNIQUE
+    comment_submission_id TEXT UNIQUE,
+    participant_id     TEXT UNIQUE,             -- crowdsourcing platform id (PROLIFIC_PID, workerId, ...)
+    participant_source TEXT,                    -- the URL parameter it came from
+    completion_code    TEXT                     -- shown on the end screen, set when the rater finishes
 );
 CREATE TABLE IF NOT EXISTS trials (
     trial_id    TEXT PRIMARY KEY,               -- opaque random token
@@ -114,9 +117,23 @@ class StudyFullError(HumanEvalError):
     status = 503
 
 
+class CorruptDatabaseError(DataError):
+    """The study database fails SQLite's consistency check or a page cannot be read."""
+
+
+class DatabaseInUseError(DataError):
+    """Another server already serves this study database (its lock file is held)."""
+
+
 def new_token(nbytes: int = 16) -> str:
     """URL-safe random token (22 characters for 16 bytes) from the OS CSPRNG."""
     return secrets.token_urlsafe(nbytes)
+
+
+def completion_code() -> str:
+    """A 10-character code (Crockford base 32: no I, L, O, U) a rater pastes into the platform."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
@@ -138,16 +155,18 @@ class Store:
         self.path = Path(path)
         self.timeout = timeout
         self.synchronous = synchronous
+        self._anchor = None
         if not self.path.is_file():
             raise DataError("study database not found", self.path)
         try:
             with self.read() as conn:
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise DataError(f"not a gmeval study database ({exc})", self.path) from exc
+        except (sqlite3.DatabaseError, CorruptDatabaseError) as exc:
+            raise CorruptDatabaseError(f"not a gmeval study database, or a corrupt one ({exc})", self.path) from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = None if row is None else row[0]
             raise DataError(f"not a gmeval study database of schema version {SCHEMA_VERSION} (found {found})", self.path)
+        self.check()
         self._design: StudyDesign | None = None
         self._lock = _write_lock(self.path)
         # An idle connection held for the store's lifetime: when the *last* connection to a WAL
@@ -182,6 +201,8 @@ class Store:
         if path.exists():
             raise InvalidArgumentError("db", "a path that does not exist yet (or an existing study to resume)", str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
+        # the file holds rater credentials: create it private (SQLite gives its -wal/-shm the same mode)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -202,6 +223,34 @@ class Store:
         conn.close()
         return cls(path, **kwargs)
 
+    def check(self) -> None:
+        """Run SQLite's `PRAGMA quick_check` (every page and b-tree, O(N)); CorruptDatabaseError if it fails."""
+        with self.read() as conn:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            found = " ".join("; ".join(problems).split())[:300]  # one line
+            raise CorruptDatabaseError(f"the database is corrupt (PRAGMA quick_check: {found}); restore it from a "
+                                       "backup", self.path)
+
+    @contextlib.contextmanager
+    def serving_lock(self) -> Iterator[None]:
+        """Hold `<db>.lock` (an OS file lock) while a server uses the study: one server per database."""
+        from filelock import FileLock, Timeout
+
+        lock_path = Path(f"{self.path}.lock")
+        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)  # created private, like the database
+        os.close(fd)
+        lock = FileLock(lock_path, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise DatabaseInUseError("another `gmeval human serve` already serves this study (its lock file "
+                                     f"{lock_path.name} is held); stop it first", self.path) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
@@ -212,31 +261,45 @@ class Store:
         return conn
 
     @contextlib.contextmanager
+    def _corruption_as_error(self) -> Iterator[None]:
+        """SQLite's bare DatabaseError ("database disk image is malformed", "file is not a database")
+        means an unreadable page: raised as CorruptDatabaseError. Its subclasses (IntegrityError,
+        OperationalError such as a busy database) are real outcomes and pass through."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            raise CorruptDatabaseError(f"the database is corrupt ({exc}); restore it from a backup", self.path) from exc
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A connection for reads (a deferred transaction gives a consistent snapshot)."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN")
-            yield conn
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+        with self._corruption_as_error():
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN")
+                yield conn
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A connection inside `BEGIN IMMEDIATE`: committed on success, rolled back on error."""
-        conn = self._connect()
-        try:
-            with self._lock:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-        finally:
-            conn.close()
+        with self._corruption_as_error():
+            conn = self._connect()
+            try:
+                with self._lock:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+            finally:
+                conn.close()
 
     # -- study -----------------------------------------------------------------------------
     def meta(self, key: str):
@@ -255,22 +318,44 @@ class Store:
             return [dict(r) for r in conn.execute("SELECT * FROM images ORDER BY source, idx")]
 
     # -- raters ----------------------------------------------------------------------------
+    @property
+    def max_raters(self) -> int | None:
+        """The study's cap on raters (stored in the database, so a restart keeps it); None: no cap."""
+        v = self.meta("max_raters")
+        return None if v is None else int(v)
+
+    def set_max_raters(self, n: int | None) -> None:
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise InvalidArgumentError("max_raters", "a positive integer or None (no cap)", n)
+        with self.write() as conn:
+            if n is None:
+                conn.execute("DELETE FROM meta WHERE key = 'max_raters'")
+            else:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('max_raters', ?)", (str(n),))
+
     def create_rater(self, nickname: str | None, user_agent: str | None,
                      plan: Callable[[int], list[PlannedTrial]], rater_seed: Callable[[int], int],
-                     max_raters: int | None = None) -> str:
+                     participant: tuple[str, str] | None = None) -> str:
         """Register a rater and store their trial plan; returns the rater's token.
 
         `rater_seed(serial)` gives the seed of rater number `serial`; `plan(seed)` the trials.
+        `participant`: (URL parameter, id) from a crowdsourcing platform; an id starts once only.
+        Refused with StudyFullError beyond the stored `max_raters`.
         """
         rater_id = new_token()
+        source, pid = participant if participant is not None else (None, None)
         with self.write() as conn:
             serial = conn.execute("SELECT COALESCE(MAX(serial), 0) + 1 FROM raters").fetchone()[0]
-            if max_raters is not None and serial > max_raters:
-                raise StudyFullError(f"the study is full ({max_raters} raters)")
+            cap = conn.execute("SELECT value FROM meta WHERE key = 'max_raters'").fetchone()
+            if cap is not None and serial > int(cap[0]):
+                raise StudyFullError(f"the study is full ({int(cap[0])} raters)")
+            if pid is not None and conn.execute("SELECT 1 FROM raters WHERE participant_id = ?", (pid,)).fetchone():
+                raise ConflictError("this participant id has already started the study")
             seed = int(rater_seed(serial))
             trials = plan(seed)
-            conn.execute("INSERT INTO raters (rater_id, serial, nickname, seed, user_agent, created_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", (rater_id, serial, nickname, seed, user_agent, time.time()))
+            conn.execute("INSERT INTO raters (rater_id, serial, nickname, seed, user_agent, created_at, participant_id, "
+                         "participant_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (rater_id, serial, nickname, seed, user_agent, time.time(), pid, source))
             conn.executemany(
                 "INSERT INTO trials (trial_id, rater_id, position, phase, image_id, truth, stream, exposure_ms) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -300,6 +385,8 @@ class Store:
         """Store the rater's end-of-study comment once; returns False for an identical retry."""
         with self.write() as conn:
             r = self._rater(conn, rater_id)
+            if r["finished_at"] is None:
+                raise ConflictError("a comment is accepted once every trial is answered")
             if r["comment_submission_id"] is not None:
                 if r["comment_submission_id"] == submission_id and r["comment"] == text:
                     return False
@@ -327,11 +414,24 @@ class Store:
                     "WHERE t.rater_id = ? AND t.stream = ? AND t.phase = 'scored' ORDER BY t.position",
                     (trial["rater_id"], trial["stream"])).fetchall()
                 exposure = staircase_exposures([bool(h[0]) for h in hist], design.staircase)[-1]
+            elif design.protocol == "hype-time" and trial["phase"] == "check":
+                # an attention check is shown as long as the rater's latest scored trial, so its
+                # exposure never sets it apart from the staircase trials around it
+                last = conn.execute("SELECT exposure_ms FROM trials WHERE rater_id = ? AND phase = 'scored' AND "
+                                    "served_at IS NOT NULL ORDER BY position DESC LIMIT 1",
+                                    (trial["rater_id"],)).fetchone()
+                exposure = design.staircase.start_ms if last is None else last[0]
             conn.execute("UPDATE trials SET served_at = ?, exposure_ms = ? WHERE trial_id = ?",
                          (time.time(), exposure, trial["trial_id"]))
         total = conn.execute("SELECT COUNT(*) FROM trials WHERE rater_id = ?", (trial["rater_id"],)).fetchone()[0]
         return {"trial_id": trial["trial_id"], "image_id": trial["image_id"], "phase": trial["phase"],
                 "position": trial["position"], "total": total, "exposure_ms": exposure}
+
+    @staticmethod
+    def _finish(conn, rater_id: str) -> None:
+        """Mark the rater finished (once) and give them a completion code for the crowdsourcing platform."""
+        conn.execute("UPDATE raters SET finished_at = ?, completion_code = ? WHERE rater_id = ? AND finished_at IS NULL",
+                     (time.time(), completion_code(), rater_id))
 
     def next_trial(self, rater_id: str) -> dict | None:
         """Serve the rater's current trial (idempotent: the same trial until it is answered)."""
@@ -340,7 +440,7 @@ class Store:
             cur = self._current(conn, rater_id)
             if cur is None:
                 if r["finished_at"] is None:
-                    conn.execute("UPDATE raters SET finished_at = ? WHERE rater_id = ?", (time.time(), rater_id))
+                    self._finish(conn, rater_id)
                 return None
             return self._serve(conn, cur)
 
@@ -382,15 +482,15 @@ class Store:
                 out.update(truth=trial["truth"], correct=response == trial["truth"])
             cur = self._current(conn, rater_id)
             if cur is None:
-                conn.execute("UPDATE raters SET finished_at = COALESCE(finished_at, ?) WHERE rater_id = ?",
-                             (time.time(), rater_id))
+                self._finish(conn, rater_id)
             out["next"] = None if cur is None else self._serve(conn, cur)
         return out
 
     # -- reading results -------------------------------------------------------------------
     def answers(self, rater_id: str | None = None) -> list[dict]:
         """All answers joined with their trial, image and rater (for scoring and export)."""
-        q = ("SELECT a.answer_id, a.submission_id, a.rater_id, r.serial AS rater_serial, r.nickname, t.trial_id, "
+        q = ("SELECT a.answer_id, a.submission_id, a.rater_id, r.serial AS rater_serial, r.nickname, r.participant_id, "
+             "t.trial_id, "
              "t.position, t.phase, t.stream, t.image_id, i.source, i.idx AS image_index, t.truth, a.response, "
              "a.correct, t.exposure_ms, a.shown_ms, a.rt_ms, t.served_at, a.received_at "
              "FROM answers a JOIN trials t ON t.trial_id = a.trial_id JOIN images i ON i.image_id = t.image_id "
