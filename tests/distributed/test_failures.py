@@ -1,4 +1,8 @@
-"""A rank that fails or stalls ends the whole job with a clear error, within the timeout."""
+"""A rank that fails or stalls ends the whole job with a clear error, within the timeout.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 from __future__ import annotations
 

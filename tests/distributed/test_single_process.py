@@ -1,4 +1,8 @@
-"""The distributed helpers in one process: identities, sharding rules, chunked sampling (no processes started)."""
+"""The distributed helpers in one process: identities, sharding rules, chunked sampling (no processes started).
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 from __future__ import annotations
 

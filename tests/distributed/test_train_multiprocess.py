@@ -1,4 +1,8 @@
-"""Data-parallel training under torchrun (2 CPU processes, gloo): checkpoint, resume, equality with one process."""
+"""Data-parallel training under torchrun (2 CPU processes, gloo): checkpoint, resume, equality with one process.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 from __future__ import annotations
 

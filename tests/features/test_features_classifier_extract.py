@@ -1,4 +1,8 @@
-"""Classifier adapter, registry and the batched extraction loop (fast: small stand-in networks)."""
+"""Classifier adapter, registry and the batched extraction loop (fast: small stand-in networks).
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 import numpy as np
 import pytest

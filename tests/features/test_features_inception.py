@@ -1,4 +1,8 @@
-"""Inception-v3 port: agreement with the TorchScript module, layers, batch-size independence, signature."""
+"""Inception-v3 port: agreement with the TorchScript module, layers, batch-size independence, signature.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 import numpy as np
 import pytest

@@ -1,4 +1,8 @@
-"""Named Inception preprocessing: the TF1 resize formula, constants, antialiasing, grayscale."""
+"""Named Inception preprocessing: the TF1 resize formula, constants, antialiasing, grayscale.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 import numpy as np
 import pytest

@@ -1,4 +1,8 @@
-"""Inception weights: verification before loading, resolution order, download, pytorch-fid format."""
+"""Inception weights: verification before loading, resolution order, download, pytorch-fid format.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 import hashlib
 import os

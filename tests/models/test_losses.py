@@ -1,4 +1,8 @@
-"""GAN losses on known inputs, their numerical stability, and the WGAN-GP gradient penalty."""
+"""GAN losses on known inputs, their numerical stability, and the WGAN-GP gradient penalty.
+
+Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
 
 from __future__ import annotations
 

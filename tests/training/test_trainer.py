@@ -1,3 +1,7 @@
+"""Tolerances (docs/tolerances.md): torch.equal / exact equalities are B1-B5 (same machine and threads);
+`approx`/`allclose` bounds are T1 (float64 formulas) or T3 (float32 across shapes), as each states.
+"""
+
 import json
 import math
 import os
