@@ -41,7 +41,10 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 
 def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | None = None, title: str = "") -> Path | None:
-    """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG."""
+    """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG.
+
+    Alert events (records with event == "alert", see training/monitors.py) are marked by a dashed
+    red line on every panel, labelled with the alert's name and step on the first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,6 +71,12 @@ def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | 
         ax.set_ylabel(gname)
         ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
+    alerts = [r for r in records if r.get("event") == "alert" and isinstance(r.get("step"), (int, float))]
+    for i, a in enumerate(alerts):  # one dashed line per alert on every panel, its name on the first
+        for ax in axes[:, 0]:
+            ax.axvline(a["step"], color="tab:red", ls="--", lw=1, alpha=0.8)
+        axes[0, 0].annotate(f"{a.get('alert', 'alert')} @ {a['step']}", xy=(a["step"], 1), xycoords=("data", "axes fraction"),
+                            xytext=(2, -10 - 9 * (i % 4)), textcoords="offset points", fontsize=7, color="tab:red")
     axes[-1, 0].set_xlabel("step")
     if title:
         fig.suptitle(title)
