@@ -37,7 +37,7 @@ def test_cli_metric_stop_key_turns_on_its_evaluation(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["train", "mlp-gan", "--dataset", "mnist:train", "--steps", "40", "--batch-size", "16", "--log-every", "10",
                  "--eval-every", "20", "--eval-n", "200", "--sample-every", "0", "--checkpoint-every", "0",
-                 "--monitor-every", "0", "--stop-when", "modes_covered>=1", "--out", str(out), "--no-progress", "--json"]) == 0
+                 "--stop-when", "modes_covered>=1", "--out", str(out), "--no-progress", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["stopped_by"] == "stop_when" and res["steps"] == 20 and res["final_metrics"]["modes_covered"] >= 1
 
@@ -68,7 +68,7 @@ def test_evaluate_run_runs_only_the_chosen_extractors(tmp_path, monkeypatch):
 
     run = tmp_path / "r"
     Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(run), steps=5, batch_size=16, sample_every=0,
-                        checkpoint_every=0, monitor_every=0), progress=False).run()
+                        checkpoint_every=0), progress=False).run()
     calls = []
     real_evaluate = rr.evaluate
     monkeypatch.setattr(rr, "evaluate", lambda *a, **kw: calls.append((kw["extractor"], a[2])) or real_evaluate(*a, **kw))
@@ -84,7 +84,7 @@ def test_evaluate_run_runs_only_the_chosen_extractors(tmp_path, monkeypatch):
 def cgan_ckpt(tmp_path_factory):
     out = tmp_path_factory.mktemp("cgan")
     Trainer(TrainConfig(model="cgan", data="digits:train", out=str(out), steps=5, batch_size=16, sample_every=0,
-                        checkpoint_every=0, monitor_every=0), progress=False).run()
+                        checkpoint_every=0), progress=False).run()
     return out / "checkpoint.pt"
 
 
@@ -105,7 +105,7 @@ def test_sample_label_errors(tmp_path, cgan_ckpt, capsys):
     assert "[0, 10)" in capsys.readouterr().err
     gan = tmp_path / "gan"
     Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(gan), steps=2, batch_size=16, sample_every=0,
-                        checkpoint_every=0, monitor_every=0), progress=False).run()
+                        checkpoint_every=0), progress=False).run()
     assert main(["sample", str(gan / "checkpoint.pt"), "-n", "4", "-o", str(tmp_path / "b.npz"), "--label", "3"]) == 2
     assert "not a conditional model" in capsys.readouterr().err
 
@@ -119,7 +119,7 @@ def test_cgan_label_3_is_drawn_as_3(tmp_path):
     threads = torch.get_num_threads()
     try:
         assert main(["train", "cgan", "--steps", "6000", "--threads", "1", "--seed", "0", "--sample-every", "0",
-                     "--log-every", "500", "--monitor-every", "0", "--out", str(tmp_path / "cgan"), "--no-progress"]) == 0
+                     "--log-every", "500", "--out", str(tmp_path / "cgan"), "--no-progress"]) == 0
     finally:
         torch.set_num_threads(threads)
     assert main(["sample", str(tmp_path / "cgan" / "checkpoint.pt"), "--label", "3", "-n", "100",

@@ -4,11 +4,18 @@ import warnings
 
 import pytest
 
-from gmeval.evaluation.domain import DomainMismatchWarning, choose_classifier, choose_extractor, domain_of
-from gmeval.evaluation.hooks import EvaluationHook, ModeCheckHook, metrics_for_keys
+from gmeval.evaluation.hooks import EvaluationHook
+
+
+def test_periodic_evaluation_defaults_to_the_data_domain():
+    """Issue case 3 (fails before the change: the default extractor was mnist whatever the data)."""
+    assert EvaluationHook(["fid"], real="fashion-mnist:test").extractor == "fashion-mnist"
+    assert EvaluationHook(["fid"], real="mnist:test").extractor == "mnist"
 
 
 def test_domain_rule():
+    from gmeval.evaluation.domain import choose_classifier, choose_extractor, domain_of
+
     assert domain_of("fashion-mnist:train") == "fashion-mnist" and domain_of("mnist:test") == "mnist"
     assert domain_of("digits:train") is None and domain_of("/some/folder") is None
     assert choose_extractor("fashion-mnist:test") == "fashion-mnist"
@@ -18,8 +25,9 @@ def test_domain_rule():
     assert choose_classifier("digits:test", extractor="inception") is None
 
 
-def test_periodic_evaluation_follows_the_data_domain():
-    assert EvaluationHook(["fid"], real="fashion-mnist:test").extractor == "fashion-mnist"
+def test_mode_check_follows_the_data_domain():
+    from gmeval.evaluation.hooks import ModeCheckHook
+
     assert ModeCheckHook("fashion-mnist:train").classifier == "fashion-mnist"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -27,6 +35,8 @@ def test_periodic_evaluation_follows_the_data_domain():
 
 
 def test_mismatched_explicit_choice_warns():
+    from gmeval.evaluation.domain import DomainMismatchWarning, choose_classifier
+
     with pytest.warns(DomainMismatchWarning, match="fashion-mnist"):
         hook = EvaluationHook(["fid"], real="fashion-mnist:test", extractor="mnist")
     assert hook.extractor == "mnist"  # honoured, with the warning
@@ -35,5 +45,7 @@ def test_mismatched_explicit_choice_warns():
 
 
 def test_stop_keys_map_to_metrics():
+    from gmeval.evaluation.hooks import metrics_for_keys
+
     assert metrics_for_keys(["fid", "modes_covered", "d_real", "precision"]) == ["fid", "modes", "prd"]
     assert EvaluationHook(["prdc"], real="mnist:test").keys == ("precision", "recall", "density", "coverage")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ..utils.io import atomic_path
+from .monitors import MODE_SHARE_KEY, MODES_KEY, PIXEL_STD_KEY
 
 
 class JsonlLog:
@@ -53,12 +54,13 @@ def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | 
     recs = [r for r in records if r.get("event") is None and "step" in r]
     if not recs:
         return None
-    skip = {"step", "epoch", "time", "images_per_s", "event"}
+    skip = {"step", "epoch", "time", "images_per_s", "event", MODES_KEY}  # the mode count: its share is plotted
     keys = keys or sorted({k for r in recs for k, v in r.items() if k not in skip and isinstance(v, (int, float))})
     groups = {
         "losses": [k for k in keys if k.startswith("loss")],
         "discriminator outputs": [k for k in keys if k.startswith("d_")],
         "gradient norms": [k for k in keys if k.startswith("grad")],
+        "collapse checks": [k for k in keys if k in (PIXEL_STD_KEY, MODE_SHARE_KEY)],
     }
     groups["other"] = [k for k in keys if not any(k in g for g in groups.values())]
     groups = {g: ks for g, ks in groups.items() if ks}
