@@ -49,3 +49,22 @@ def test_stop_keys_map_to_metrics():
 
     assert metrics_for_keys(["fid", "modes_covered", "d_real", "precision"]) == ["fid", "modes", "prd"]
     assert EvaluationHook(["prdc"], real="mnist:test").keys == ("precision", "recall", "density", "coverage")
+
+
+def test_mode_check_hook_counts_classes_of_samples():
+    """The monitor's mode check on a constant generator: one image, so one class of ten."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from gmeval.evaluation.hooks import ModeCheckHook
+    from gmeval.models import build_model
+
+    torch.manual_seed(0)
+    m = build_model("mlp-gan")
+    with torch.no_grad():
+        for p in m.generator.parameters():
+            p.zero_()  # output sigmoid(0) = 0.5 everywhere, whatever z
+    out = ModeCheckHook("mnist:train", n=200)(SimpleNamespace(model=m))
+    assert set(out) == set(ModeCheckHook.keys)
+    assert out["monitor_modes"] == 1.0 and out["monitor_mode_share"] == pytest.approx(0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _kv(text: str):
@@ -82,11 +83,14 @@ def _eval_hooks(args, cfg) -> list:
     from ..training.stopping import StopConditions
 
     metrics = [m for m in args.eval_metrics.split(",") if m]
-    metrics += [m for m in metrics_for_keys(StopConditions(args.stop_when).keys()) if m not in metrics]
+    for_stop = metrics_for_keys(StopConditions(args.stop_when).keys())
+    metrics += [m for m in for_stop if m not in metrics]
     if not metrics:
         return []
-    if not cfg.eval_every:
+    if for_stop and not cfg.eval_every:
         cfg.eval_every = STOP_EVAL_EVERY
+        print(f"evaluating {','.join(metrics)} every {STOP_EVAL_EVERY} steps for --stop-when (set --eval-every to change)",
+              file=sys.stderr)
     return [EvaluationHook(metrics, real=args.eval_real or _test_split(args.data), n=args.eval_n,
                            extractor=args.eval_extractor, data_root=args.data_root, seed=args.seed)]
 

@@ -134,6 +134,7 @@ class Trainer:
         for hook in self.hooks + (self.monitors if self.cfg.monitor_every else []):
             keys.update(getattr(hook, "keys", ()))
         return keys
+
     def _check_resume_config(self, saved: dict) -> None:
         now = self.cfg.to_json()
         diff = {k: (saved.get(k), now[k]) for k in now if k not in RESUMABLE_OVERRIDES and saved.get(k) != now[k]}
@@ -231,6 +232,7 @@ class Trainer:
 
     def _run_monitors(self) -> dict:
         """The cheap collapse checks: pixel std over the fixed latents, then the monitor hooks."""
+        self._sync_buffers()  # every rank measures rank 0's model, so stop conditions agree across ranks
         out = {PIXEL_STD_KEY: pixel_std_over_z(self.model, self.fixed_z)} if self.fixed_z is not None else {}
         if self.monitors:
             out.update(self._run_hooks(self.monitors))
