@@ -13,18 +13,15 @@ import numpy as np
 from ..errors import require
 
 
-def tensorboard_available() -> bool:
-    try:
-        import torch.utils.tensorboard  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def require_tensorboard():
+    """torch.utils.tensorboard, or MissingDependencyError with the install command."""
+    return require("torch.utils.tensorboard", "TensorBoard logging (--tensorboard)", extra="tensorboard",
+                   package="tensorboard")
 
 
 class TensorBoardLog:
     def __init__(self, run_dir, purge_step: int | None = None):
-        tb = require("torch.utils.tensorboard", "TensorBoard logging (--tensorboard)", extra="tensorboard",
-                     package="tensorboard")
+        tb = require_tensorboard()
         self.dir = Path(run_dir) / "tensorboard"
         # purge_step: on resume, events written after the checkpoint are hidden (as log.jsonl drops them)
         self.writer = tb.SummaryWriter(log_dir=str(self.dir), purge_step=purge_step)

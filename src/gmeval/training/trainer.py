@@ -124,6 +124,10 @@ class Trainer:
         self.fixed_real = self.images[torch.randperm(len(self.images), generator=fixed)[: cfg.grid_size]]
         self.watch = Watch(d_probabilities=self.objective.d_probabilities)
         self.tb = None  # TensorBoardLog while run() runs with cfg.tensorboard
+        if cfg.tensorboard and self.is_main:  # a missing package is an error now, not after config.json is written
+            from .tensorboard import require_tensorboard
+
+            require_tensorboard()
         self.stops.validate(self.produced_keys())
 
     def produced_keys(self) -> set[str]:
