@@ -31,6 +31,15 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models train several times faster on one thread on a busy machine (docs/training.md, Threads)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def cfg(tmp_path, name="run", **kw):
     base = dict(model="mlp-gan", data="digits:train", out=str(tmp_path / name), steps=30, batch_size=32,
                 log_every=10, sample_every=0, checkpoint_every=0, seed=3, grid_size=16)
@@ -234,13 +243,8 @@ def test_collapsing_mlp_gan_raises_a_collapse_alert_within_3000_steps(tmp_path):
     """The textbook MLP GAN with the non-saturating loss collapses (docs/training.md): ~30-90 s."""
     from gmeval.evaluation.hooks import ModeCheckHook
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the tiny MLP trains fastest on one thread (docs/training.md)
-    try:
-        c = TrainConfig(model="mlp-gan", data="mnist:train", out=str(tmp_path / "ns"), steps=3000, seed=0,
-                        sample_every=0, checkpoint_every=0)
-        res = Trainer(c, monitors=[ModeCheckHook("mnist:train")], progress=False).run()
-    finally:
-        torch.set_num_threads(threads)
+    c = TrainConfig(model="mlp-gan", data="mnist:train", out=str(tmp_path / "ns"), steps=3000, seed=0,
+                    sample_every=0, checkpoint_every=0)  # one thread: the autouse fixture
+    res = Trainer(c, monitors=[ModeCheckHook("mnist:train")], progress=False).run()
     kinds = {a["alert"] for a in res["alerts"]}
     assert kinds & {"mode_collapse", "z_independence"}, res["alerts"]
