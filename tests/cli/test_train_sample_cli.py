@@ -9,7 +9,6 @@ import torch
 
 from gmeval.cli import main
 from gmeval.training.config import TrainConfig
-from gmeval.training.runlog import read_jsonl
 from gmeval.training.trainer import Trainer
 
 from ..conftest import needs_mnist

@@ -1,6 +1,5 @@
 """Stop conditions, collapse/instability alerts, run-folder grids and TensorBoard logging."""
 
-import math
 from pathlib import Path
 
 import numpy as np
