@@ -80,15 +80,19 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
     return data
 
 
-def sample_chunks(model, n: int, seed: int, chunks) -> tuple[np.ndarray, np.ndarray]:
+def sample_chunks(model, n: int, seed: int, chunks, labels=None) -> tuple[np.ndarray, np.ndarray]:
     """Draw the given chunks of n samples (chunk rule in the module docstring).
 
+    labels: n class labels for a conditional model (default: balanced, `model.default_labels(n)`).
     Returns (uint8 images of those chunks in order, their global indices as int64).
     """
     from .distributed.sharding import chunk_bounds, chunk_seed
 
     bounds = chunk_bounds(n, SAMPLE_CHUNK)
-    labels = model.default_labels(n) if model.conditional else None
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+    elif model.conditional:
+        labels = model.default_labels(n)
     imgs, idx = [], []
     for c in chunks:
         start, stop = bounds[c]
@@ -101,8 +105,10 @@ def sample_chunks(model, n: int, seed: int, chunks) -> tuple[np.ndarray, np.ndar
 
 
 def sample_images(model, n, seed: int = 0, distributed: bool = False,
-                  describe: str | None = None) -> ImageData:
+                  describe: str | None = None, labels=None) -> ImageData:
     """n samples of a GenerativeModel as ImageData, drawn chunk by chunk (module docstring).
+
+    labels: n class labels for a conditional model (default: balanced 0, 1, ..., K-1, 0, ...).
 
     With `distributed=True` under torchrun each rank draws its chunks and all ranks receive the
     full set in global order (collective). The result does not depend on the number of ranks.
@@ -115,12 +121,19 @@ def sample_images(model, n, seed: int = 0, distributed: bool = False,
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidArgumentError("n", "a positive integer", n)
     n = int(n)
+    if labels is not None and not model.conditional:
+        raise InvalidArgumentError("labels", f"None for the unconditional model {model.name!r}", "labels")
+    if labels is not None and np.shape(labels) != (n,):
+        raise InvalidArgumentError("labels", f"{n} class labels (one per sample)", f"an array of shape {np.shape(labels)}")
     n_chunks = len(chunk_bounds(n, SAMPLE_CHUNK))
     rank, world = rank_world() if distributed else (0, 1)
-    imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world))
+    imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world), labels=labels)
     if world > 1:
         imgs = gather_in_order(imgs, idx, n, name="generated images")
-    labels = model.default_labels(n).numpy() if model.conditional else None
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+    elif model.conditional:
+        labels = model.default_labels(n).numpy()
     data = ImageData(imgs, labels, describe or f"model:{model.name}", model.num_classes or None)
     data.meta.update({"seed": seed, "model": model.name, "sample_chunk": SAMPLE_CHUNK})
     return data

@@ -114,6 +114,7 @@ def test_stop_when_metric_target(tmp_path):
         calls.append(trainer.step)
         return {"toy": 100.0 / trainer.step}
 
+    hook.keys = ("toy",)
     res = Trainer(cfg(tmp_path, steps=100, eval_every=5, stop_when=["toy<=5"]), hooks=[hook], progress=False).run()
     assert res["stopped_by"] == "stop_when" and res["steps"] == 20 and calls[:4] == [5, 10, 15, 20]
     assert any(r.get("toy") == 5.0 for r in read_jsonl(tmp_path / "run" / "log.jsonl"))

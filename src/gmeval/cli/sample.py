@@ -10,7 +10,32 @@ def register(sub) -> None:
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty) or FILE.npz")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--label", default=None, metavar="K|K1,K2,...|balanced",
+                   help="conditional models: the class of every sample (K), classes taken in turn (a list), or "
+                   "balanced 0..K-1 [balanced]")
     p.set_defaults(func=run)
+
+
+def parse_labels(text: str | None, n: int, num_classes: int, model_name: str):
+    """--label -> n labels, or None for the model's default (balanced)."""
+    import numpy as np
+
+    from ..errors import InvalidArgumentError
+
+    if text is None:
+        return None
+    allowed = f"an integer in [0, {num_classes}), a comma list of them, or 'balanced'"
+    if not num_classes:
+        raise InvalidArgumentError("--label", f"absent: {model_name!r} is not a conditional model", text)
+    if text.strip().lower() == "balanced":
+        return np.arange(n) % num_classes
+    try:
+        classes = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidArgumentError("--label", allowed, text) from None
+    if not classes or min(classes) < 0 or max(classes) >= num_classes:
+        raise InvalidArgumentError("--label", allowed, text)
+    return np.resize(np.asarray(classes, np.int64), n)  # the listed classes in turn
 
 
 def run(args) -> int:
@@ -29,7 +54,8 @@ def run(args) -> int:
         raise InvalidArgumentError("-n", "a positive integer", args.n)
     model = load_model(args.checkpoint)
     # the same chunked sampling rule as `gmeval evaluate`, so the written images are the ones it scores
-    data = sample_images(model, args.n, seed=args.seed)
+    labels = parse_labels(args.label, args.n, model.num_classes if model.conditional else 0, model.name)
+    data = sample_images(model, args.n, seed=args.seed, labels=labels)
     images, labels = data.images, data.labels
     out = Path(args.output)
     if out.suffix.lower() == ".npz":

@@ -1,22 +1,74 @@
-"""Periodic evaluation during training: a Trainer hook returning metric values.
+"""Evaluation during training: Trainer hooks returning metric values.
 
 Real features are extracted once and then served from the feature cache; generated samples use
 a fixed seed (their own generator), so evaluation never disturbs the training RNG and
-resumed runs stay bitwise identical to uninterrupted ones.
+resumed runs stay bitwise identical to uninterrupted ones. Both hooks choose their extractor /
+classifier from the data's domain by the rule every evaluation shares (evaluation/domain.py).
 """
 
 from __future__ import annotations
 
+from .domain import choose_classifier, choose_extractor
+from .metric_specs import METRICS, parse_metrics
 from .pipeline import evaluate
 
 
+def metric_keys(metrics) -> list[str]:
+    """The value names `EvaluationHook(metrics)` returns (those with a direction: stop-condition targets)."""
+    return [k for m in parse_metrics(metrics) for k, hib in METRICS[m].outputs.items() if hib is not None]
+
+
+def metrics_for_keys(keys) -> list[str]:
+    """The metric names whose evaluation produces `keys` (keys no metric produces are left out)."""
+    out = []
+    for key in keys:
+        for name, spec in METRICS.items():
+            if spec.outputs.get(key) is not None and name not in out:
+                out.append(name)
+    return out
+
+
 class EvaluationHook:
-    def __init__(self, metrics, real: str, n: int = 2000, n_real: int | None = None, extractor: str = "mnist",
+    """Periodic evaluation of `metrics` against `real`; extractor: explicit, else the domain rule."""
+
+    def __init__(self, metrics, real: str, n: int = 2000, n_real: int | None = None, extractor: str | None = None,
                  data_root=None, seed: int = 0):
-        self.metrics, self.real, self.n, self.n_real = metrics, real, n, n_real
-        self.extractor, self.data_root, self.seed = extractor, data_root, seed
+        self.metrics, self.real, self.n, self.n_real = parse_metrics(metrics), real, n, n_real
+        self.extractor, self.data_root, self.seed = choose_extractor(real, extractor), data_root, seed
+        self.keys = tuple(metric_keys(self.metrics))
 
     def __call__(self, trainer) -> dict:
         res = evaluate(self.real, trainer.model, self.metrics, extractor=self.extractor, n=self.n, n_real=self.n_real,
                        seed=self.seed, data_root=self.data_root, progress=False)
         return {k: v["value"] for k, v in res["metrics"].items() if v.get("higher_is_better") is not None}
+
+
+class ModeCheckHook:
+    """The training monitor's cheap mode-coverage check: n samples of a fixed seed through the domain
+    classifier; returns the number of classes holding >= 1 % of them (`monitor_modes`) and that
+    number's share of all classes (`monitor_mode_share`, what the mode_collapse alert reads). No
+    real data is read: the reference is uniform. 500 samples take ~0.1 s with the MNIST classifier."""
+
+    keys = ("monitor_modes", "monitor_mode_share")
+
+    def __init__(self, data: str, n: int = 500, seed: int = 0, classifier: str | None = None):
+        from ..errors import InvalidArgumentError
+
+        self.classifier = choose_classifier(data, classifier)
+        if self.classifier is None:
+            raise InvalidArgumentError("classifier", "a domain classifier (mnist, fashion-mnist) for the mode check: "
+                                       f"the data {data!r} has none", classifier)
+        self.n, self.seed = n, seed
+        self._ext = None
+
+    def __call__(self, trainer) -> dict:
+        from ..features import extract_features, get_extractor
+        from ..metrics.image.modes import mode_coverage_score
+        from ..sources import sample_images
+
+        if self._ext is None:
+            self._ext = get_extractor(self.classifier)
+        data = sample_images(trainer.model, self.n, seed=self.seed)
+        logits = extract_features(self._ext, data, layers=["logits"], batch_size=500, progress=False)["logits"]
+        r = mode_coverage_score(logits, None, num_classes=logits.shape[1])
+        return {"monitor_modes": float(r.modes_covered), "monitor_mode_share": r.modes_covered / logits.shape[1]}

@@ -15,10 +15,9 @@ from ..errors import InvalidArgumentError
 from ..sources import load_images
 from ..stats import GaussianStats, load_stats
 from .cache import feature_cache_key, load_cached, store
+from .domain import CLASSIFIER_DOMAINS, choose_classifier, domain_of  # noqa: F401  (domain_of: re-exported)
 from .metric_specs import METRICS, parse_metrics
 from .signature import make_signature
-
-CLASSIFIER_DOMAINS = ("mnist", "fashion-mnist")
 
 
 def is_stats_file(spec) -> bool:
@@ -26,11 +25,6 @@ def is_stats_file(spec) -> bool:
         return False
     with np.load(spec, allow_pickle=False) as f:
         return {"mu", "sigma"} <= set(f.files)
-
-
-def domain_of(origin: str) -> str | None:
-    name = origin.split(":", 1)[0]
-    return name if name in CLASSIFIER_DOMAINS else None
 
 
 class _Side:
@@ -168,7 +162,9 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     if "logits" in needs:
         ctx.logits_layer = "logits_unbiased" if "logits_unbiased" in ext.layers else "logits"
         want.append(ctx.logits_layer)
-    if "classes" in needs and (ext.name in CLASSIFIER_DOMAINS and (classifier in (None, ext.name))):
+    # the mode classifier follows the shared domain rule (evaluation/domain.py)
+    class_domain = choose_classifier(rs.origin, classifier, ext.name) if "classes" in needs else None
+    if "classes" in needs and class_domain == ext.name:
         want.append("logits")
     want = list(dict.fromkeys(want))
 
@@ -194,7 +190,7 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
 
     if "classes" in needs:
         t = time.perf_counter()
-        domain = classifier or (ext.name if ext.name in CLASSIFIER_DOMAINS else domain_of(rs.origin))
+        domain = class_domain
         if domain not in CLASSIFIER_DOMAINS:
             raise InvalidArgumentError("classifier", f"one of {CLASSIFIER_DOMAINS} for mode coverage (the real data "
                                        f"{rs.origin!r} has no known domain classifier)", classifier)

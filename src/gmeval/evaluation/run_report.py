@@ -11,10 +11,13 @@ import torch
 
 from ..errors import InvalidArgumentError, WeightsError
 from ..training.checkpoint import load_model
-from .pipeline import domain_of, evaluate, to_json
+from .domain import CLASSIFIER_DOMAINS, choose_classifier
+from .metric_specs import METRICS, parse_metrics
+from .pipeline import evaluate, to_json
 
 DOMAIN_METRICS = "fid,kid,is,prd,dc,modes,memorization"
 INCEPTION_METRICS = "fid,kid,prd"
+END_EXTRACTORS = ("domain", "inception") + CLASSIFIER_DOMAINS
 
 
 def _ssim_window(hw) -> int:
@@ -53,12 +56,25 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
 
 
 def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: int | None = 2000, data_root=None,
-                 seed: int = 0, progress: bool = True, bootstrap: int = 20, domain: str | None = None) -> dict:
+                 seed: int = 0, progress: bool = True, bootstrap: int = 20, domain: str | None = None,
+                 extractors=("domain", "inception"), metrics=None) -> dict:
     """Evaluate `run_dir/checkpoint.pt` against `real` with the domain classifier (if the data has one)
     and with Inception; write report.html / report.json / evaluation.json into the run folder.
 
-    domain: the classifier extractor ("mnist" / "fashion-mnist"); default: the dataset of `real`.
+    domain: the classifier extractor ("mnist" / "fashion-mnist"); default: the dataset of `real`
+    (the shared rule, evaluation/domain.py). extractors: which passes run, from "domain" (that
+    classifier), "mnist", "fashion-mnist" (an explicit classifier) and "inception" (skipped when
+    inception_n is falsy). metrics: for the classifier pass (default DOMAIN_METRICS); the Inception
+    pass computes those of them that need only features (default INCEPTION_METRICS).
     """
+    bad = [e for e in extractors if e not in END_EXTRACTORS]
+    if bad or not extractors:
+        raise InvalidArgumentError("extractors", f"a non-empty list from {list(END_EXTRACTORS)}", list(extractors))
+    names = parse_metrics(metrics) if metrics else parse_metrics(DOMAIN_METRICS)
+    inc_names = [m for m in names if METRICS[m].needs == ("features",)] if metrics else parse_metrics(INCEPTION_METRICS)
+    classifiers = [e for e in extractors if e in CLASSIFIER_DOMAINS]
+    if classifiers:
+        domain = classifiers[0]
     run = Path(run_dir)
     ckpt = run / "checkpoint.pt"
     model = load_model(ckpt)
@@ -66,18 +82,19 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     t0 = time.perf_counter()
     sections = []
     summary: dict = {}
-    domain = domain or domain_of(real)
+    domain = choose_classifier(real, domain) if (classifiers or "domain" in extractors) else None
+    inception_n = inception_n if "inception" in extractors else None
     if domain is None and not inception_n:
         raise InvalidArgumentError("domain", "a classifier domain (mnist, fashion-mnist) or inception_n > 0: nothing to "
                                    f"evaluate {real!r} with", None)
     primary = None
     if domain is not None:
-        primary = evaluate(real, ckpt, DOMAIN_METRICS, extractor=domain, n=n, seed=seed, data_root=data_root,
+        primary = evaluate(real, ckpt, names, extractor=domain, n=n, seed=seed, data_root=data_root,
                            bootstrap=bootstrap, progress=progress, n_train=10000)
         summary[domain] = to_json(primary)
-    if inception_n:
+    if inception_n and inc_names:
         try:
-            inc = evaluate(real, ckpt, INCEPTION_METRICS, extractor="inception", n=inception_n, n_real=inception_n,
+            inc = evaluate(real, ckpt, inc_names, extractor="inception", n=inception_n, n_real=inception_n,
                            seed=seed, data_root=data_root, progress=progress)
             summary["inception"] = to_json(inc)
             from ..reports.html import _metrics_table

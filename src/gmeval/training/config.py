@@ -30,6 +30,8 @@ class TrainConfig:
     eval_every: int = 0                 # hook interval (steps); 0: hooks run only at the end
     stop_when: list = field(default_factory=list)  # ["fid<=40", "d_real>=0.6"]: stop when all hold
     grid_size: int = 64                 # images in each sample grid
+    monitor_every: int = 500            # collapse checks (pixel std over z, mode-check hooks) interval; 0: off
+    tensorboard: bool = False           # also log scalars, grids and alerts to <out>/tensorboard
     data_root: str | None = None
 
     def to_json(self) -> dict:
@@ -39,7 +41,8 @@ class TrainConfig:
 
 
 #: keys that may differ between the run that wrote a checkpoint and the one resuming it
-RESUMABLE_OVERRIDES = {"steps", "epochs", "log_every", "sample_every", "checkpoint_every", "eval_every", "stop_when", "out", "data_root"}
+RESUMABLE_OVERRIDES = {"steps", "epochs", "log_every", "sample_every", "checkpoint_every", "eval_every", "stop_when", "out", "data_root",
+                       "monitor_every", "tensorboard"}
 
 
 def parse_stop_condition(text: str) -> tuple[str, str, float]:

@@ -84,6 +84,8 @@ class GANObjective(_DataParallel):
     """Alternating updates: `d_steps` discriminator updates (one real batch each), then one generator update."""
 
     batches_per_step_attr = "d_steps"
+    #: the keys `step()` returns (stop conditions are validated against them)
+    metric_names = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
 
     def __init__(self, model, cfg):
         if cfg.d_steps < 1:
@@ -96,6 +98,8 @@ class GANObjective(_DataParallel):
             "g": _adam(model.generator.parameters(), cfg.lr, cfg.betas),
         }
         self.batches_per_step = cfg.d_steps
+        # d_real / d_fake are mean sigmoid(D) probabilities, except raw critic values for WGAN-GP
+        self.d_probabilities = not self.loss.needs_gradient_penalty
         self.decode, self.discriminate = model.decode, model.discriminate
 
     def distribute(self, rank: int, world: int, device) -> None:
@@ -154,6 +158,8 @@ class _SingleNetworkObjective(_DataParallel):
     """One optimizer over the whole model, minimising the model method named `loss_method`."""
 
     loss_method = ""
+    metric_names: tuple = ()
+    d_probabilities = False
 
     def __init__(self, model, cfg):
         self.model, self.cfg = model, cfg
@@ -182,6 +188,7 @@ class _SingleNetworkObjective(_DataParallel):
 
 class AutoencoderObjective(_SingleNetworkObjective):
     loss_method = "reconstruction_loss"
+    metric_names = ("loss_recon", "grad_norm")
 
     def _loss(self, x, gen):
         loss = self.loss_fn(x)
@@ -190,6 +197,7 @@ class AutoencoderObjective(_SingleNetworkObjective):
 
 class VAEObjective(_SingleNetworkObjective):
     loss_method = "negative_elbo"
+    metric_names = ("loss_nelbo", "loss_recon", "loss_kl", "grad_norm")
 
     def _loss(self, x, gen):
         out = self.loss_fn(x, self._local_generator(gen))

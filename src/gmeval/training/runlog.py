@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ..utils.io import atomic_path
+from .monitors import MODE_SHARE_KEY, MODES_KEY, PIXEL_STD_KEY
 
 
 class JsonlLog:
@@ -41,7 +42,10 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 
 def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | None = None, title: str = "") -> Path | None:
-    """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG."""
+    """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG.
+
+    Alert events (records with event == "alert", see training/monitors.py) are marked by a dashed
+    red line on every panel, labelled with the alert's name and step on the first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,12 +54,13 @@ def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | 
     recs = [r for r in records if r.get("event") is None and "step" in r]
     if not recs:
         return None
-    skip = {"step", "epoch", "time", "images_per_s", "event"}
+    skip = {"step", "epoch", "time", "images_per_s", "event", MODES_KEY}  # the mode count: its share is plotted
     keys = keys or sorted({k for r in recs for k, v in r.items() if k not in skip and isinstance(v, (int, float))})
     groups = {
         "losses": [k for k in keys if k.startswith("loss")],
         "discriminator outputs": [k for k in keys if k.startswith("d_")],
         "gradient norms": [k for k in keys if k.startswith("grad")],
+        "collapse checks": [k for k in keys if k in (PIXEL_STD_KEY, MODE_SHARE_KEY)],
     }
     groups["other"] = [k for k in keys if not any(k in g for g in groups.values())]
     groups = {g: ks for g, ks in groups.items() if ks}
@@ -68,6 +73,12 @@ def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | 
         ax.set_ylabel(gname)
         ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
+    alerts = [r for r in records if r.get("event") == "alert" and isinstance(r.get("step"), (int, float))]
+    for i, a in enumerate(alerts):  # one dashed line per alert on every panel, its name on the first
+        for ax in axes[:, 0]:
+            ax.axvline(a["step"], color="tab:red", ls="--", lw=1, alpha=0.8)
+        axes[0, 0].annotate(f"{a.get('alert', 'alert')} @ {a['step']}", xy=(a["step"], 1), xycoords=("data", "axes fraction"),
+                            xytext=(2, -10 - 9 * (i % 4)), textcoords="offset points", fontsize=7, color="tab:red")
     axes[-1, 0].set_xlabel("step")
     if title:
         fig.suptitle(title)

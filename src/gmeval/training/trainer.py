@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -35,13 +36,15 @@ from .. import distributed as gdist
 from ..data import ImageData, load_data_source
 from ..errors import CheckpointError, InvalidArgumentError, TrainingDivergedError
 from ..models import build_model
-from ..utils.imageio import save_grid
+from ..utils.imageio import caption_image, make_grid, save_grid
 from ..utils.io import atomic_write_text
 from ..utils.seeding import derive_seed
-from .config import RESUMABLE_OVERRIDES, TrainConfig, parse_stop_condition
+from .config import RESUMABLE_OVERRIDES, TrainConfig
 from .checkpoint import clean_stale_temp, read_checkpoint, save_checkpoint
+from .monitors import PIXEL_STD_KEY, Watch, pixel_std_over_z
 from .objectives import OBJECTIVES
 from .runlog import JsonlLog, plot_curves, read_jsonl
+from .stopping import StopConditions
 
 
 class _NoLog:
@@ -56,11 +59,15 @@ class Trainer:
 
     A hook is a callable `hook(trainer) -> dict[str, float]` called every `eval_every` steps and at the
     end; its metrics go to the log and can be targets of `stop_when` (the evaluation layer plugs FID here).
+    A hook declares the names it returns in a `keys` attribute; stop conditions on other names are
+    an error at start. Monitors are hooks of the same form called every `monitor_every` steps (the
+    evaluation layer plugs the cheap mode-coverage check here); their values feed the alerts.
     """
 
     def __init__(self, cfg: TrainConfig, hooks: list[Callable] | None = None, resume: bool = False,
-                 data: ImageData | None = None, progress: bool = True):
+                 data: ImageData | None = None, progress: bool = True, monitors: list[Callable] | None = None):
         self.cfg, self.hooks = cfg, list(hooks or [])
+        self.monitors = list(monitors or [])
         if gdist.launched_by_torchrun():
             gdist.init_distributed()
         self.rank, self.world = gdist.rank_world()
@@ -69,7 +76,7 @@ class Trainer:
         self.progress = progress and self.is_main
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoint.pt"
-        self.stops = [parse_stop_condition(s) for s in cfg.stop_when]
+        self.stops = StopConditions(cfg.stop_when)
         ckpt = None
         if resume:
             ckpt = read_checkpoint(self.ckpt_path)
@@ -115,6 +122,22 @@ class Trainer:
         fixed = torch.Generator().manual_seed(derive_seed(cfg.seed, "fixed-grid"))
         self.fixed_z = self.model.sample_latent(cfg.grid_size, fixed) if self.model.kind != "autoencoder" else None
         self.fixed_real = self.images[torch.randperm(len(self.images), generator=fixed)[: cfg.grid_size]]
+        self.watch = Watch(d_probabilities=self.objective.d_probabilities)
+        self.tb = None  # TensorBoardLog while run() runs with cfg.tensorboard
+        if cfg.tensorboard and self.is_main:  # a missing package is an error now, not after config.json is written
+            from .tensorboard import require_tensorboard
+
+            require_tensorboard()
+        self.stops.validate(self.produced_keys())
+
+    def produced_keys(self) -> set[str]:
+        """Every value name this run logs: the objective's, the monitor's, and those hooks declare."""
+        keys = set(self.objective.metric_names) | {"images_per_s", "epoch"}
+        if self.cfg.monitor_every and self.fixed_z is not None:
+            keys.add(PIXEL_STD_KEY)
+        for hook in self.hooks + (self.monitors if self.cfg.monitor_every else []):
+            keys.update(getattr(hook, "keys", ()))
+        return keys
 
     def _check_resume_config(self, saved: dict) -> None:
         now = self.cfg.to_json()
@@ -142,24 +165,49 @@ class Trainer:
         return x, (self.labels[idx] if self.labels is not None else None)
 
     # -- outputs ----------------------------------------------------------------------------------
-    @torch.no_grad()
     def preview(self) -> np.ndarray:
-        """uint8 images for the grid: decoded fixed latents, or (autoencoders) real/reconstruction pairs."""
-        m = self.model
+        """uint8 images of the main grid (the first of `preview_grids()`)."""
+        return next(iter(self.preview_grids().values()))[0]
+
+    @torch.no_grad()
+    def preview_grids(self, final: bool = False) -> dict[str, tuple[np.ndarray, int | None, str]]:
+        """Sample grids, {name: (uint8 images, images per row or None, caption)}, the main one first.
+
+        GANs: the fixed latent batch decoded ("samples"); a conditional model shows one row per class
+        with the same latents in every column. Autoencoders: real/reconstruction pairs
+        ("reconstructions"), and at the end (`final`, after the prior is fitted) samples from the
+        fitted prior first. VAE: prior samples of the fixed latents, and reconstruction pairs.
+        """
+        m, cfg = self.model, self.cfg
         was = m.training
         m.eval()
+        out: dict = {}
         try:
             dev = next(m.parameters()).device
-            if m.kind == "autoencoder":
-                real = self.fixed_real[: self.cfg.grid_size // 2]
-                rec = m.to_uint8(m.reconstruct(m.to_model_range(real).to(dev))).cpu()
-                out = torch.stack([real, rec], 1).flatten(0, 1)
-            else:
-                y = m.default_labels(len(self.fixed_z)).to(dev) if m.conditional else None
-                out = m.to_uint8(m.decode(self.fixed_z.to(dev), y)).cpu()
+            if m.kind == "autoencoder" and final and m.latent_prior_fitted:
+                g = torch.Generator().manual_seed(derive_seed(cfg.seed, "prior-grid"))
+                z = m.sample_latent(cfg.grid_size, g)
+                out["samples"] = (m.to_uint8(m.decode(z.to(dev))).cpu().numpy(), None,
+                                  "samples from the fitted Gaussian prior")
+            if self.fixed_z is not None and m.conditional:
+                cols = max(1, min(len(self.fixed_z), cfg.grid_size // m.num_classes))
+                z = self.fixed_z[:cols].repeat(m.num_classes, 1).to(dev)
+                y = torch.arange(m.num_classes).repeat_interleave(cols).to(dev)
+                out["samples"] = (m.to_uint8(m.decode(z, y)).cpu().numpy(), cols,
+                                  f"rows: classes 0-{m.num_classes - 1}; columns: same z")
+            elif self.fixed_z is not None:
+                prior = "samples (fixed z ~ prior)" if m.kind == "vae" else "samples (fixed z)"
+                out["samples"] = (m.to_uint8(m.decode(self.fixed_z.to(dev), None)).cpu().numpy(), None, prior)
+            if m.kind in ("autoencoder", "vae"):
+                real = self.fixed_real[: cfg.grid_size // 2]
+                x = m.to_model_range(real).to(dev)
+                rec = m.to_uint8(m.reconstruct(x) if m.kind == "autoencoder" else m.decode(m.encode(x)[0])).cpu()
+                cols = 2 * math.ceil(math.sqrt(len(real) / 2))  # even: each pair stays on one row
+                out["reconstructions"] = (torch.stack([real, rec], 1).flatten(0, 1).numpy(), cols,
+                                          "pairs: real | reconstruction")
         finally:
             m.train(was)
-        return out.numpy()
+        return out
 
     def save(self, extra: dict | None = None) -> None:
         """Write the checkpoint (rank 0 only; under torchrun every rank then meets at a barrier)."""
@@ -179,39 +227,70 @@ class Trainer:
         if self.world > 1:
             gdist.broadcast_tensors(list(self.model.buffers()), 0, "model buffers")
 
-    def _run_hooks(self) -> dict:
+    def _run_hooks(self, hooks=None) -> dict:
         self._sync_buffers()
         metrics = {}
-        for hook in self.hooks:
+        for hook in self.hooks if hooks is None else hooks:
             metrics.update(hook(self) or {})
         return metrics
 
-    def _stop_reached(self, metrics: dict) -> bool:
-        if not self.stops:
-            return False
-        for key, op, target in self.stops:
-            v = metrics.get(key)
-            if v is None or not (v <= target if op == "<=" else v >= target):
-                return False
-        return True
+    def _run_monitors(self) -> dict:
+        """The cheap collapse checks: pixel std over the fixed latents, then the monitor hooks."""
+        self._sync_buffers()  # every rank measures rank 0's model, so stop conditions agree across ranks
+        out = {PIXEL_STD_KEY: pixel_std_over_z(self.model, self.fixed_z)} if self.fixed_z is not None else {}
+        if self.monitors:
+            out.update(self._run_hooks(self.monitors))
+        return out
+
+    def _save_grids(self, step_name: str | None, final: bool = False) -> None:
+        """Write the sample grids (rank 0): samples/step_XXXXXXX.png (main grid) or, at the end,
+        samples/final.png (main grid) plus samples/<name>.png for the others; also to TensorBoard."""
+        grids = self.preview_grids(final=final)
+        for i, (name, (images, cols, caption)) in enumerate(grids.items()):
+            if not final and i:
+                break
+            fname = step_name if not final else ("final" if i == 0 else name)
+            save_grid(images, self.out / "samples" / f"{fname}.png", nrow=cols, caption=caption)
+            if self.tb is not None:
+                self.tb.grid(f"{name}", caption_image(make_grid(images, cols), caption), self.step)
+
+    def _record(self, rec: dict, log, bar) -> None:
+        """Write one record; update the latest values, the alerts and TensorBoard."""
+        log.write(rec)
+        self.latest.update(rec)
+        if self.tb is not None:
+            self.tb.record(rec)
+        for alert in self.watch.update(rec):
+            self.alerts.append(alert)
+            log.write(alert.record())
+            if self.is_main:
+                tqdm.write(alert.line(), file=sys.stderr)
+            if self.tb is not None:
+                self.tb.alert(alert)
 
     # -- loop -------------------------------------------------------------------------------------
     def run(self) -> dict:
         cfg = self.cfg
+        self.tb = None
         if self.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             clean_stale_temp(self.out)
             atomic_write_text(self.out / "config.json", json.dumps(cfg.to_json(), indent=2, sort_keys=True) + "\n")
             log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step)
+            if cfg.tensorboard:
+                from .tensorboard import TensorBoardLog
+
+                self.tb = TensorBoardLog(self.out, purge_step=self.step + 1 if self.step else None)
         else:
             log = _NoLog()
+        self.latest: dict = {}  # latest value of every logged key (what stop conditions read)
+        self.alerts: list = []
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=self.step, desc=f"train {cfg.model}", disable=not self.progress,
                    dynamic_ncols=True)
         t_last, n_last = time.perf_counter(), 0
         t_start = time.perf_counter()
         stopped_by = "steps"
-        last_metrics: dict = {}
         while self.step < self.total_steps:
             metrics = self.objective.step(self.next_batch, self.noise)
             if self.world > 1:  # the global batch's values (every rank holds an equal share)
@@ -229,20 +308,25 @@ class Trainer:
             hook_metrics = {}
             if self.hooks and cfg.eval_every and self.step % cfg.eval_every == 0:
                 hook_metrics = self._run_hooks()
-            if self.step % cfg.log_every == 0 or hook_metrics or self.step == self.total_steps:
+            if cfg.monitor_every and self.step % cfg.monitor_every == 0:
+                hook_metrics.update(self._run_monitors())
+            logged = self.step % cfg.log_every == 0 or hook_metrics or self.step == self.total_steps
+            if logged:
                 now = time.perf_counter()
                 rec = {"step": self.step, "epoch": self.cursor["epoch"], "images_per_s": n_last / max(now - t_last, 1e-9),
                        **metrics, **hook_metrics}
-                log.write(rec)
+                self._record(rec, log, bar)
                 t_last, n_last = now, 0
-                bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items() if k.startswith(("loss", "d_"))}, refresh=False)
-            last_metrics = {**metrics, **hook_metrics}
+                post = {k: f"{v:.3f}" for k, v in metrics.items() if k.startswith(("loss", "d_"))}
+                if self.alerts:
+                    post["alerts"] = ",".join(dict.fromkeys(a.kind for a in self.alerts))
+                bar.set_postfix(post, refresh=False)
             if cfg.sample_every and self.step % cfg.sample_every == 0 and self.is_main:
-                save_grid(self.preview(), self.out / "samples" / f"step_{self.step:07d}.png")
+                self._save_grids(f"step_{self.step:07d}")
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.save()
             bar.update(1)
-            if hook_metrics and self._stop_reached(last_metrics):
+            if logged and self.stops.hold(self.latest):
                 stopped_by = "stop_when"
                 log.write({"event": "stop_when", "step": self.step, "conditions": cfg.stop_when})
                 break
@@ -252,17 +336,20 @@ class Trainer:
             self.fit_latent_prior()
         final_hooks = self._run_hooks() if self.hooks and not (cfg.eval_every and self.step % cfg.eval_every == 0) else {}
         if final_hooks:
-            log.write({"step": self.step, "epoch": self.cursor["epoch"], **final_hooks})
-            last_metrics.update(final_hooks)
-            if stopped_by == "steps" and self._stop_reached(last_metrics):
+            self._record({"step": self.step, "epoch": self.cursor["epoch"], **final_hooks}, log, bar)
+            if stopped_by == "steps" and self.stops.hold(self.latest):
                 stopped_by = "stop_when"
         if self.is_main:
             self._write_checkpoint(extra={"stopped_by": stopped_by})
-            save_grid(self.preview(), self.out / "samples" / "final.png")
+            self._save_grids(None, final=True)
             plot_curves(read_jsonl(self.out / "log.jsonl"), self.out / "loss_curves.png", title=f"{cfg.model} on {cfg.data}")
+            if self.tb is not None:
+                self.tb.close()
         gdist.barrier("final checkpoint written by rank 0")
+        last_metrics = {k: v for k, v in self.latest.items() if k not in ("step", "epoch", "images_per_s")}
         result = {"steps": self.step, "stopped_by": stopped_by, "seconds": time.perf_counter() - t_start,
-                  "run_dir": str(self.out), "final_metrics": last_metrics}
+                  "run_dir": str(self.out), "final_metrics": last_metrics,
+                  "alerts": [a.record() for a in self.alerts]}
         if self.world > 1:
             result["distributed"] = gdist.describe()
         return result

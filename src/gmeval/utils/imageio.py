@@ -39,8 +39,21 @@ def png_bytes(image_hwc: np.ndarray, scale: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def save_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = None, scale: int = 2) -> Path:
-    return atomic_write_bytes(path, png_bytes(make_grid(images, nrow), scale))
+def caption_image(image_hwc: np.ndarray, text: str, height: int = 14, value: int = 255) -> np.ndarray:
+    """`image_hwc` with a band of `height` pixels on top holding `text` (Pillow's default font)."""
+    from PIL import Image, ImageDraw
+
+    h, w, c = image_hwc.shape
+    band = Image.new("L", (w, height), 0)
+    ImageDraw.Draw(band).text((2, 1), text, fill=value)
+    top = np.repeat(np.asarray(band, np.uint8)[..., None], c, axis=2)
+    return np.concatenate([top, image_hwc], axis=0)
+
+
+def save_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = None, scale: int = 2,
+              caption: str | None = None) -> Path:
+    grid = make_grid(images, nrow)
+    return atomic_write_bytes(path, png_bytes(caption_image(grid, caption) if caption else grid, scale))
 
 
 def save_png_folder(images: np.ndarray, folder: str | os.PathLike, labels=None) -> Path:
