@@ -9,6 +9,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("human", help="human evaluation (HYPE): serve the web app, score a study",
                        description="Human evaluation with the HYPE protocol (Zhou et al., NeurIPS 2019).")
     hs = p.add_subparsers(dest="human_command", metavar="{serve,score}", required=True)
@@ -20,19 +22,19 @@ def register(sub) -> None:
     s.add_argument("--fake", action="append", default=None, metavar="[NAME=]SOURCE",
                    help="fake images: checkpoint (.pt), folder, .npy/.npz; repeat per model. NAME defaults to SOURCE")
     s.add_argument("--protocol", choices=("hype-inf", "hype-time"), default=None, help="default: hype-inf")
-    s.add_argument("--db", default="runs/human/study.sqlite", help="study database (SQLite; created if absent)")
+    s.add_argument("--db", default="runs/human/study.sqlite", type=V.output_file(), help="study database (SQLite; created if absent)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    s.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    s.add_argument("--port", type=V.integer(0, 65535), default=8000, help="port (0: any free port)")
     s.add_argument("--admin-token", default=None, help="token for /admin and exports (default: random, printed)")
-    s.add_argument("--per-model", type=int, default=None, help="fake images per model and rater, and as many real (50)")
-    s.add_argument("--pool-size", type=int, default=None, help="distinct fake images per model in the study (100)")
-    s.add_argument("--tutorial", type=int, default=None, help="tutorial trials with feedback (6)")
-    s.add_argument("--checks", type=int, default=None, help="attention checks per rater (4)")
-    s.add_argument("--min-attention", type=float, default=None, help="exclude raters below this check accuracy (0.75)")
-    s.add_argument("--seed", type=int, default=None, help="study seed: image selection and per-rater plans (0)")
+    s.add_argument("--per-model", type=V.positive_int, default=None, help="fake images per model and rater, and as many real (50)")
+    s.add_argument("--pool-size", type=V.positive_int, default=None, help="distinct fake images per model in the study (100)")
+    s.add_argument("--tutorial", type=V.non_negative_int, default=None, help="tutorial trials with feedback (6)")
+    s.add_argument("--checks", type=V.non_negative_int, default=None, help="attention checks per rater (4)")
+    s.add_argument("--min-attention", type=V.probability, default=None, help="exclude raters below this check accuracy (0.75)")
+    s.add_argument("--seed", type=V.seed, default=None, help="study seed: image selection and per-rater plans (0)")
     s.add_argument("--staircase", default=None, metavar="START,STEP,MIN,MAX,DOWN,UP",
                    help="HYPE-time staircase in ms and answers (default 500,50,100,1000,3,1)")
-    s.add_argument("--max-raters", type=int, default=None, help="refuse new raters beyond this number")
+    s.add_argument("--max-raters", type=V.positive_int, default=None, help="refuse new raters beyond this number")
     s.add_argument("--sync", choices=("normal", "full"), default="normal",
                    help="SQLite synchronous mode: normal survives a server crash, full also a power loss (slower)")
     s.set_defaults(func=run_serve)
@@ -44,9 +46,9 @@ def register(sub) -> None:
     c.add_argument("db")
     c.add_argument("--json", action="store_true", help="print the full result as JSON")
     c.add_argument("--metrics", default=None, help="JSON file with automatic metric values per model")
-    c.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates (2000)")
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
-    c.add_argument("-o", "--output", default=None, help="also write the JSON result to this file (atomically)")
+    c.add_argument("--bootstrap", type=V.positive_int, default=2000, help="bootstrap replicates (2000)")
+    c.add_argument("--seed", type=V.seed, default=0, help="bootstrap seed (0)")
+    c.add_argument("-o", "--output", default=None, type=V.output_file(".json"), help="also write the JSON result to this file (atomically)")
     c.set_defaults(func=run_score)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("sample", help="sample images from a checkpoint", description="Sample N images from a checkpoint "
                        "with the model's sampling contract; writes a folder of PNGs or a .npz (keys images, labels).")
     p.add_argument("checkpoint")
-    p.add_argument("-n", type=int, required=True, help="number of samples")
-    p.add_argument("-o", "--output", required=True, help="output folder (new or empty) or FILE.npz")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("-n", type=V.positive_int, required=True, help="number of samples")
+    p.add_argument("-o", "--output", required=True, type=V.output_folder_or_file(".npz"), help="output folder (new or empty) or FILE.npz")
+    p.add_argument("--seed", type=V.seed, default=0)
+    p.add_argument("--batch-size", type=V.positive_int, default=1000)
     p.set_defaults(func=run)
 
 
