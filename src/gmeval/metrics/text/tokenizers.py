@@ -39,6 +39,7 @@ WORD_TOKENIZERS = BLEU_TOKENIZERS + ("unicode-words", "unicode-chars", "whitespa
 
 #: languages written without spaces between words, and no segmenter here: character tokens
 _CHAR_LANGS = frozenset({"ja", "th", "lo", "km", "my"})
+_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _NOT_A_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})  # undetermined, multiple, uncoded, no linguistic content
 
 _MECAB_PACKAGES = {"ja-mecab": "sacrebleu[ja]", "ko-mecab": "sacrebleu[ko]"}
@@ -54,9 +55,9 @@ def check_lang(lang: str) -> str:
     Codes that are not in the registry (``xx``, ``zn``), private-use and reserved codes (``x-...``,
     ``qaa``-``qtz``) and non-languages (``und``, ``mul``, ``mis``, ``zxx``) are InvalidArgumentErrors.
     """
-    allowed = ("an ISO 639 language code such as 'en', 'zh', 'ja', 'ru' or 'zho' (optionally with BCP 47 subtags, "
-               "e.g. 'zh-Hant')")
-    if not isinstance(lang, str) or not lang.strip():
+    allowed = ("an ISO 639 code of a registered language, such as 'en', 'zh', 'ja', 'ru' or 'zho' (optionally with "
+               "BCP 47 subtags, e.g. 'zh-Hant')")
+    if not isinstance(lang, str) or not _TAG_RE.match(lang):  # BCP 47 syntax ("zh_CN" is not)
         raise InvalidArgumentError("lang", allowed, lang)
     langcodes = require("langcodes", "checking --lang against ISO 639", extra="text")
     try:
