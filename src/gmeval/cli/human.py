@@ -100,8 +100,6 @@ def run_serve(args) -> int:
     from ..human.protocol import StudyDesign
     from ..human.store import Store
 
-    if not 0 <= args.port <= 65535:
-        raise InvalidArgumentError("--port", "an integer in [0, 65535]", args.port)
     fakes = _parse_fakes(args.fake)
     overrides = _design_overrides(args)
     db = Path(args.db)
