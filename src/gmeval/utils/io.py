@@ -129,7 +129,7 @@ def atomic_paths(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         if isinstance(exc, OSError) and not isinstance(exc, StorageError) and exc.errno in STORAGE_ERRNOS:
-            raise as_storage_error(exc, _final(exc)) from exc
+            raise StorageError(_final(exc), as_storage_error(exc).reason, exc.errno) from exc
         raise
 
 
@@ -152,6 +152,10 @@ def write_all(path: str | os.PathLike, data: bytes) -> None:
         while view:
             n = os.write(fd, view[: 1 << 22])
             view = view[n:]
+    except OSError as exc:
+        if exc.filename is None:  # os.write knows no file name: add it, so the error can say which file
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         os.close(fd)
 
