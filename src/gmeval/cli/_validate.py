@@ -38,38 +38,30 @@ def _in_range(v, lo, hi, lo_open, hi_open) -> bool:
     return ((lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or (v < hi if hi_open else v <= hi)))
 
 
-def integer(lo: int | None = None, hi: int | None = None):
-    """An integer in [lo, hi] (either bound optional)."""
-    allowed = _range_text("an integer", lo, hi, False, False)
+def _bounded(kind: str, convert, lo, hi, lo_open: bool = False, hi_open: bool = False):
+    allowed = _range_text(kind, lo, hi, lo_open, hi_open)
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            v = int(text)
+            v = convert(text)
         except ValueError:
             raise FlagValueError(allowed, text) from None
-        if not _in_range(v, lo, hi, False, False):
+        if (isinstance(v, float) and not math.isfinite(v)) or not _in_range(v, lo, hi, lo_open, hi_open):
             raise FlagValueError(allowed, text)
         return v
 
-    parse.__name__ = "integer"
+    parse.__name__ = kind
     return parse
+
+
+def integer(lo: int | None = None, hi: int | None = None):
+    """An integer in [lo, hi] (either bound optional)."""
+    return _bounded("an integer", int, lo, hi)
 
 
 def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False):
     """A finite real number in the given (open or closed) range."""
-    allowed = _range_text("a finite number", lo, hi, lo_open, hi_open)
-
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise FlagValueError(allowed, text) from None
-        if not math.isfinite(v) or not _in_range(v, lo, hi, lo_open, hi_open):
-            raise FlagValueError(allowed, text)
-        return v
-
-    parse.__name__ = "number"
-    return parse
+    return _bounded("a finite number", float, lo, hi, lo_open, hi_open)
 
 
 #: the usual ones
