@@ -18,7 +18,9 @@ from gmeval.data.idx import parse_idx  # noqa: E402
 from gmeval.errors import CheckpointError, CorruptFileError, DataError, GmevalError  # noqa: E402
 from gmeval.metrics.text.io import TextInputError, read_lines, split_lines  # noqa: E402
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# database=None: no .hypothesis folder in the checkout (tests write only into tmp_path)
+FAST = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 # -- IDX ----------------------------------------------------------------------------------------------
