@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +13,34 @@ import pytest
 
 from gmeval.cli import main
 
+try:  # hypothesis caches data in ./.hypothesis when its tests are collected: keep the checkout clean
+    from hypothesis.configuration import set_hypothesis_home_dir
 
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    """Run `gmeval ARGV` in this process; returns (exit code, stdout, stderr). A traceback would raise here."""
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gmeval-tests-hypothesis")
+except ImportError:  # the property tests skip themselves
+    pass
+
+
+def run_cli(capsys, *argv, record_warnings: bool = True) -> tuple[int, str, str]:
+    """Run `gmeval ARGV` in this process; returns (exit code, stdout, stderr). A traceback would raise here.
+
+    With `record_warnings`, warnings are filtered as in a fresh `python -m gmeval` process (Python's default
+    filters) and appended to stderr as the CLI prints them (one line each), so they count as output lines."""
     capsys.readouterr()
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse usage errors
-        rc = exc.code
+    with warnings.catch_warnings(record=True) as rec:
+        if record_warnings:
+            warnings.resetwarnings()
+            warnings.simplefilter("default")
+            for cat in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", cat)
+        else:
+            warnings.simplefilter("always")
+        try:
+            rc = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse usage errors
+            rc = exc.code
     out, err = capsys.readouterr()
+    err += "".join(f"gmeval: warning: {w.message}\n" for w in rec)
     return rc, out, err
 
 
@@ -44,13 +65,13 @@ def listing(folder: Path) -> list[str]:
 
 @pytest.fixture
 def enospc(monkeypatch):
-    """Make os.write fail with ENOSPC for the writes `when(data)` selects (default: every write)."""
+    """Make os.write fail with ENOSPC (or `code`) for the writes `when(data)` selects (default: every write)."""
     real = os.write
 
-    def install(when=lambda data: True):
+    def install(when=lambda data: True, code=errno.ENOSPC):
         def fake(fd, data):
             if when(bytes(data[:64])) and len(data) > 0:
-                raise OSError(errno.ENOSPC, "No space left on device")
+                raise OSError(code, os.strerror(code))
             return real(fd, data)
 
         monkeypatch.setattr(os, "write", fake)

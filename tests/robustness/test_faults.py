@@ -38,3 +38,12 @@ def test_storage_error_names_the_target_not_the_temp_file(tmp_path, enospc):
     with pytest.raises(StorageError, match=f"^{tmp_path / 'x.txt'}: no space left on device$"):
         atomic_write_text(tmp_path / "x.txt", "hello")
     assert snapshot(tmp_path) == {}
+
+
+def test_permission_denied_while_writing_is_one_line(small_run, tmp_path, capsys, enospc):
+    """EACCES injected (root ignores real file modes; test_06_permission_denied_... covers a real one)."""
+    out, _ = small_run
+    enospc(code=errno.EACCES)
+    rc, _, err = run_cli(capsys, "sample", out / "checkpoint.pt", "-n", 2, "-o", tmp_path / "s.npz")
+    assert_one_line_error(rc, err, str(tmp_path / "s.npz"), "permission denied")
+    assert not (tmp_path / "s.npz").exists()

@@ -106,7 +106,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: checkpoint file not found" if not path.exists() else
                               f"{path}: not a regular file (expected a .pt checkpoint)")
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
+        with torch.serialization.safe_globals(SAFE_GLOBALS), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's remarks on foreign files: the error below says it all
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, refused pickle globals, ...
         text = str(exc).splitlines()[0] if str(exc) else ""
