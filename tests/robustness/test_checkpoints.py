@@ -48,3 +48,17 @@ def test_shipped_classifier_weights_still_load():
 
     for dataset, entry in manifest().items():
         assert load_classifier(dataset).weights_sha256 == entry["sha256"]
+
+
+def test_only_plain_data_is_saved(tmp_path):
+    """What weights_only loading would refuse is refused at save time, not discovered at resume."""
+    import numpy as np
+
+    from gmeval.errors import CheckpointError
+
+    model = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=4, hidden=8)
+    for bad, name in ((np.int64(3), "numpy.int64"), (np.float64(0.5), "numpy.float64")):
+        with pytest.raises(CheckpointError, match=name):
+            save_checkpoint(tmp_path / "c.pt", model=model, optimizers={}, rng={}, cursor={"pos": bad}, step=1,
+                            config={})
+    assert not (tmp_path / "c.pt").exists()

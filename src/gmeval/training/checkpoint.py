@@ -61,8 +61,11 @@ def _update(h, obj) -> None:
         h.update(f"{'L' if isinstance(obj, list) else 'U'}{len(obj)}".encode())
         for v in obj:
             _update(h, v)
-    else:  # str, int, float, bool, None
+    elif obj is None or type(obj) in (str, int, float, bool):  # exact types: numpy.float64 subclasses float
         h.update(f"S{type(obj).__name__}:{json.dumps(obj)}".encode())
+    else:  # e.g. a numpy scalar: weights_only loading would refuse the file, so refuse to write it
+        raise CheckpointError(f"cannot store a {type(obj).__module__}.{type(obj).__name__} in a checkpoint: only "
+                              "tensors, str, int, float, bool, None, lists, tuples and dicts are allowed")
 
 
 def payload_sha256(payload: dict) -> str:
