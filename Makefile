@@ -32,7 +32,7 @@ browser-deps:
 
 demo: setup
 	$(PY) -m gmeval train mlp-gan --dataset mnist:train --loss wgan-gp --d-steps 5 --lr 1e-4 --beta1 0.5 --beta2 0.9 \
-	  --steps 5000 --batch-size 64 --seed 0 --threads 1 --out runs/demo --evaluate-at-end
+	  --steps 5000 --batch-size 64 --seed 0 --threads 1 --out runs/demo --overwrite --evaluate-at-end
 
 test: setup browser-deps
 	$(PY) -m pytest -q

@@ -54,6 +54,23 @@ class CheckpointError(GmevalError):
     """A checkpoint cannot be read or does not match what was asked of it."""
 
 
+class StorageError(GmevalError, OSError):
+    """A file or folder could not be written or read: disk full, no permission, read-only file system,
+    a folder where a file was expected... `path` names it; `errno` keeps the operating system's code."""
+
+    def __init__(self, path: object, reason: str, errno: int | None = None):
+        self.path, self.reason = path, reason
+        GmevalError.__init__(self, f"{path}: {reason}")
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class RunFolderError(GmevalError):
+    """A run folder cannot be used as asked (it holds another run, or its files are missing)."""
+
+
 class TrainingDivergedError(GmevalError):
     """A loss became NaN or infinite; the last good checkpoint was kept."""
 

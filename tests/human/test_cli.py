@@ -87,14 +87,18 @@ def test_score_errors_exit_2(scored_study, tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err
     assert main(["human", "score", str(tmp_path / "missing.sqlite")]) == 2
     assert "not found" in capsys.readouterr().err
-    assert main(["human", "score", str(scored_study.path), "--bootstrap", "0"]) == 2
+    with pytest.raises(SystemExit) as exc:  # flag ranges are checked by the parser (one line, rc 2)
+        main(["human", "score", str(scored_study.path), "--bootstrap", "0"])
+    assert exc.value.code == 2 and "--bootstrap" in capsys.readouterr().err
 
 
 def test_serve_argument_errors(tmp_path, capsys):
     db = str(tmp_path / "new.sqlite")
     assert main(["human", "serve", "--db", db, "--real", "digits:test"]) == 2
     assert "--fake" in capsys.readouterr().err
-    assert main(["human", "serve", "--db", db, "--real", "digits:test", "--fake", "x.npz", "--port", "70000"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["human", "serve", "--db", db, "--real", "digits:test", "--fake", "x.npz", "--port", "70000"])
+    assert exc.value.code == 2 and "--port: must be an integer in [0, 65535]" in capsys.readouterr().err
     assert main(["human", "serve", "--db", db, "--real", "digits:test", "--fake", "a=x.npz", "--fake", "a=y.npz"]) == 2
     assert "distinct model names" in capsys.readouterr().err
     assert main(["human", "serve", "--db", db, "--real", "digits:test", "--fake", "a.npz",

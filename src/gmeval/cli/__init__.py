@@ -18,8 +18,19 @@ from ..errors import GmevalError
 COMMAND_MODULES = ("train", "sample", "datasets", "evaluate", "stats", "text", "human", "classifier", "weights")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line (flag, allowed values, given value), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"gmeval: warning: {message}\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gmeval", description="Train generative models and evaluate them honestly.")
+    parser = _Parser(prog="gmeval", description="Train generative models and evaluate them honestly.")
     parser.add_argument("--version", action="version", version=f"gmeval {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for mod_name in COMMAND_MODULES:
@@ -38,12 +49,22 @@ def print_json(obj) -> None:
 
 
 def main(argv=None) -> int:
+    import warnings
+
+    from ..utils.io import STORAGE_ERRNOS, as_storage_error
+
+    warnings.formatwarning = _one_line_warning  # warnings are one line on the command line
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except GmevalError as exc:
-        print(f"gmeval {args.command}: error: {exc}", file=sys.stderr)
+        print(f"gmeval {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, permission denied, ... outside the wrapped writes
+        if exc.errno not in STORAGE_ERRNOS:
+            raise
+        print(f"gmeval {args.command}: error: {as_storage_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

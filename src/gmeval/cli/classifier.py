@@ -4,19 +4,21 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("classifier", help="train or check the shipped MNIST/Fashion-MNIST classifiers")
     csub = p.add_subparsers(dest="action", required=True)
     t = csub.add_parser("train", help="retrain (deterministic) and write weights + manifest")
     t.add_argument("dataset", choices=["mnist", "fashion-mnist"])
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--epochs", type=int, default=4)
-    t.add_argument("--out", default=None, help="weights folder [the package's models/weights]")
-    t.add_argument("--data-root", default=None)
-    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--seed", type=V.seed, default=0)
+    t.add_argument("--epochs", type=V.positive_int, default=4)
+    t.add_argument("--out", default=None, type=V.output_folder, help="weights folder [the package's models/weights]")
+    t.add_argument("--data-root", default=None, type=V.existing_folder)
+    t.add_argument("--threads", type=V.positive_int, default=None)
     t.set_defaults(func=run_train)
     e = csub.add_parser("eval", help="test accuracy of the shipped weights")
     e.add_argument("dataset", choices=["mnist", "fashion-mnist"])
-    e.add_argument("--data-root", default=None)
+    e.add_argument("--data-root", default=None, type=V.existing_folder)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=run_eval)
 

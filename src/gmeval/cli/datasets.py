@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("datasets", help="list datasets and where they are available")
-    p.add_argument("--data-root", default=None)
+    p.add_argument("--data-root", default=None, type=V.existing_folder)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 

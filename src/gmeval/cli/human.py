@@ -13,6 +13,7 @@ TOKEN_ENV = "GMEVAL_HUMAN_ADMIN_TOKEN"
 
 def register(sub) -> None:
     from ..human.server import ServerSettings
+    from . import _validate as V
 
     p = sub.add_parser("human", help="human evaluation (HYPE): serve the web app, score a study",
                        description="Human evaluation with the HYPE protocol (Zhou et al., NeurIPS 2019).")
@@ -25,38 +26,38 @@ def register(sub) -> None:
     s.add_argument("--fake", action="append", default=None, metavar="[NAME=]SOURCE",
                    help="fake images: checkpoint (.pt), folder, .npy/.npz; repeat per model. NAME defaults to SOURCE")
     s.add_argument("--protocol", choices=("hype-inf", "hype-time"), default=None, help="default: hype-inf")
-    s.add_argument("--db", default="runs/human/study.sqlite", help="study database (SQLite; created if absent)")
+    s.add_argument("--db", default="runs/human/study.sqlite", type=V.output_file(), help="study database (SQLite; created if absent)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     s.add_argument("--public-host", action="append", default=[], metavar="NAME",
                    help="host name raters use (Host header allowlist; required when --host is not a loopback address; "
                         "repeatable)")
-    s.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    s.add_argument("--port", type=V.integer(0, 65535), default=8000, help="port (0: any free port)")
     s.add_argument("--admin-token-file", default=None, metavar="PATH",
                    help="file holding the admin token (default: DB.admin-token, created with a random token, mode 0600)")
     s.add_argument("--admin-token", default=None,
                    help=f"admin token (>= 16 characters; visible in the process list: prefer --admin-token-file or "
                         f"the environment variable {TOKEN_ENV})")
-    s.add_argument("--per-model", type=int, default=None, help="fake images per model and rater, and as many real (50)")
-    s.add_argument("--pool-size", type=int, default=None, help="distinct fake images per model in the study (100)")
-    s.add_argument("--tutorial", type=int, default=None, help="tutorial trials with feedback (6)")
-    s.add_argument("--checks", type=int, default=None, help="attention checks per rater (4)")
-    s.add_argument("--min-attention", type=float, default=None, help="exclude raters below this check accuracy (0.75)")
-    s.add_argument("--min-checks", type=int, default=None,
+    s.add_argument("--per-model", type=V.positive_int, default=None, help="fake images per model and rater, and as many real (50)")
+    s.add_argument("--pool-size", type=V.positive_int, default=None, help="distinct fake images per model in the study (100)")
+    s.add_argument("--tutorial", type=V.non_negative_int, default=None, help="tutorial trials with feedback (6)")
+    s.add_argument("--checks", type=V.non_negative_int, default=None, help="attention checks per rater (4)")
+    s.add_argument("--min-attention", type=V.probability, default=None, help="exclude raters below this check accuracy (0.75)")
+    s.add_argument("--min-checks", type=V.non_negative_int, default=None,
                    help="exclude raters who answered fewer attention checks (default: all of --checks)")
-    s.add_argument("--seed", type=int, default=None, help="study seed: image selection and per-rater plans (0)")
+    s.add_argument("--seed", type=V.seed, default=None, help="study seed: image selection and per-rater plans (0)")
     s.add_argument("--staircase", default=None, metavar="START,STEP,MIN,MAX,DOWN,UP",
                    help="HYPE-time staircase in ms and answers (default 500,50,100,1000,3,1)")
-    s.add_argument("--max-raters", type=int, default=None,
+    s.add_argument("--max-raters", type=V.non_negative_int, default=None,
                    help="refuse new raters beyond this number (stored in the study; 0 removes the cap)")
-    s.add_argument("--start-limit", type=float, default=20.0, metavar="PER_MINUTE",
+    s.add_argument("--start-limit", type=V.positive_number, default=20.0, metavar="PER_MINUTE",
                    help="new raters per client address and minute, as a burst (20)")
     d = ServerSettings()
-    s.add_argument("--threads", type=int, default=d.threads, help=f"worker threads ({d.threads})")
-    s.add_argument("--connection-limit", type=int, default=d.connection_limit,
+    s.add_argument("--threads", type=V.positive_int, default=d.threads, help=f"worker threads ({d.threads})")
+    s.add_argument("--connection-limit", type=V.positive_int, default=d.connection_limit,
                    help=f"open connections at most ({d.connection_limit})")
-    s.add_argument("--request-timeout", type=int, default=d.request_timeout, metavar="SECONDS",
+    s.add_argument("--request-timeout", type=V.positive_int, default=d.request_timeout, metavar="SECONDS",
                    help=f"close a connection whose request has not fully arrived after this long ({d.request_timeout})")
-    s.add_argument("--idle-timeout", type=int, default=d.idle_timeout, metavar="SECONDS",
+    s.add_argument("--idle-timeout", type=V.positive_int, default=d.idle_timeout, metavar="SECONDS",
                    help=f"close a keep-alive connection idle this long ({d.idle_timeout})")
     s.add_argument("--sync", choices=("normal", "full"), default="normal",
                    help="SQLite synchronous mode: normal survives a server crash, full also a power loss (slower)")
@@ -69,9 +70,9 @@ def register(sub) -> None:
     c.add_argument("db")
     c.add_argument("--json", action="store_true", help="print the full result as JSON")
     c.add_argument("--metrics", default=None, help="JSON file with automatic metric values per model")
-    c.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates (2000)")
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
-    c.add_argument("-o", "--output", default=None, help="also write the JSON result to this file (atomically)")
+    c.add_argument("--bootstrap", type=V.positive_int, default=2000, help="bootstrap replicates (2000)")
+    c.add_argument("--seed", type=V.seed, default=0, help="bootstrap seed (0)")
+    c.add_argument("-o", "--output", default=None, type=V.output_file(".json"), help="also write the JSON result to this file (atomically)")
     c.set_defaults(func=run_score)
 
 
@@ -147,12 +148,6 @@ def run_serve(args) -> int:
     from ..human.server import ServerSettings
     from ..human.store import Store
 
-    if not 0 <= args.port <= 65535:
-        raise InvalidArgumentError("--port", "an integer in [0, 65535]", args.port)
-    if args.max_raters is not None and args.max_raters < 0:
-        raise InvalidArgumentError("--max-raters", "a non-negative integer (0: no cap)", args.max_raters)
-    if not args.start_limit > 0:
-        raise InvalidArgumentError("--start-limit", "a positive number of new raters per minute", args.start_limit)
     settings = ServerSettings(threads=args.threads, connection_limit=args.connection_limit,
                               request_timeout=args.request_timeout, idle_timeout=args.idle_timeout)
     hosts = allowed_hosts(args.host, args.public_host)

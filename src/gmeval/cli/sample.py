@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("sample", help="sample images from a checkpoint", description="Sample N images from a checkpoint "
                        "with the model's sampling contract; writes a folder of PNGs or a .npz (keys images, labels).")
     p.add_argument("checkpoint")
-    p.add_argument("-n", type=int, required=True, help="number of samples")
-    p.add_argument("-o", "--output", required=True, help="output folder (new or empty) or FILE.npz")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=V.positive_int, required=True, help="number of samples")
+    p.add_argument("-o", "--output", required=True, type=V.output_folder_or_file(".npz"), help="output folder (new or empty) or FILE.npz")
+    p.add_argument("--seed", type=V.seed, default=0)
     p.add_argument("--label", default=None, metavar="K|K1,K2,...|balanced",
                    help="conditional models: the class of every sample (K), classes taken in turn (a list), or "
                    "balanced 0..K-1 [balanced]")

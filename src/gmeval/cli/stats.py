@@ -4,18 +4,20 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("stats", help="compute or inspect feature statistics (mu, sigma) for FID")
     ssub = p.add_subparsers(dest="action", required=True)
     c = ssub.add_parser("compute", help="features -> float64 mu/sigma .npz (pytorch-fid compatible keys + metadata)")
     c.add_argument("source", help="dataset split, folder, array file or checkpoint")
-    c.add_argument("-o", "--output", required=True)
+    c.add_argument("-o", "--output", required=True, type=V.output_file(".npz"))
     c.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"])
     c.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"])
     c.add_argument("--layer", default=None)
-    c.add_argument("-n", type=int, default=None)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--batch-size", type=int, default=None)
-    c.add_argument("--data-root", default=None)
+    c.add_argument("-n", type=V.positive_int, default=None)
+    c.add_argument("--seed", type=V.seed, default=0)
+    c.add_argument("--batch-size", type=V.positive_int, default=None)
+    c.add_argument("--data-root", default=None, type=V.existing_folder)
     c.add_argument("--no-progress", action="store_true")
     c.set_defaults(func=run_compute)
     s = ssub.add_parser("show", help="print n, dimension and metadata of a statistics file")

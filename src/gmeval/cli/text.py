@@ -14,6 +14,7 @@ import sys
 # light modules (no numpy/scipy/sacrebleu): the choices come straight from the registries
 from ..metrics.text.registry import DEFAULT_METRICS, TEXT_METRICS
 from ..metrics.text.tokenizers import BLEU_TOKENIZERS
+from . import _validate as V
 
 METRIC_NAMES = tuple(TEXT_METRICS)
 
@@ -28,22 +29,13 @@ def _metric_list(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _int_at_least(value: str, minimum: int, allowed: str) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {allowed}; got {value!r}") from None
-    if v < minimum:
-        raise argparse.ArgumentTypeError(f"must be {allowed}; got {value!r}")
-    return v
-
-
 def _clusters(value: str):
-    return value if value == "auto" else _int_at_least(value, 2, "'auto' or an integer >= 2")
-
-
-def _positive_int(value: str) -> int:
-    return _int_at_least(value, 1, "a positive integer")
+    if value == "auto":
+        return value
+    try:
+        return V.integer(2)(value)
+    except V.FlagValueError:
+        raise V.FlagValueError("'auto' or an integer >= 2", value) from None
 
 
 def register(subparsers) -> None:
@@ -65,19 +57,21 @@ def register(subparsers) -> None:
     p.add_argument("--encoder", default=None, metavar="PATH",
                    help="sentence-transformers model folder for mauve/fd (default: offline all-MiniLM-L6-v2)")
     p.add_argument("--device", default="cpu", help="torch device for the encoder (default: cpu)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="encoder batch size (default: 64)")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--batch-size", type=V.positive_int, default=64, help="encoder batch size (default: 64)")
+    p.add_argument("--threads", type=V.positive_int, default=None,
                    help="CPU threads for torch, BLAS and OpenMP during this command (default: the libraries' "
                         "own settings; 1 is much faster on a busy shared machine)")
-    p.add_argument("--seed", type=int, default=0, help="seed for MAUVE's k-means (default: 0)")
-    p.add_argument("--mauve-seeds", type=_positive_int, default=1,
+    p.add_argument("--seed", type=V.seed, default=0, help="seed for MAUVE's k-means (default: 0)")
+    p.add_argument("--mauve-seeds", type=V.positive_int, default=1,
                    help="repeat MAUVE's k-means with this many seeds and report mean and std (default: 1)")
     p.add_argument("--mauve-clusters", type=_clusters, default="auto",
                    help="k-means clusters for MAUVE: 'auto' = min(N_hyp, N_ref)/10 (default) or an integer")
     p.add_argument("--allow-empty-lines", action="store_true",
                    help="keep empty lines as empty sentences instead of stopping with an error")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON results to FILE (atomically)")
+    p.add_argument("--max-input-mb", type=V.positive_number, default=64, metavar="MB",
+                   help="refuse input files larger than this (default: 64 MiB)")
+    p.add_argument("--out", default=None, metavar="FILE", type=V.output_file(), help="also write the JSON results to FILE (atomically)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar while embedding")
     p.set_defaults(func=run)
 
@@ -131,7 +125,8 @@ def _run(args) -> int:
     no_refs = tuple(m for m in DEFAULT_METRICS if not TEXT_METRICS[m].needs_references)
     metrics = args.metrics or (DEFAULT_METRICS if args.ref else no_refs)
     aligned = any(TEXT_METRICS[m].aligned for m in metrics)
-    hyps, refs = read_text_files(args.hyp, args.ref, aligned=aligned, allow_empty_lines=args.allow_empty_lines)
+    hyps, refs = read_text_files(args.hyp, args.ref, aligned=aligned, allow_empty_lines=args.allow_empty_lines,
+                                 max_bytes=int(args.max_input_mb * 2**20))
 
     encoder = None
     if any(TEXT_METRICS[m].needs_encoder for m in metrics) and args.ref:

@@ -20,6 +20,7 @@ def _kv(text: str):
 
 def register(sub) -> None:
     from ..training.config import TrainConfig
+    from . import _validate as V
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
@@ -28,38 +29,40 @@ def register(sub) -> None:
 
     p.add_argument("model", choices=sorted(MODELS), help="model to train: %(choices)s")
     p.add_argument("--dataset", "--data", dest="data", default=d.data, help="dataset split (mnist:train), image folder or .npy/.npz [%(default)s]")
-    p.add_argument("--data-root", default=None, help="folder holding <dataset>/<file>.gz (else $GMEVAL_DATA, cache, download)")
-    p.add_argument("--out", "-o", default=None, help="run folder [runs/MODEL]")
+    p.add_argument("--data-root", default=None, type=V.existing_folder, help="folder holding <dataset>/<file>.gz (else $GMEVAL_DATA, cache, download)")
+    p.add_argument("--out", "-o", default=None, type=V.output_folder, help="run folder [runs/MODEL]")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--steps", type=int, default=None, help="optimizer steps (GAN: generator updates)")
-    g.add_argument("--epochs", type=float, default=None, help="passes over the data")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate [lr]")
-    p.add_argument("--beta1", type=float, default=d.betas[0])
-    p.add_argument("--beta2", type=float, default=d.betas[1])
+    g.add_argument("--steps", type=V.positive_int, default=None, help="optimizer steps (GAN: generator updates)")
+    g.add_argument("--epochs", type=V.positive_number, default=None, help="passes over the data")
+    p.add_argument("--batch-size", type=V.positive_int, default=d.batch_size)
+    p.add_argument("--lr", type=V.positive_number, default=d.lr)
+    p.add_argument("--lr-d", type=V.positive_number, default=None, help="discriminator learning rate [lr]")
+    p.add_argument("--beta1", type=V.beta, default=d.betas[0])
+    p.add_argument("--beta2", type=V.beta, default=d.betas[1])
     p.add_argument("--loss", default=d.loss, help="GAN loss: minimax, non-saturating, hinge, least-squares, wgan-gp [%(default)s]")
-    p.add_argument("--gp-weight", type=float, default=d.gp_weight)
-    p.add_argument("--d-steps", type=int, default=d.d_steps, help="discriminator updates per generator update [%(default)s]")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--log-every", type=int, default=d.log_every)
-    p.add_argument("--sample-every", type=int, default=d.sample_every)
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    p.add_argument("--eval-every", type=int, default=0, help="run evaluation hooks every N steps (0: at the end only)")
+    p.add_argument("--gp-weight", type=V.number(0.0), default=d.gp_weight)
+    p.add_argument("--d-steps", type=V.positive_int, default=d.d_steps, help="discriminator updates per generator update [%(default)s]")
+    p.add_argument("--seed", type=V.seed, default=d.seed)
+    p.add_argument("--log-every", type=V.positive_int, default=d.log_every)
+    p.add_argument("--sample-every", type=V.non_negative_int, default=d.sample_every, help="[%(default)s; 0: no grids]")
+    p.add_argument("--checkpoint-every", type=V.positive_int, default=d.checkpoint_every)
+    p.add_argument("--eval-every", type=V.non_negative_int, default=0, help="run evaluation hooks every N steps (0: at the end only)")
     p.add_argument("--eval-metrics", default="", help="metrics for periodic evaluation, e.g. fid,modes (needs --eval-every or --stop-when)")
-    p.add_argument("--eval-n", type=int, default=2000, help="generated samples per periodic evaluation [%(default)s]")
+    p.add_argument("--eval-n", type=V.positive_int, default=2000, help="generated samples per periodic evaluation [%(default)s]")
     p.add_argument("--eval-extractor", default=None, help="feature extractor for periodic evaluation [the dataset's "
                    "domain classifier (mnist, fashion-mnist), else inception]")
     p.add_argument("--stop-when", action="append", default=[], metavar="COND",
                    help="stop when logged values reach a target, e.g. 'fid<=30' or 'd_real>=0.6' (repeatable: all must "
                    "hold); checked at every log step and evaluation; a metric key turns on its evaluation (every "
                    f"--eval-every steps, default {STOP_EVAL_EVERY})")
-    p.add_argument("--monitor-every", type=int, default=d.monitor_every, help="collapse checks every N steps: pixel std "
+    p.add_argument("--monitor-every", type=V.non_negative_int, default=d.monitor_every, help="collapse checks every N steps: pixel std "
                    "over z and a 500-sample mode count with the domain classifier; 0: off [%(default)s]")
     p.add_argument("--tensorboard", action="store_true", help="also log scalars, sample grids and alerts to "
                    "OUT/tensorboard (needs the tensorboard package: pip install 'gmeval[tensorboard]')")
     p.add_argument("--model-opt", action="append", default=[], type=_kv, metavar="KEY=VALUE", help="model constructor option")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    r = p.add_mutually_exclusive_group()
+    r.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    r.add_argument("--overwrite", action="store_true", help="replace the run in --out (an existing run is refused otherwise)")
     p.add_argument("--evaluate-at-end", action="store_true", help="evaluate the final model and write report.html/report.json")
     p.add_argument("--eval-real", default=None, help="real data for evaluation [the test split of --dataset]")
     p.add_argument("--end-extractor", default="domain,inception", help="comma list of extractors for --evaluate-at-end: "
@@ -67,7 +70,7 @@ def register(sub) -> None:
                    "for the time each takes")
     p.add_argument("--end-metrics", default=None, help="comma list of metrics for --evaluate-at-end [domain classifier: "
                    "fid,kid,is,prd,dc,modes,memorization; inception: fid,kid,prd]")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=V.positive_int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
@@ -125,7 +128,8 @@ def run(args) -> int:
         monitor_every=args.monitor_every, tensorboard=args.tensorboard,
     )
     hooks = _eval_hooks(args, cfg)
-    trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress, monitors=_monitors(args))
+    trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress, monitors=_monitors(args),
+                      overwrite=args.overwrite)
     result = trainer.run()
     if not gdist.is_rank_zero():
         return 0  # rank 0 alone evaluates the final model, writes reports and prints

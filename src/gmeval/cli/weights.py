@@ -4,13 +4,15 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser("weights", help="show or fetch the FID Inception weights")
     wsub = p.add_subparsers(dest="action", required=True)
     s = wsub.add_parser("status", help="which Inception weight sources are available")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run_status)
     d = wsub.add_parser("download", help="fetch pytorch-fid's checkpoint (with the fc layer, for the Inception Score) into the cache")
-    d.add_argument("--dest", default=None, help="target file [the user cache]")
+    d.add_argument("--dest", default=None, type=V.output_file(), help="target file [the user cache]")
     d.set_defaults(func=run_download)
 
 

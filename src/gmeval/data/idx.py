@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -41,7 +42,7 @@ def parse_idx(data: bytes, name: object = "<bytes>") -> np.ndarray:
         raise CorruptFileError(f"IDX header needs {header} bytes, file has {len(data)}", name)
     dims = struct.unpack(">" + "I" * ndim, data[4:header])
     dtype = np.dtype(_DTYPES[dtype_code])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no int64 overflow for hostile dims
     got = len(data) - header
     if got != expected:
         kind = "short" if got < expected else "long"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,11 @@ from .signature import make_signature
 def is_stats_file(spec) -> bool:
     if not isinstance(spec, (str, os.PathLike)) or Path(spec).suffix.lower() != ".npz" or not Path(spec).is_file():
         return False
-    with np.load(spec, allow_pickle=False) as f:
-        return {"mu", "sigma"} <= set(f.files)
+    try:
+        with np.load(spec, allow_pickle=False) as f:
+            return {"mu", "sigma"} <= set(f.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False  # not readable as .npz: the array-file loader reports it
 
 
 class _Side:

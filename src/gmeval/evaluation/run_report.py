@@ -110,10 +110,9 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
         summary["reconstruction"] = vals
         sections.append(("Reconstruction" + (" and likelihood" if model.kind == "vae" else ""), body))
     from ..reports.html import write_report
-    from ..utils.io import atomic_write_text
     import json
 
-    paths = write_report(primary, run, title=f"gmeval report: {model.name} ({run})", run_dir=run, extra_sections=sections)
-    atomic_write_text(run / "evaluation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    paths = write_report(primary, run, title=f"gmeval report: {model.name} ({run})", run_dir=run, extra_sections=sections,
+                         extra_files={"evaluation.json": json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"})
     return {**paths, "evaluation_json": str(run / "evaluation.json"), "seconds": time.perf_counter() - t0,
             "headline": {ext: {k: v["value"] for k, v in s["metrics"].items()} for ext, s in summary.items() if "metrics" in s}}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.imageio import make_grid, png_bytes
-from ..utils.io import atomic_write_text
+from ..utils.io import atomic_write_set
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;padding:0 1em}
@@ -125,12 +125,13 @@ def _nn_panel(det: dict, fake_images: np.ndarray, train_images: np.ndarray, k: i
 
 
 def write_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval evaluation", run_dir=None,
-                 extra_sections: list[tuple[str, str]] | None = None) -> dict:
-    """Write report.json and report.html into out_dir; returns their paths."""
+                 extra_sections: list[tuple[str, str]] | None = None, extra_files: dict | None = None) -> dict:
+    """Write report.json and report.html (and `extra_files`, name -> text) into out_dir as one set: all
+    files are written to temp files first and renamed only when every one of them is complete, so a
+    failure (disk full, no permission) leaves the previous report whole. Returns their paths."""
     from ..evaluation.pipeline import to_json
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     data = to_json(result)
     sides = result.get("_sides", {})
     parts = [f"<h1>{html.escape(title)}</h1>",
@@ -167,6 +168,6 @@ def write_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval 
     page = f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{_CSS}</style></head><body>" \
            + "\n".join(parts) + "</body></html>"
     jpath, hpath = out / "report.json", out / "report.html"
-    atomic_write_text(jpath, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    atomic_write_text(hpath, page)
+    atomic_write_set({jpath: json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", hpath: page,
+                      **{out / name: text for name, text in (extra_files or {}).items()}})
     return {"report_json": str(jpath), "report_html": str(hpath)}

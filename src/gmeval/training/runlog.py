@@ -5,27 +5,71 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import warnings
 from pathlib import Path
 
-from ..utils.io import atomic_path
+from ..utils.io import atomic_path, storage_errors
 from .monitors import MODE_SHARE_KEY, MODES_KEY, PIXEL_STD_KEY
 
 
+#: files that mark a folder as holding a run (a new run refuses such a folder unless told to overwrite)
+RUN_FILES = ("config.json", "checkpoint.pt", "log.jsonl")
+#: everything a run writes into its folder (removed by `overwrite`)
+RUN_OUTPUTS = RUN_FILES + ("loss_curves.png", "report.html", "report.json", "evaluation.json", "samples")
+
+
+class LogLostWarning(UserWarning):
+    """log.jsonl was missing on resume or deleted during the run: earlier records are lost."""
+
+
+def remove_run_files(folder: str | os.PathLike) -> None:
+    """Delete the files a run wrote into `folder` (and nothing else)."""
+    folder = Path(folder)
+    for name in RUN_OUTPUTS:
+        p = folder / name
+        with storage_errors(p):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            elif p.exists() or p.is_symlink():
+                p.unlink()
+
+
 class JsonlLog:
-    def __init__(self, path: str | os.PathLike, truncate_after_step: int | None = None):
+    """Append-only JSONL log. The file must stay in place: if it is missing on resume, or deleted while
+    the run writes it, a LogLostWarning names it and a `{"event": "log_lost", "step": ...}` record opens
+    the new file, so the loss is visible in the log itself rather than silent."""
+
+    def __init__(self, path: str | os.PathLike, truncate_after_step: int | None = None, resume: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if truncate_after_step is not None and self.path.exists():
+        with storage_errors(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._expect_file = False
+        if resume and not self.path.exists():
+            self._lost(truncate_after_step or 0, "is missing on resume")
+        elif truncate_after_step is not None and self.path.exists():
             # on resume, drop records written after the checkpoint we resume from
             keep = [r for r in read_jsonl(self.path) if r.get("step", 0) <= truncate_after_step]
             with atomic_path(self.path) as tmp:
                 tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
+            self._expect_file = True
+
+    def _lost(self, step: int, how: str) -> None:
+        warnings.warn(f"{self.path} {how}: the records before step {step} are lost; a new log starts with a "
+                      "'log_lost' record", LogLostWarning, stacklevel=3)
+        self._append({"event": "log_lost", "step": step, "reason": how})
 
     def write(self, record: dict) -> None:
+        if self._expect_file and not self.path.exists():
+            self._lost(int(record.get("step", 0)), "was deleted during the run")
+        self._append(record)
+
+    def _append(self, record: dict) -> None:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-        with open(self.path, "a", encoding="utf-8") as fh:
+        with storage_errors(self.path), open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(clean, sort_keys=True) + "\n")
             fh.flush()
+        self._expect_file = True
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -6,6 +6,10 @@ A run folder holds:
     log.jsonl          one record per logged step (losses, D outputs, grad norms, images/s, hook metrics)
     samples/step_XXXXXXX.png  sample grid of a FIXED latent batch every `sample_every` steps
     loss_curves.png    at the end
+A folder that already holds a run (config.json, checkpoint.pt or log.jsonl) is refused unless
+`resume=True` (continue it) or `overwrite=True` (delete that run's files first). Resume checks the
+config, the checkpoint's SHA-256 and the training data's content fingerprint (the one the feature
+cache keys on); a missing or deleted log.jsonl is reported (warning + a `log_lost` record).
 Determinism: the same seed and config give bitwise-identical weights on CPU (same torch, same
 thread count). Every random number comes from generators derived from `seed`: model init, the
 data order of each epoch, and one noise generator whose state is checkpointed; an interrupted
@@ -34,16 +38,16 @@ from tqdm import tqdm
 
 from .. import distributed as gdist
 from ..data import ImageData, load_data_source
-from ..errors import CheckpointError, InvalidArgumentError, TrainingDivergedError
+from ..errors import CheckpointError, InvalidArgumentError, RunFolderError, TrainingDivergedError
 from ..models import build_model
 from ..utils.imageio import caption_image, make_grid, save_grid
-from ..utils.io import atomic_write_text
+from ..utils.io import atomic_write_text, storage_errors
 from ..utils.seeding import derive_seed
 from .config import RESUMABLE_OVERRIDES, TrainConfig
 from .checkpoint import clean_stale_temp, read_checkpoint, save_checkpoint
 from .monitors import PIXEL_STD_KEY, Watch, pixel_std_over_z
 from .objectives import OBJECTIVES
-from .runlog import JsonlLog, plot_curves, read_jsonl
+from .runlog import RUN_FILES, JsonlLog, plot_curves, read_jsonl, remove_run_files
 from .stopping import StopConditions
 
 
@@ -65,7 +69,8 @@ class Trainer:
     """
 
     def __init__(self, cfg: TrainConfig, hooks: list[Callable] | None = None, resume: bool = False,
-                 data: ImageData | None = None, progress: bool = True, monitors: list[Callable] | None = None):
+                 data: ImageData | None = None, progress: bool = True, monitors: list[Callable] | None = None,
+                 overwrite: bool = False):
         self.cfg, self.hooks = cfg, list(hooks or [])
         self.monitors = list(monitors or [])
         if gdist.launched_by_torchrun():
@@ -77,11 +82,17 @@ class Trainer:
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoint.pt"
         self.stops = StopConditions(cfg.stop_when)
+        self.resume, self.overwrite = resume, overwrite
         ckpt = None
         if resume:
             ckpt = read_checkpoint(self.ckpt_path)
             self._check_resume_config(ckpt["config"])
+        else:
+            self._check_new_run_folder()
         self.data = data if data is not None else load_data_source(cfg.data, root=cfg.data_root)
+        self.data_fingerprint = self.data.fingerprint()  # the feature cache's content key
+        if ckpt is not None:
+            self._check_resume_data(ckpt.get("data_fingerprint"))
         self.images = torch.from_numpy(self.data.images)
         self.labels = torch.from_numpy(self.data.labels) if self.data.labels is not None else None
         opts = dict(cfg.model_options)
@@ -138,6 +149,21 @@ class Trainer:
         for hook in self.hooks + (self.monitors if self.cfg.monitor_every else []):
             keys.update(getattr(hook, "keys", ()))
         return keys
+
+    def _check_new_run_folder(self) -> None:
+        existing = [f for f in RUN_FILES if (self.out / f).exists()]
+        if existing and not self.overwrite:
+            raise RunFolderError(f"{self.out}: already holds a run ({', '.join(existing)}); pass --resume to continue "
+                                 "it, --overwrite to replace it, or choose another --out")
+        gdist.barrier("run folder checked")  # every rank looked before rank 0 writes anything
+
+    def _check_resume_data(self, saved: str | None) -> None:
+        if saved is None:  # format-1 checkpoint: no fingerprint recorded
+            return
+        if saved != self.data_fingerprint:
+            raise CheckpointError(f"{self.ckpt_path}: cannot resume, the training data {self.cfg.data!r} changed since "
+                                  f"the checkpoint (content fingerprint {saved[:16]}... then, "
+                                  f"{self.data_fingerprint[:16]}... now)")
 
     def _check_resume_config(self, saved: dict) -> None:
         now = self.cfg.to_json()
@@ -219,7 +245,7 @@ class Trainer:
     def _write_checkpoint(self, extra: dict | None = None) -> None:
         save_checkpoint(self.ckpt_path, model=self.model, optimizers=self.objective.optimizers,
                         rng={"noise": self.noise.get_state()}, cursor=self.cursor, step=self.step,
-                        config=self.cfg.to_json(), extra=extra)
+                        config=self.cfg.to_json(), extra=extra, data_fingerprint=self.data_fingerprint)
 
     def _sync_buffers(self) -> None:
         """Give every rank rank 0's buffers (batch-norm running statistics drift apart between the
@@ -273,10 +299,13 @@ class Trainer:
         cfg = self.cfg
         self.tb = None
         if self.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
+            with storage_errors(self.out):
+                self.out.mkdir(parents=True, exist_ok=True)
             clean_stale_temp(self.out)
+            if self.overwrite and not self.resume:
+                remove_run_files(self.out)
             atomic_write_text(self.out / "config.json", json.dumps(cfg.to_json(), indent=2, sort_keys=True) + "\n")
-            log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step)
+            log = JsonlLog(self.out / "log.jsonl", truncate_after_step=self.step, resume=self.resume)
             if cfg.tensorboard:
                 from .tensorboard import TensorBoardLog
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write_bytes
+from .io import atomic_write_bytes, storage_errors, sweep_stale_temp, temp_sibling_pattern, write_all
 
 
 def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: int = 64) -> np.ndarray:
@@ -57,26 +57,36 @@ def save_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = No
 
 
 def save_png_folder(images: np.ndarray, folder: str | os.PathLike, labels=None) -> Path:
-    """Write one PNG per image into a new folder, atomically (temp folder, then rename)."""
+    """Write one PNG per image into a new folder, atomically (temp folder ".<name>.<random>.tmp", then
+    rename). Temp folders of earlier writes that were killed are swept once stale (`sweep_stale_temp`)."""
     import shutil
     import tempfile
 
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         from ..errors import InvalidArgumentError
 
         raise InvalidArgumentError("output", "a new or empty folder", str(folder))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        width = max(6, len(str(len(images))))
-        for i, img in enumerate(images):
-            name = f"{i:0{width}d}" + (f"_label{int(labels[i])}" if labels is not None else "") + ".png"
-            (tmp / name).write_bytes(png_bytes(img.transpose(1, 2, 0)))
-        if folder.exists():
-            folder.rmdir()
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with storage_errors(folder):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale_temp(folder.parent, temp_sibling_pattern(folder))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+        try:
+            width = max(6, len(str(len(images))))
+            for i, img in enumerate(images):
+                name = f"{i:0{width}d}" + (f"_label{int(labels[i])}" if labels is not None else "") + ".png"
+                write_all(tmp / name, png_bytes(img.transpose(1, 2, 0)))
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the folder ordinary permissions
+            if folder.exists():
+                folder.rmdir()
+            os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

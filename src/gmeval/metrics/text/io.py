@@ -2,8 +2,14 @@
 
 The rules (also in docs/text.md):
 
-* A file must exist, be a regular file, and decode as UTF-8 (a leading byte-order mark is
-  dropped). An invalid byte sequence is reported with its line number and byte offset.
+* A file must exist, not be a directory, be at most ``max_bytes`` long (``DEFAULT_MAX_BYTES``,
+  64 MiB; CLI ``--max-input-mb``; read with a cap, so ``/dev/zero`` or an endless pipe stops at the
+  limit), and decode as UTF-8 (a leading UTF-8 byte-order mark is dropped). An invalid byte
+  sequence is reported with its line number and byte offset.
+* UTF-16 and UTF-32 files are reported as such (with the ``iconv`` command to convert them): by their
+  byte-order mark, or, without one, by NUL bytes in every second position (ASCII-range UTF-16,
+  which would otherwise decode as "valid" UTF-8 full of NULs). Any other NUL byte is an error
+  naming its line and offset (a binary file is not text).
 * Lines are separated by ``\\n``; a trailing ``\\r`` (Windows line end) is removed; a final
   newline at the end of the file does not start another line. Nothing else is stripped (sacreBLEU
   removes trailing whitespace itself). Other Unicode line separators (U+2028, form feed, ...) are
@@ -60,7 +66,44 @@ class LineCountMismatchError(TextInputError, ShapeMismatchError):
     """A reference file does not have one line per hypothesis."""
 
 
+#: largest text file read (bytes); larger files are a TextInputError
+DEFAULT_MAX_BYTES = 64 * 2**20
+
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"),
+         (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE"))
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'UTF-16LE'/'UTF-16BE' when NUL bytes fill at least half of the odd/even positions of the first 64 KiB."""
+    head = data[:65536]
+    half = max(len(head) // 2, 1)
+    if head[1::2].count(0) >= half / 2 and head[0::2].count(0) < half / 4:
+        return "UTF-16LE"
+    if head[0::2].count(0) >= half / 2 and head[1::2].count(0) < half / 4:
+        return "UTF-16BE"
+    return None
+
+
+def _check_not_utf16(data: bytes, path: Path) -> None:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            break
+    else:
+        name = _utf16_without_bom(data) if b"\x00" in data[:65536] else None
+        bom = b""
+    if name is not None:
+        how = f"byte-order mark {bom.hex(' ').upper()}" if bom else "no byte-order mark; NUL bytes in every second position"
+        raise TextEncodingError(f"the file is {name} ({how}), not UTF-8; convert it with "
+                                f"`iconv -f {name} -t UTF-8 FILE > FILE.utf8`", path)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise TextEncodingError(f"NUL byte at byte offset {nul}: text files must not contain NUL bytes "
+                                "(a binary file, or UTF-16/UTF-32?)", path, line)
+
+
 def _decode(data: bytes, path: Path) -> str:
+    _check_not_utf16(data, path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -86,20 +129,35 @@ def split_lines(text: str) -> list[str]:
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
-def read_lines(path: str | os.PathLike, *, allow_empty_lines: bool = False, role: str = "text") -> list[str]:
+def read_capped(path: Path, max_bytes: int, role: str = "text") -> bytes:
+    """Read at most `max_bytes` bytes; a longer file (or endless stream) is a TextInputError."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise InvalidArgumentError("max_bytes", "a positive integer", max_bytes)
+    if path.is_dir():
+        raise TextFileNotFoundError(f"{role} file is a directory, expected a UTF-8 text file", path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise TextFileNotFoundError(f"{role} file does not exist", path) from exc
+    except PermissionError as exc:
+        raise TextInputError(f"{role} file cannot be read (permission denied)", path) from exc
+    except OSError as exc:
+        raise TextInputError(f"{role} file cannot be read ({exc.strerror or exc})", path) from exc
+    if len(data) > max_bytes:
+        raise TextInputError(f"{role} file is larger than the limit of {max_bytes:,} bytes ({max_bytes / 2**20:g} MiB); "
+                             "raise it with max_bytes= / --max-input-mb if the file is really text", path)
+    return data
+
+
+def read_lines(path: str | os.PathLike, *, allow_empty_lines: bool = False, role: str = "text",
+               max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
     """Read one sentence per line from a UTF-8 file, applying the rules in this module's docstring.
 
     ``role`` (e.g. "hypotheses", "references") only makes error messages clearer.
     """
     path = Path(path)
-    if path.is_dir():
-        raise TextFileNotFoundError(f"{role} file is a directory, expected a UTF-8 text file", path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise TextFileNotFoundError(f"{role} file does not exist", path) from exc
-    except PermissionError as exc:
-        raise TextInputError(f"{role} file cannot be read (permission denied)", path) from exc
+    data = read_capped(path, max_bytes, role)
     lines = split_lines(_decode(data, path))
     if not lines:
         raise EmptyTextFileError(f"{role} file is empty: expected one sentence per line", path)
@@ -137,6 +195,7 @@ def read_text_files(
     *,
     aligned: bool = True,
     allow_empty_lines: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[list[str], list[list[str]]]:
     """Read a hypothesis file and zero or more reference files.
 
@@ -145,8 +204,8 @@ def read_text_files(
     hypothesis (needed by BLEU and ROUGE); with ``aligned=False`` (distribution metrics only) the
     counts may differ.
     """
-    hyps = read_lines(hyp_path, allow_empty_lines=allow_empty_lines, role="hypotheses")
-    refs = [read_lines(p, allow_empty_lines=allow_empty_lines, role="references") for p in ref_paths]
+    hyps = read_lines(hyp_path, allow_empty_lines=allow_empty_lines, role="hypotheses", max_bytes=max_bytes)
+    refs = [read_lines(p, allow_empty_lines=allow_empty_lines, role="references", max_bytes=max_bytes) for p in ref_paths]
     if aligned:
         check_line_counts(len(hyps), [(Path(p), len(r)) for p, r in zip(ref_paths, refs)], Path(hyp_path))
     return hyps, refs

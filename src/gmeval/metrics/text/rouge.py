@@ -13,6 +13,10 @@ ASCII text). rouge-score computes the n-gram and LCS statistics.
 * ``rougeLsum`` splits a text into sentences at ``\\n``; with one sentence per line it equals
   ``rougeL`` (a hypothesis given through the API may contain ``\\n`` to make Lsum differ).
   rouge-score's NLTK sentence splitter is not used (it needs NLTK data that is not shipped).
+* ROUGE-L builds rouge-score's full LCS table: memory and time grow with the product of the two
+  sentences' token counts (a 200k-token line would need ~10^10 cells). A hypothesis/reference pair
+  whose product exceeds ``MAX_LCS_CELLS`` (4 million, e.g. 2000 x 2000 tokens: ~150 MB and ~2 s) is a
+  TextInputError naming the line, raised before any score is computed. ROUGE-N has no such limit.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from typing import Sequence
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from .io import as_reference_streams, as_sentences
+from .io import TextInputError, as_reference_streams, as_sentences
 from .tokenizers import ROUGE_TOKENIZERS, check_choice, check_lang, rouge_tokenizer, rouge_tokenizer_for
 
 DEFAULT_ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+#: largest LCS table (hypothesis tokens x reference tokens) ROUGE-L may build for one sentence pair
+MAX_LCS_CELLS = 4_000_000
 _ROUGE_TYPE_RE = re.compile(r"^rouge[1-9]$|^rougeL$|^rougeLsum$")
 
 
@@ -72,8 +78,9 @@ class _Config:
         self.use_stemmer = bool(use_stemmer)
         from rouge_score import rouge_scorer
 
+        self.tokenizer = rouge_tokenizer(self.tokenizer_name, self.use_stemmer)
         self.scorer = rouge_scorer.RougeScorer(list(self.rouge_types), use_stemmer=self.use_stemmer,
-                                               tokenizer=rouge_tokenizer(self.tokenizer_name, self.use_stemmer))
+                                               tokenizer=self.tokenizer)
 
     def signature(self, nrefs: int) -> str:
         version = metadata.version("rouge-score")
@@ -81,8 +88,32 @@ class _Config:
                 f"stem:{'yes' if self.use_stemmer else 'no'}|lsum-split:newline|agg:mean|rouge-score:{version}")
 
 
+    def check_lengths(self, hyps: list[str], refs: list[list[str]]) -> None:
+        """Refuse sentence pairs whose LCS table would exceed MAX_LCS_CELLS (only ROUGE-L/Lsum build one)."""
+        if not any(t.startswith("rougeL") for t in self.rouge_types):
+            return
+        tok = self.tokenizer
+        for i, h in enumerate(hyps):
+            nh = len(tok.tokenize(h))
+            for stream in refs:
+                nr = len(tok.tokenize(stream[i]))
+                if nh * nr > MAX_LCS_CELLS:
+                    raise TextInputError(
+                        f"sentence pair too long for ROUGE-L ({nh} x {nr} tokens; at most {MAX_LCS_CELLS:,} "
+                        "token pairs, since the LCS table grows with their product): split the line into sentences, "
+                        "or leave rouge out of the metrics", "hypotheses/references", i + 1)
+
+
+def check_rouge_lengths(hypotheses: Sequence[str], references, *, lang: str = "en", tokenizer: str | None = None,
+                        rouge_types: Sequence[str] = DEFAULT_ROUGE_TYPES) -> None:
+    """Raise TextInputError if a sentence pair is too long for ROUGE-L (see MAX_LCS_CELLS)."""
+    hyps = as_sentences(hypotheses, "hypotheses")
+    _Config(rouge_types, lang, tokenizer, False).check_lengths(hyps, as_reference_streams(references, len(hyps)))
+
+
 def _score_pairs(cfg: _Config, hyps: list[str], refs: list[list[str]]) -> dict:
     """Per-sentence scores: rouge type -> (N x 3) array of precision, recall, fmeasure."""
+    cfg.check_lengths(hyps, refs)
     out = {t: np.empty((len(hyps), 3), np.float64) for t in cfg.rouge_types}
     for i, h in enumerate(hyps):
         targets = [stream[i] for stream in refs]

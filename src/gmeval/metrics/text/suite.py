@@ -8,7 +8,7 @@ from typing import Sequence
 from ...errors import InvalidArgumentError
 from .io import as_reference_streams, as_sentences
 from .registry import DEFAULT_METRICS, TEXT_METRICS, parse_metrics
-from .tokenizers import BLEU_TOKENIZERS, bleu_tokenizer_for, check_choice, check_lang
+from .tokenizers import BLEU_TOKENIZERS, bleu_tokenizer_for, check_choice, check_lang, warn_if_unsegmented
 
 
 def _clean(x):
@@ -55,6 +55,10 @@ def evaluate_text(hypotheses: Sequence[str], references=None, metrics: str | Seq
         refs = [as_sentences(s, f"references[{j}]") for j, s in enumerate(
             [references] if all(isinstance(r, str) for r in references) else references)]
 
+    if any(m in names for m in ("bleu", "self-bleu", "distinct")):
+        warn_if_unsegmented(hyps, tok)
+    if "rouge" in names and refs:
+        _rouge.check_rouge_lengths(hyps, refs, lang=lang)  # before any metric runs: fail fast, lose nothing
     out: dict = {"n_hypotheses": len(hyps), "n_reference_streams": len(refs), "lang": lang, "metrics": {}}
     res = out["metrics"]
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ...errors import InvalidArgumentError, MissingDependencyError
+from ...errors import InvalidArgumentError, MissingDependencyError, require
 
 #: sacreBLEU tokenizers offered here (spm/flores need a downloaded SentencePiece model: excluded)
 BLEU_TOKENIZERS = ("13a", "intl", "zh", "char", "none", "ja-mecab", "ko-mecab")
@@ -38,18 +39,66 @@ WORD_TOKENIZERS = BLEU_TOKENIZERS + ("unicode-words", "unicode-chars", "whitespa
 
 #: languages written without spaces between words, and no segmenter here: character tokens
 _CHAR_LANGS = frozenset({"ja", "th", "lo", "km", "my"})
-_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # ISO 639 code, optionally with BCP 47 subtags
+_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})  # undetermined, multiple, uncoded, no linguistic content
 
 _MECAB_PACKAGES = {"ja-mecab": "sacrebleu[ja]", "ko-mecab": "sacrebleu[ko]"}
 
 
 def check_lang(lang: str) -> str:
-    """Validate a language code: ISO 639 (2-3 lower-case letters, e.g. ``en``, ``zh``), optionally with
-    BCP 47 subtags (``zh-Hant``, ``pt-BR``). Returns the primary subtag, which selects the tokenizers."""
-    if not isinstance(lang, str) or not _LANG_RE.match(lang):
-        raise InvalidArgumentError("lang", "an ISO 639 code of 2-3 lower-case letters such as 'en', 'zh', 'ru' "
-                                           "(optionally with subtags, e.g. 'zh-Hant')", lang)
-    return lang.split("-", 1)[0]
+    """Validate a language tag against the ISO 639 / BCP 47 registry (through `langcodes`) and return
+    its primary language subtag in the shortest standard form, which selects the tokenizers.
+
+    ISO 639-2/3 codes map to their ISO 639-1 code (``zho``, ``chi`` -> ``zh``; ``jpn`` -> ``ja``;
+    ``tha`` -> ``th``; ``eng`` -> ``en``), and individual languages of a macrolanguage to the
+    macrolanguage (``cmn`` -> ``zh``, CLDR's alias data). Subtags are allowed (``zh-Hant``, ``pt-BR``).
+    Codes that are not in the registry (``xx``, ``zn``), private-use and reserved codes (``x-...``,
+    ``qaa``-``qtz``) and non-languages (``und``, ``mul``, ``mis``, ``zxx``) are InvalidArgumentErrors.
+    """
+    allowed = ("an ISO 639 code of a registered language, such as 'en', 'zh', 'ja', 'ru' or 'zho' (optionally with "
+               "BCP 47 subtags, e.g. 'zh-Hant')")
+    if not isinstance(lang, str) or not _TAG_RE.match(lang):  # BCP 47 syntax ("zh_CN" is not)
+        raise InvalidArgumentError("lang", allowed, lang)
+    langcodes = require("langcodes", "checking --lang against ISO 639", extra="text")
+    try:
+        valid = langcodes.tag_is_valid(lang)
+        primary = langcodes.standardize_tag(lang, macro=True).split("-", 1)[0].lower() if valid else ""
+    except (ValueError, LookupError):
+        valid, primary = False, ""
+    reserved = len(primary) == 3 and "qaa" <= primary <= "qtz"
+    if not valid or len(primary) < 2 or reserved or primary in _NOT_A_LANGUAGE:
+        raise InvalidArgumentError("lang", allowed, lang, "It is not a registered ISO 639 language code.")
+    return primary
+
+
+#: scripts written without spaces between words: 13a leaves a whole sentence as one token
+_UNSEGMENTED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+
+
+class UnsegmentedTextWarning(UserWarning):
+    """Text in a script written without spaces (Chinese, Japanese, Thai...) is tokenized with a
+    whitespace-based tokenizer; its n-gram scores are near zero and meaningless."""
+
+
+def warn_if_unsegmented(sentences: Sequence[str], tokenize: str, share: float = 0.1) -> bool:
+    """Warn when at least `share` of the non-space characters are Han/Kana/Thai/Lao/Khmer/Myanmar and the
+    tokenizer (``13a``, ``intl``, ``none``) splits only at spaces and punctuation. Returns True if it warned."""
+    if tokenize not in ("13a", "intl", "none"):
+        return False
+    import regex
+
+    text = "".join(sentences[:2000])
+    letters = len(regex.findall(r"\S", text))
+    if not letters:
+        return False
+    found = len(regex.findall(f"[{_UNSEGMENTED}]", text))
+    if found / letters < share:
+        return False
+    warnings.warn(f"{100 * found / letters:.0f}% of the text's characters are Chinese, Japanese, Thai or another script "
+                  f"written without spaces, but the tokenizer is {tokenize!r}: whole sentences become single tokens "
+                  "and BLEU is near 0. Pass --lang (e.g. zh, ja, th) or --tokenize zh/char.",
+                  UnsegmentedTextWarning, stacklevel=3)
+    return True
 
 
 def bleu_tokenizer_for(lang: str) -> str:
