@@ -13,7 +13,7 @@ from gmeval.training.trainer import Trainer
 
 from ..conftest import needs_mnist
 
-TINY = ["--dataset", "digits:train", "--batch-size", "16", "--sample-every", "0", "--checkpoint-every", "0",
+TINY = ["--dataset", "digits:train", "--batch-size", "16", "--sample-every", "0", "--checkpoint-every", "100000",
         "--log-every", "10", "--no-progress"]
 
 
@@ -35,7 +35,7 @@ def test_cli_unknown_stop_key_exits_2_listing_keys(tmp_path, capsys):
 def test_cli_metric_stop_key_turns_on_its_evaluation(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["train", "mlp-gan", "--dataset", "mnist:train", "--steps", "40", "--batch-size", "16", "--log-every", "10",
-                 "--eval-every", "20", "--eval-n", "200", "--sample-every", "0", "--checkpoint-every", "0",
+                 "--eval-every", "20", "--eval-n", "200", "--sample-every", "0", "--checkpoint-every", "100000",
                  "--stop-when", "modes_covered>=1", "--out", str(out), "--no-progress", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["stopped_by"] == "stop_when" and res["steps"] == 20 and res["final_metrics"]["modes_covered"] >= 1
