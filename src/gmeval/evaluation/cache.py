@@ -17,7 +17,7 @@ import numpy as np
 from ..utils.io import atomic_write_bytes
 from ..utils.paths import cache_dir
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: "clean" preprocessing now clips the bicubic overshoot (features cached by 1 are stale)
 
 
 def feature_cache_key(fingerprint: str, extractor_signature: dict, layers) -> str:

