@@ -10,7 +10,7 @@ import torch
 
 from gmeval.errors import InvalidArgumentError
 from gmeval.features import PREPROCESSING, preprocess_images, to_rgb
-from gmeval.features.preprocess import resize_tf1_bilinear
+from gmeval.features.preprocess import resize_pil_bicubic, resize_tf1_bilinear
 
 
 def tf1_reference(img: np.ndarray, oh: int, ow: int) -> np.ndarray:
@@ -81,6 +81,18 @@ def test_clean_is_antialiased_and_tf1_is_not():
     inner = clean[4:-4, 4:-4]
     assert (inner - 127.5).abs().max() < 1.0
     assert tf1.std() < 1e-6 and abs(float(tf1.mean()) - 127.5) > 100  # aliased to one flat colour
+
+
+def test_clean_clips_the_bicubic_overshoot_like_clean_fid():
+    # clean-fid 0.1.35 (cleanfid/resize.py, mode "clean") clips the float Pillow bicubic output to [0, 255]
+    # before its (x - 128) / 128. A sharp 0/255 edge makes bicubic overshoot on both sides.
+    x = torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
+    x[..., 8:20, 8:20] = 255
+    raw = resize_pil_bicubic(x.float())
+    assert raw.min() < -5 and raw.max() > 260  # the overshoot exists
+    y = preprocess_images(x, "clean")
+    assert y.min() == -1.0 and y.max() == 127 / 128
+    assert torch.equal(y[:, :1], (raw.clamp(0, 255) - 128) / 128)
 
 
 def test_preprocessings_differ_on_upsampling(digits_u8):

