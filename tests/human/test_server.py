@@ -79,12 +79,24 @@ def test_slow_clients_hold_no_thread_and_are_cut_off(make_study):
     assert store.counts()["raters"] == 0
 
 
+def _read_response(s) -> bytes:
+    """One whole HTTP response (headers and a Content-Length body), however the segments arrive."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(l.split(b":", 1)[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += s.recv(65536)
+    return data
+
+
 def test_idle_keep_alive_connection_is_closed(make_study):
     _, _, app = make_study()
     with ServerThread(app, FAST) as srv:
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert s.recv(65536).startswith(b"HTTP/1.1 200 ")
+        assert _read_response(s).startswith(b"HTTP/1.1 200 ")
         t0 = time.monotonic()
         assert s.recv(1) == b""  # blocks until the server closes the idle connection
         assert FAST.idle_timeout - 0.5 <= time.monotonic() - t0 <= FAST.idle_timeout + 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -113,13 +114,15 @@ def _design_overrides(args) -> dict:
     return d
 
 
-def _admin_token(args, db) -> tuple[str, str]:
-    """(token, where it came from): --admin-token, --admin-token-file, $GMEVAL_HUMAN_ADMIN_TOKEN, or DB.admin-token."""
+def _admin_token(args, db) -> tuple[str, str, Path | None]:
+    """(token, where it came from, file still to write): --admin-token, --admin-token-file,
+    $GMEVAL_HUMAN_ADMIN_TOKEN, or DB.admin-token. A new DB.admin-token is written only once the study
+    has opened (`run_serve`), so a refused start leaves no file behind."""
     import os
     from pathlib import Path
 
     from ..errors import InvalidArgumentError
-    from ..human.access import check_admin_token, load_or_create_token_file, read_token_file
+    from ..human.access import check_admin_token, new_admin_token, read_token_file
 
     given = [name for name, v in (("--admin-token", args.admin_token), ("--admin-token-file", args.admin_token_file))
              if v is not None]
@@ -128,13 +131,15 @@ def _admin_token(args, db) -> tuple[str, str]:
     if args.admin_token is not None:
         print("warning: --admin-token is visible to every user of this machine (process list); prefer "
               f"--admin-token-file or {TOKEN_ENV}", file=sys.stderr)
-        return check_admin_token(args.admin_token, "--admin-token"), "--admin-token"
+        return check_admin_token(args.admin_token, "--admin-token"), "--admin-token", None
     if args.admin_token_file is not None:
-        return read_token_file(args.admin_token_file), f"the file {args.admin_token_file}"
+        return read_token_file(args.admin_token_file), f"the file {args.admin_token_file}", None
     if os.environ.get(TOKEN_ENV):
-        return check_admin_token(os.environ[TOKEN_ENV], TOKEN_ENV), f"the environment variable {TOKEN_ENV}"
+        return check_admin_token(os.environ[TOKEN_ENV], TOKEN_ENV), f"the environment variable {TOKEN_ENV}", None
     path = Path(f"{db}.admin-token")
-    return load_or_create_token_file(path), f"the file {path}"
+    if path.exists():
+        return read_token_file(path), f"the file {path}", None
+    return new_admin_token(), f"the file {path}", path
 
 
 def run_serve(args) -> int:
@@ -142,7 +147,7 @@ def run_serve(args) -> int:
     from pathlib import Path
 
     from ..errors import InvalidArgumentError
-    from ..human.access import allowed_hosts
+    from ..human.access import allowed_hosts, write_token_file
     from ..human.app import create_app, make_server, open_study
     from ..human.protocol import StudyDesign
     from ..human.server import ServerSettings
@@ -151,7 +156,7 @@ def run_serve(args) -> int:
     settings = ServerSettings(threads=args.threads, connection_limit=args.connection_limit,
                               request_timeout=args.request_timeout, idle_timeout=args.idle_timeout)
     hosts = allowed_hosts(args.host, args.public_host)
-    token, token_origin = _admin_token(args, Path(args.db))  # refused before any database is created
+    token, token_origin, token_file = _admin_token(args, Path(args.db))  # refused before any database is created
     fakes = _parse_fakes(args.fake)
     overrides = _design_overrides(args)
     db = Path(args.db)
@@ -169,6 +174,8 @@ def run_serve(args) -> int:
         overrides.setdefault("protocol", "hype-inf")
         design = StudyDesign(models=tuple(fakes), **overrides)
         store, provider = open_study(db, real=args.real, fakes=fakes, design=design, synchronous=args.sync.upper())
+    if token_file is not None:  # the study opened: now the new token may be stored
+        write_token_file(token_file, token)
     if args.max_raters is not None:
         store.set_max_raters(args.max_raters or None)
     app = create_app(store, provider, admin_token=token, allowed_hosts=hosts, start_per_minute=args.start_limit)

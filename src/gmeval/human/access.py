@@ -53,12 +53,23 @@ def load_or_create_token_file(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.exists():
         return read_token_file(path)
-    token = secrets.token_urlsafe(24)
+    token = new_admin_token()
+    write_token_file(path, token)
+    return token
+
+
+def new_admin_token() -> str:
+    """A random admin token (24 bytes, URL-safe base64: 32 characters)."""
+    return secrets.token_urlsafe(24)
+
+
+def write_token_file(path: str | os.PathLike, token: str) -> None:
+    """Write `token` to a new file `path` with mode 0600 (an existing file is an error, never overwritten)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token + "\n")
-    return token
 
 
 def tokens_equal(given: str, expected: str) -> bool:
