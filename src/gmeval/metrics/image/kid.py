@@ -25,9 +25,10 @@ How it is computed
 ------------------
 Per subset, the inner products x.y come from matrix products on row chunks of `_CHUNK` rows; the
 kernel values and every sum are formed in float64 from them and no m x m matrix is stored. The
-x-x and y-y blocks are symmetric: chunk i only computes the columns from its own first row on (a
-blocked symmetric rank-k update: (1 + chunk/m) / 2 of the full product's work), the strictly
-upper part is counted twice and the chunk's own square block once, minus its diagonal. Subsets
+x-x and y-y blocks are symmetric: they are computed as a blocked symmetric rank-k update (rows
+halved recursively; each off-diagonal rectangle computed once and counted twice; only diagonal
+squares of <= `_LEAF` rows computed in full, minus their diagonal): (1 + _LEAF/m) / 2 of the full
+product's work. Subsets
 are independent, so they run concurrently on the available cores, each with a single-threaded
 BLAS (small GEMMs do not split well across threads, and the float64 kernel work then runs in
 parallel too); every subset is computed the same way whatever the number of workers.
@@ -65,6 +66,7 @@ KID_DEGREE = 3
 KID_COEF0 = 1.0
 COMPUTE_DTYPES = ("float32", "float64")
 _CHUNK = 128  # rows per matrix-product chunk: a 128 x 1000 float64 kernel tile stays in cache
+_LEAF = 32  # diagonal squares of at most this many rows are computed in full
 
 
 @dataclass
@@ -137,17 +139,17 @@ class _KernelSums:
         return float(_int_power(np.diagonal(g).astype(np.float64) * self.gamma + self.coef0, self.degree).sum())
 
     def off_diagonal(self, x: np.ndarray) -> float:
-        """sum_{i != j} k(x_i, x_j): blocked symmetric rank-k update, chunk i computes columns >= its first row."""
-        s = 0.0
-        m = len(x)
-        for i0 in range(0, m, _CHUNK):
-            i1 = min(i0 + _CHUNK, m)
-            g = x[i0:i1] @ x[i0:].T  # (i1 - i0) x (m - i0)
-            sq = g[:, :i1 - i0]
-            s += self.total(sq) - self.diagonal(sq)
-            if i1 < m:
-                s += 2.0 * self.total(g[:, i1 - i0:])
-        return s
+        """sum_{i != j} k(x_i, x_j) as a blocked symmetric rank-k update: the rows are halved recursively,
+        each off-diagonal rectangle is computed once and counted twice, and only the diagonal squares
+        of at most _LEAF rows are computed in full (work: (1 + _LEAF/m)/2 of the full product)."""
+        def tri(lo: int, hi: int) -> float:
+            if hi - lo <= _LEAF:
+                g = x[lo:hi] @ x[lo:hi].T
+                return self.total(g) - self.diagonal(g)
+            mid = (lo + hi) // 2
+            return tri(lo, mid) + tri(mid, hi) + 2.0 * self.cross(x[lo:mid], x[mid:hi])
+
+        return tri(0, len(x))
 
     def cross(self, x: np.ndarray, y: np.ndarray) -> float:
         return sum(self.total(x[i0:i0 + _CHUNK] @ y.T) for i0 in range(0, len(x), _CHUNK))
