@@ -152,9 +152,12 @@ class _Candidates:
         self.kk = kk
         self.d = np.full((n, kk), np.inf)
         self.i = np.full((n, kk), -1, np.int64)
+        # each row's kk-th candidate distance^2, kept apart from `d`: worker threads read it while the
+        # main thread merges; every element they can see (old or new) is >= the final value (safe)
+        self.thr = np.full(n, np.inf)
 
     def threshold(self, i0: int, i1: int) -> np.ndarray:
-        return self.d[i0:i1, -1] if self.kk == 1 else self.d[i0:i1].max(axis=1)
+        return self.thr[i0:i1].copy()
 
     def offer(self, i0: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, nrows: int) -> None:
         """Merge candidate entries (local row, global index, distance^2) into rows i0 .. i0 + nrows."""
@@ -173,6 +176,7 @@ class _Candidates:
         sel = np.argpartition(cd, self.kk - 1, axis=1)[:, :self.kk]
         self.d[i0:i0 + nrows] = np.take_along_axis(cd, sel, axis=1)
         self.i[i0:i0 + nrows] = np.take_along_axis(ci, sel, axis=1)
+        self.thr[i0:i0 + nrows] = self.d[i0:i0 + nrows].max(axis=1)
 
 
 def _below(d2: np.ndarray, thr: np.ndarray, col0: int, kk: int):
