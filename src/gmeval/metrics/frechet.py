@@ -16,7 +16,11 @@ Only lower triangles are read and written, so nothing is symmetrised or copied b
 working copy of S2. The eigenvalues then come from ``dsyev`` (values only: tridiagonal reduction +
 ``dsterf``); the drivers were chosen by timing potrf + sygst + {syev, syevd, syevr}, the
 one-call ``dsygvd``/``dsygv`` and the trmm route side by side at D = 2048
-(benchmarks/bench_anchors.py). Dimensions with an all-zero row and column in either
+(benchmarks/bench_anchors.py). The LAPACK calls run with a single BLAS thread: the tridiagonal
+reduction is mostly memory-bound matrix-vector work that gains little from a second thread, and on
+a shared, oversubscribed machine OpenBLAS threads spin at every barrier: measured at load average
+24 on 2 cores, 8.3-9.6 s with one thread against 32 s with two (109 s inside the benchmark run).
+One thread also makes the value independent of the thread count. Dimensions with an all-zero row and column in either
 covariance (constant features, e.g. border pixels) are removed first: they contribute exact
 zero eigenvalues, and removing them keeps their rounding noise out of the square roots.
 Eigenvalues that rounding pushes below zero are clipped to 0
@@ -31,6 +35,7 @@ import warnings
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
+from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidArgumentError, ShapeMismatchError
 
@@ -56,6 +61,12 @@ def _reduced_eigvals(low: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (single-threaded BLAS, see module docstring)."""
+    with threadpool_limits(1, user_api="blas"):
+        return _trace_sqrt_product(sigma1, sigma2)
+
+
+def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices, via the eigenvalues of B^T S B.
 
     (B, S) = (chol(sigma1), sigma2), else (chol(sigma2), sigma1) (S1 S2 and S2 S1 have the same
