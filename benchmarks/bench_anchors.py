@@ -212,7 +212,8 @@ def run_worker_process(section, tool, inputs, n_images, timeout) -> dict:
 def summarise(results: dict) -> dict:
     """Ratios from this run: gmeval time / anchor time (< 1: gmeval faster), and the targets of issue 13."""
     s = {}
-    best = {sec: {t: r for t, r in tools.items() if "seconds" in r} for sec, tools in results.items()}
+    best = {sec: {t: r for t, r in tools.items() if "seconds" in r} for sec, tools in results.items()
+            if isinstance(tools, dict)}
     g = lambda sec: best.get(sec, {}).get("gmeval")  # noqa: E731
     if g("fid"):
         for t in ("pytorch-fid", "torch-fidelity", "torchmetrics", "clean-fid"):
@@ -228,7 +229,10 @@ def summarise(results: dict) -> dict:
         tf = best["prdc"]["torch-fidelity"]
         s["prdc_time_ratio_vs_torch_fidelity_pr"] = g("prdc")["seconds"] / tf["seconds"]
         s["prdc_memory_ratio_vs_torch_fidelity_pr"] = g("prdc")["peak_extra_mb"] / max(tf["peak_extra_mb"], 1e-9)
-        s["pr_equal_to_torch_fidelity"] = all(g("prdc")["value"][k] == tf["value"][k] for k in ("precision", "recall"))
+        # torch-fidelity returns float32 means: compare the counts behind them
+        n = results.get("_n", 10_000)
+        s["pr_equal_to_torch_fidelity"] = all(round(g("prdc")["value"][k] * n) == round(tf["value"][k] * n)
+                                              for k in ("precision", "recall"))
     if g("prdc") and "prdc" in best["prdc"]:
         s["prdc_time_ratio_vs_prdc"] = g("prdc")["seconds"] / best["prdc"]["prdc"]["seconds"]
     if g("inception") and "gmeval-bf16" in best["inception"]:
@@ -297,7 +301,7 @@ def main(argv=None) -> int:
                 if tool not in res or ("seconds" in r and r["seconds"] < res[tool].get("seconds", float("inf"))):
                     res[tool] = r
     report["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
-    report["summary"] = summarise(report["results"])
+    report["summary"] = summarise({**report["results"], "_n": args.n})
     sys.path.insert(0, str(HERE.parent / "src"))
     from gmeval.utils import atomic_write_text
 
