@@ -3,7 +3,9 @@
 #   make test   run the test suite
 #   make test-isa   the numerics-sensitive tests again under forced kernel paths and thread counts
 #   make screenshots   regenerate docs/img/human_*.png with the browser test (not part of make test)
+#   make bench  gmeval vs torch-fidelity, clean-fid, prdc, torchmetrics, pytorch-fid (bench-only venv)
 VENV      ?= .venv
+BENCH_VENV ?= .venv-bench
 PY        := $(VENV)/bin/python
 SHARED    := $(abspath ../shared/data)
 # Serve datasets offline from ../shared/data when it exists (else: user cache, then download).
@@ -12,7 +14,7 @@ export GMEVAL_DATA ?= $(SHARED)
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: setup demo test test-fast test-isa tolerances screenshots bench browser-deps classifiers clean
+.PHONY: setup demo test test-fast test-isa tolerances screenshots bench bench-gmeval browser-deps classifiers clean
 
 setup: $(VENV)/.installed
 
@@ -60,7 +62,18 @@ test-isa: setup
 tolerances: setup
 	$(PY) benchmarks/tolerances.py
 
-bench: setup
+# The reference tools live in their own virtualenv (never the product's): benchmarks/setup_bench_venv.sh
+# installs torch==2.13.0 first, gmeval, then the anchors with --no-deps, and patches torchvision there only.
+# Writes benchmarks/out/anchors/bench.json and bench.md (the table in docs/benchmarks.md).
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/bench_anchors.py --out benchmarks/out/anchors
+
+$(BENCH_VENV)/.installed: pyproject.toml benchmarks/setup_bench_venv.sh benchmarks/patch_torchvision.py
+	sh benchmarks/setup_bench_venv.sh $(BENCH_VENV)
+	touch $@
+
+# the older gmeval-only benchmarks (image, text, distributed), in the product venv
+bench-gmeval: setup
 	$(PY) benchmarks/bench_image.py
 	$(PY) benchmarks/bench_text.py
 	$(PY) benchmarks/bench_distributed.py
@@ -71,4 +84,4 @@ classifiers: setup
 	$(PY) -m gmeval classifier train fashion-mnist --seed 0
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

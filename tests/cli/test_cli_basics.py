@@ -62,3 +62,10 @@ def test_train_cli_resume(tmp_path):
            "--resume", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["steps"] == 9
+
+
+def test_precision_option_errors_are_one_line(tmp_path):
+    r = gm("evaluate", "--real", "digits:test", "--fake", "digits:train", "--precision", "int8")
+    assert r.returncode == 2 and "`precision`" in r.stderr and "'int8'" in r.stderr and "Traceback" not in r.stderr
+    r = gm("stats", "compute", "digits:test", "-o", tmp_path / "s.npz", "--extractor", "mnist", "--precision", "bf16")
+    assert r.returncode == 2 and "Inception option" in r.stderr and not (tmp_path / "s.npz").exists()

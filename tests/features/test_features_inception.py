@@ -81,8 +81,8 @@ def test_input_checks(inception):
 
 def test_signature(inception):
     sig = inception.signature()
-    assert set(sig) == {"extractor", "weights", "layers", "preprocess"}
-    assert sig["extractor"] == "inception" and sig["preprocess"] == "tf1"
+    assert set(sig) == {"extractor", "weights", "layers", "preprocess", "precision"}
+    assert sig["extractor"] == "inception" and sig["preprocess"] == "tf1" and sig["precision"] == "float32"
     assert sig["weights"] == FID_HELPER_SHA256 and len(sig["weights"]) == 64
     assert sig["layers"] == list(inception.layers)
 

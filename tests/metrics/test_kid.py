@@ -19,14 +19,14 @@ def _feats(n, d, seed, shift=0.0):
     return np.abs(rng.standard_normal((n, d))) + shift
 
 
-def _reference_kid(real, fake, n_subsets, m, seed):
+def _reference_kid(real, fake, n_subsets, m, seed, degree=3):
     """Straightforward reference: same subset draws, sklearn's polynomial kernel, explicit masks."""
     rng = np.random.default_rng(seed)
     vals = []
     for _ in range(n_subsets):
         x = real[rng.choice(len(real), m, replace=False)]
         y = fake[rng.choice(len(fake), m, replace=False)]
-        kw = dict(degree=3, gamma=1.0 / real.shape[1], coef0=1.0)
+        kw = dict(degree=degree, gamma=1.0 / real.shape[1], coef0=1.0)
         kxx, kyy, kxy = sk_poly(x, x, **kw), sk_poly(y, y, **kw), sk_poly(x, y, **kw)
         off = ~np.eye(m, dtype=bool)
         vals.append(kxx[off].mean() + kyy[off].mean() - 2.0 * kxy.mean())
@@ -35,12 +35,49 @@ def _reference_kid(real, fake, n_subsets, m, seed):
 
 def test_matches_reference_computation():
     real, fake = _feats(300, 24, 0), _feats(250, 24, 1, shift=0.2)
-    res = kid_distance(real, fake, n_subsets=7, subset_size=100, seed=3)
+    res = kid_distance(real, fake, n_subsets=7, subset_size=100, seed=3, compute_dtype="float64")
     mean, std = _reference_kid(real, fake, 7, 100, 3)
     assert res.mean == pytest.approx(mean, rel=1e-12)
     assert res.std == pytest.approx(std, rel=1e-10)
     assert res.gamma == pytest.approx(1 / 24) and res.degree == 3 and res.coef0 == 1.0
-    assert len(res.values) == 7
+    assert len(res.values) == 7 and res.compute_dtype == "float64"
+
+
+@pytest.mark.parametrize("degree", [1, 2, 4])
+def test_other_degrees_match_reference(degree):
+    real, fake = _feats(300, 12, 8), _feats(300, 12, 9, shift=0.3)
+    res = kid_distance(real, fake, n_subsets=3, subset_size=290, seed=4, degree=degree, compute_dtype="float64")
+    assert res.mean == pytest.approx(_reference_kid(real, fake, 3, 290, 4, degree)[0], rel=1e-10)
+
+
+def test_float32_products_match_float64_route():
+    # Same subsets, float32 vs float64 inner products; kernels and sums are float64 in both.
+    # Tolerance: each float32 inner product has relative error <= ~sqrt(D) * 2^-24 ~ 2.4e-6
+    # (D = 2048, non-negative features so |x.y| = sum |x_i y_i|), the cubic kernel triples it
+    # (~7e-6 per entry). MMD^2 is a difference of sums of ~1 kernel values; bounding the error of
+    # every entry by the same worst case gives |d MMD^2| <= 4 * 7e-6 * max kernel value (the two
+    # self terms and twice the cross term), here <= 4 * 7e-6 * 20 ~ 6e-4 absolute per subset; the
+    # entries' errors are independent, so the observed error is far smaller (~1e-9 relative).
+    d, m = 2048, 200
+    real, fake = _feats(400, d, 4), _feats(400, d, 5, shift=0.05)
+    a = kid_distance(real.astype(np.float32), fake.astype(np.float32), n_subsets=4, subset_size=m, seed=1)
+    b = kid_distance(real.astype(np.float32), fake.astype(np.float32), n_subsets=4, subset_size=m, seed=1,
+                     compute_dtype="float64")
+    kmax = (1.0 + max(np.einsum("ij,ij->i", f, f).max() for f in (real, fake)) / d) ** 3
+    bound = 4 * 3 * np.sqrt(d) * 2.0 ** -24 * kmax
+    assert a.compute_dtype == "float32" and b.compute_dtype == "float64"
+    assert np.all(np.abs(a.values - b.values) <= bound)
+    assert a.mean == pytest.approx(b.mean, rel=1e-4)  # far above the ~1e-9 observed; catches a wrong formula
+
+
+def test_values_do_not_depend_on_the_number_of_workers(monkeypatch):
+    import gmeval.metrics.image.kid as kid_mod
+
+    real, fake = _feats(300, 16, 6), _feats(300, 16, 7, shift=0.1)
+    many = kid_distance(real, fake, n_subsets=6, subset_size=150, seed=2)
+    monkeypatch.setattr(kid_mod, "_workers", lambda n: 1)
+    one = kid_distance(real, fake, n_subsets=6, subset_size=150, seed=2)
+    assert np.array_equal(many.values, one.values)  # same per-subset code path, single-threaded BLAS in both
 
 
 def test_subsets_are_drawn_without_replacement():

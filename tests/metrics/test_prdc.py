@@ -156,3 +156,15 @@ def test_errors_name_the_argument():
         prdc_score(_gauss(20, 2, 0), _gauss(20, 3, 1))
     with pytest.raises(InvalidArgumentError, match="update"):
         PRDC().update(_gauss(20, 2, 0), real=True).compute()
+
+
+def test_results_do_not_depend_on_the_number_of_workers(monkeypatch):
+    import gmeval.metrics.image.knn as knn_mod
+
+    real, fake = _gauss(700, 24, 21), _gauss(650, 24, 22, 1.1, 0.1)
+    many = prdc_score(real, fake, block_size=128, details=True)
+    monkeypatch.setattr(knn_mod, "_workers", lambda n: 1)
+    one = prdc_score(real, fake, block_size=128, details=True)
+    assert many.as_dict() == one.as_dict()
+    np.testing.assert_array_equal(many.real_radii_pr, one.real_radii_pr)  # exact float64 distances either way
+    np.testing.assert_array_equal(many.fake_density_counts, one.fake_density_counts)

@@ -16,6 +16,9 @@ def register(sub) -> None:
     p.add_argument("--metrics", default="fid", help="comma list: fid,kid,is,prd,dc,prdc,modes,c2st,memorization,all [%(default)s]")
     p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
     p.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"], help="Inception resize [tf1]")
+    p.add_argument("--precision", default=None, metavar="{float32,bf16,fp16,tf32}",
+                   help="Inception forward precision [float32, canonical]; bf16/fp16/tf32 are faster and inexact "
+                        "(docs/features.md)")
     p.add_argument("--layer", default=None, help="feature layer [the extractor's default]")
     p.add_argument("-n", type=V.positive_int, default=None, help="generated samples (required for checkpoints)")
     p.add_argument("--n-real", type=V.positive_int, default=None, help="real samples [all]")
@@ -55,6 +58,7 @@ def run(args) -> int:
     if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval evaluate ...: sharded extraction
         gdist.init_distributed()
     res = evaluate(args.real, args.fake, args.metrics, extractor=args.extractor, preprocess=args.preprocess,
+                   precision=args.precision,
                    layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed, train=args.train, n_train=args.n_train,
                    classifier=args.classifier, bootstrap=args.bootstrap, confidence=args.confidence,
                    batch_size=args.batch_size, data_root=args.data_root, cache=not args.no_cache,

@@ -13,6 +13,7 @@ def register(sub) -> None:
     c.add_argument("-o", "--output", required=True, type=V.output_file(".npz"))
     c.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"])
     c.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"])
+    c.add_argument("--precision", default=None, metavar="{float32,bf16,fp16,tf32}", help="Inception forward precision [float32]")
     c.add_argument("--layer", default=None)
     c.add_argument("-n", type=V.positive_int, default=None)
     c.add_argument("--seed", type=V.seed, default=0)
@@ -26,11 +27,13 @@ def register(sub) -> None:
 
 
 def run_compute(args) -> int:
+    from ..evaluation.pipeline import extractor_options_for
     from ..features import extract_features, get_extractor
     from ..sources import load_images
     from ..stats import GaussianStats, save_stats
 
-    ext = get_extractor(args.extractor, **({"preprocess": args.preprocess} if args.preprocess and args.extractor == "inception" else {}))
+    ext = get_extractor(args.extractor, **extractor_options_for(args.extractor, preprocess=args.preprocess,
+                                                                precision=args.precision))
     layer = args.layer or ext.default_layer
     data = load_images(args.source, n=args.n, seed=args.seed, data_root=args.data_root)
     feats = extract_features(ext, data, layers=[layer], batch_size=args.batch_size or (64 if ext.name == "inception" else 500),
@@ -38,7 +41,8 @@ def run_compute(args) -> int:
     sig = ext.signature()
     stats = GaussianStats.from_features(feats)
     save_stats(stats, args.output, meta={"extractor": sig["extractor"], "weights": sig["weights"], "layer": layer,
-                                         "preprocess": sig.get("preprocess"), "source": data.origin, "n": len(data),
+                                         "preprocess": sig.get("preprocess"), "precision": sig.get("precision"),
+                                         "source": data.origin, "n": len(data),
                                          "seed": args.seed, "fingerprint": data.fingerprint()})
     print(f"wrote {args.output}: n={stats.n}, dim={stats.dim}, extractor={sig['extractor']}, layer={layer}")
     return 0

@@ -122,7 +122,7 @@ class _Context:
 
 
 def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", preprocess: str | None = None,
-             layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0,
+             precision: str | None = None, layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0,
              train=None, n_train: int | None = 10000, classifier: str | None = None, bootstrap: int = 0,
              confidence: float = 0.95, batch_size: int | None = None, data_root=None, cache: bool = True,
              progress: bool = True, options: dict | None = None, size=None) -> dict:
@@ -131,7 +131,9 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     n: generated samples (required for checkpoints/generators; first n of files/datasets otherwise).
     n_real: real samples (default: all). seed: sampling + metric seed. bootstrap: replicates for
     intervals of FID / precision-recall / density-coverage (0: none). train: training data for the
-    memorisation check (default: the train split of a dataset `real`). Returns a JSON-able dict.
+    memorisation check (default: the train split of a dataset `real`). precision: the Inception
+    forward's precision, "float32" (canonical, default) or an opt-in "bf16" / "fp16" / "tf32"
+    (gmeval.features.precision); recorded in every signature. Returns a JSON-able dict.
     """
     from ..features import get_extractor
 
@@ -151,7 +153,7 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     if stats_only and set(names) != {"fid"}:
         raise InvalidArgumentError("metrics", "only 'fid' when a side is a statistics file (it has no features)", ",".join(names))
 
-    ext_opts = {"preprocess": preprocess} if preprocess and extractor == "inception" else {}
+    ext_opts = extractor_options_for(extractor, preprocess=preprocess, precision=precision)
     with gdist.rank_zero_first("loading the feature extractor"):  # rank 0 fetches/verifies weights first
         ext = get_extractor(extractor, **ext_opts)
     if dist_on:
@@ -229,7 +231,7 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
         timings["train_features"] = time.perf_counter() - t
 
     parts = {"ext": ext.name, "w": ext_sig["weights"][:12], "layer": feat_layer, "pre": ext_sig.get("preprocess"),
-             "real": rs.origin, "nreal": rs.n, "fake": fs.origin, "nfake": fs.n, "seed": seed}
+             "prec": ext_sig.get("precision"), "real": rs.origin, "nreal": rs.n, "fake": fs.origin, "nfake": fs.n, "seed": seed}
 
     def compute_metrics():
         results: dict[str, dict] = {}
@@ -243,7 +245,7 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
             if spec.needs == ("logits",):
                 p["layer"] = ctx.logits_layer
             if spec.needs == ("classes",):
-                p.update({"ext": None, "w": None, "layer": None, "pre": None})
+                p.update({"ext": None, "w": None, "layer": None, "pre": None, "prec": None})
             cis = {}
             if bootstrap and spec.bootstrappable and not stats_only:
                 cis = _bootstrap(spec, ctx, bootstrap, confidence, seed)
@@ -278,15 +280,29 @@ def to_json(result: dict) -> dict:
     return {k: v for k, v in result.items() if not k.startswith("_")}
 
 
+def extractor_options_for(extractor: str, *, preprocess: str | None = None, precision: str | None = None) -> dict:
+    """get_extractor options from the CLI/API arguments: preprocessing and precision are Inception options."""
+    if extractor == "inception":
+        return {k: v for k, v in (("preprocess", preprocess), ("precision", precision)) if v is not None}
+    if precision not in (None, "float32"):
+        raise InvalidArgumentError("precision", f"'float32' for the {extractor!r} extractor (reduced precision is an "
+                                   "Inception option)", precision)
+    return {}
+
+
 def _check_stats_meta(side: _Side, ext_sig: dict, layer: str) -> None:
     if side.stats is None:
         return
     meta = side.stats.meta
+    # statistics files written before the precision option existed were computed in float32
+    mismatch = [k for k in ("preprocess", "precision")
+                if ext_sig.get(k) is not None and meta.get(k, "float32" if k == "precision" else ext_sig[k]) != ext_sig[k]]
     if meta.get("extractor") and (meta.get("extractor") != ext_sig["extractor"] or meta.get("layer", layer) != layer
-                                  or meta.get("preprocess", ext_sig.get("preprocess")) != ext_sig.get("preprocess")):
+                                  or mismatch):
         raise InvalidArgumentError(
             f"{side.role} statistics", f"statistics computed with extractor={ext_sig['extractor']}, layer={layer}, "
-            f"preprocess={ext_sig.get('preprocess')}", {k: meta.get(k) for k in ("extractor", "layer", "preprocess")},
+            f"preprocess={ext_sig.get('preprocess')}, precision={ext_sig.get('precision')}",
+            {k: meta.get(k) for k in ("extractor", "layer", "preprocess", "precision")},
             hint=f"Recompute them with `gmeval stats compute` ({side.spec}).")
 
 

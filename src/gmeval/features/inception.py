@@ -37,6 +37,7 @@ IS code of Salimans et al. (openai/improved-gan, inception_score/model.py) rebui
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Iterable
 
@@ -47,6 +48,7 @@ from torch import nn
 
 from ..errors import InvalidArgumentError, WeightsError
 from .base import FeatureExtractor
+from .precision import CANONICAL_PRECISION, TENSOR_DTYPES, check_precision, precision_context, require_precision
 from .preprocess import INCEPTION_SIZE, get_preprocess, to_rgb
 
 TF_BN_EPS = 1e-3
@@ -87,7 +89,8 @@ class ConvUnit(nn.Module):
         self.bias = torch.from_numpy(b).to(self.bias.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(F.conv2d(x, self.weight, self.bias, self.stride, self.padding))
+        # in place on the fresh convolution output: same values, one memory pass less
+        return torch.relu_(F.conv2d(x, self.weight, self.bias, self.stride, self.padding))
 
 
 class _Block(nn.Module):
@@ -274,15 +277,16 @@ class InceptionV3TF(nn.Module):
         x = self.Conv2d_2a_3x3(x)  # N x 32 x 147 x 147
         x = self.Conv2d_2b_3x3(x)  # N x 64 x 147 x 147
         x = F.max_pool2d(x, kernel_size=3, stride=2)  # N x 64 x 73 x 73
+        # pooled outputs are float32 means whatever the compute dtype (see features/precision.py)
         if "pool1" in want:
-            out["pool1"] = x.mean((2, 3))  # N x 64
+            out["pool1"] = x.float().mean((2, 3))  # N x 64
             if want <= out.keys():
                 return out
         x = self.Conv2d_3b_1x1(x)  # N x 80 x 73 x 73
         x = self.Conv2d_4a_3x3(x)  # N x 192 x 71 x 71
         x = F.max_pool2d(x, kernel_size=3, stride=2)  # N x 192 x 35 x 35
         if "pool2" in want:
-            out["pool2"] = x.mean((2, 3))  # N x 192
+            out["pool2"] = x.float().mean((2, 3))  # N x 192
             if want <= out.keys():
                 return out
         x = self.Mixed_5b(x)  # N x 256 x 35 x 35
@@ -294,21 +298,21 @@ class InceptionV3TF(nn.Module):
         x = self.Mixed_6d(x)  # N x 768 x 17 x 17
         x = self.Mixed_6e(x)  # N x 768 x 17 x 17
         if "mixed_6e" in want:
-            out["mixed_6e"] = x.mean((2, 3))  # N x 768
+            out["mixed_6e"] = x.float().mean((2, 3))  # N x 768
             if want <= out.keys():
                 return out
         x = self.Mixed_7a(x)  # N x 1280 x 8 x 8
         x = self.Mixed_7b(x)  # N x 2048 x 8 x 8
         x = self.Mixed_7c(x)  # N x 2048 x 8 x 8
-        pool3 = x.mean((2, 3))  # N x 2048 (the TF graph's 8x8 average pool, "pool_3:0")
+        pool3 = x.float().mean((2, 3))  # N x 2048 (the TF graph's 8x8 average pool, "pool_3:0")
         if "pool3" in want:
             out["pool3"] = pool3
         if want & {"logits", "logits_unbiased"}:
-            unbiased = pool3 @ self.fc_weight.t()  # N x 1008
+            unbiased = pool3 @ self.fc_weight.float().t()  # N x 1008
             if "logits_unbiased" in want:
                 out["logits_unbiased"] = unbiased
             if "logits" in want:
-                out["logits"] = unbiased + self.fc_bias  # N x 1008
+                out["logits"] = unbiased + self.fc_bias.float()  # N x 1008
         return out
 
 
@@ -322,9 +326,12 @@ class InceptionExtractor(FeatureExtractor):
     name = "inception"
     default_layer = "pool3"
 
-    def __init__(self, weights, preprocess: str = "tf1"):
-        """`weights`: an `inception_weights.InceptionWeights` (see `load_inception_weights`)."""
+    def __init__(self, weights, preprocess: str = "tf1", precision: str = CANONICAL_PRECISION):
+        """`weights`: an `inception_weights.InceptionWeights` (see `load_inception_weights`).
+        `precision`: "float32" (canonical) or an opt-in "bf16" / "fp16" / "tf32" (features/precision.py)."""
         super().__init__()
+        self.precision = check_precision(precision)
+        self._lowp: dict = {}  # (device, dtype) -> a low-precision copy of `net` (not a submodule: not saved)
         self.preprocess = get_preprocess(preprocess)
         self.net = InceptionV3TF(with_fc=weights.fc is not None)
         weights.apply_to(self.net)
@@ -342,12 +349,25 @@ class InceptionExtractor(FeatureExtractor):
                 raise WeightsError(missing_fc_message(missing_fc[0], self.weights_info))
         return super().resolve_layers(layers)
 
+    def _net_for(self, dtype: torch.dtype) -> InceptionV3TF:
+        """The network with its folded weights held in `dtype` (float32: the canonical network itself)."""
+        if dtype == torch.float32:
+            return self.net
+        key = (str(self.device), dtype)
+        if key not in self._lowp:
+            self._lowp.clear()  # the extractor moved or changed precision: drop stale copies
+            self._lowp[key] = copy.deepcopy(self.net).to(dtype)
+        return self._lowp[key]
+
     @torch.no_grad()
     def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
         names = self.resolve_layers(layers)
+        require_precision(self.precision, self.device)
         x = to_rgb(self.check_input(x))  # N x 3 x H x W, uint8
         x = self.preprocess(x.to(self.device), INCEPTION_SIZE)  # N x 3 x 299 x 299, float32 in [-1, 1]
-        return self.net(x, names)
+        dtype = TENSOR_DTYPES[self.precision]
+        with precision_context(self.precision, self.device):  # on CUDA: TF32 off unless precision == "tf32"
+            return self._net_for(dtype)(x.to(dtype), names)  # float32 outputs
 
     def signature(self) -> dict:
         return {
@@ -355,10 +375,12 @@ class InceptionExtractor(FeatureExtractor):
             "weights": self.weights_info.sha256,
             "layers": list(self.layers),
             "preprocess": self.preprocess.name,
+            "precision": self.precision,
         }
 
 
-def build_inception(preprocess: str = "tf1", weights=None, download: bool = False, allow_unverified: bool = False) -> InceptionExtractor:
+def build_inception(preprocess: str = "tf1", weights=None, download: bool = False, allow_unverified: bool = False,
+                    precision: str = CANONICAL_PRECISION) -> InceptionExtractor:
     """Registry factory for ``get_extractor("inception", ...)``.
 
     preprocess: "tf1" (default), "pytorch-fid" or "clean" (see `gmeval.features.preprocess`).
@@ -367,8 +389,12 @@ def build_inception(preprocess: str = "tf1", weights=None, download: bool = Fals
     download: when no local pytorch-fid checkpoint exists, fetch it (checksum-verified) into the cache.
     allow_unverified: accept a `weights` file whose SHA-256 is not one of the two known files
         (its hash is still recorded in the signature).
+    precision: "float32" (canonical, default) or an opt-in "bf16" / "fp16" / "tf32"; checked against
+        the extractor's device at every forward (PrecisionUnavailableError).
     """
     from .inception_weights import load_inception_weights
 
     pre = get_preprocess(preprocess)  # validate before the (slower) weight loading
-    return InceptionExtractor(load_inception_weights(weights, download=download, allow_unverified=allow_unverified), pre.name)
+    check_precision(precision)
+    return InceptionExtractor(load_inception_weights(weights, download=download, allow_unverified=allow_unverified),
+                              pre.name, precision)

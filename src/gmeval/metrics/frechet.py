@@ -5,9 +5,22 @@
 tr((S1 S2)^(1/2)) is computed without a general matrix square root. With any factor S1 = B B^T,
 S1 S2 = B (B^T S2 B) B^-1 is similar to the symmetric PSD matrix B^T S2 B, so
 tr((S1 S2)^(1/2)) = sum_i sqrt(lambda_i(B^T S2 B)): one symmetric eigenvalue problem
-(values only). B is the Cholesky factor of S1 when S1 is numerically positive definite (the
+(values only). B is the Cholesky factor L of S1 when S1 is numerically positive definite (the
 usual N > D case; cheapest), else the symmetric square root S1^(1/2) from an eigen-decomposition
-(singular covariances, N <= D). Dimensions with an all-zero row and column in either
+(singular covariances, N <= D).
+
+With L triangular, L^T S2 L is LAPACK's reduction of the generalized problem S2 S1 x = lambda x
+to standard form (``dsygst``, itype 2): it uses the symmetry of S2 and the triangle of L, about
+D^3 flops, against 2 D^3 for two triangular products (trmm) and 4 D^3 for two general ones.
+Only lower triangles are read and written, so nothing is symmetrised or copied beyond the one
+working copy of S2. The eigenvalues then come from ``dsyev`` (values only: tridiagonal reduction +
+``dsterf``); the drivers were chosen by timing potrf + sygst + {syev, syevd, syevr}, the
+one-call ``dsygvd``/``dsygv`` and the trmm route side by side at D = 2048
+(benchmarks/bench_anchors.py). The LAPACK calls run with a single BLAS thread: the tridiagonal
+reduction is mostly memory-bound matrix-vector work that gains little from a second thread, and on
+a shared, oversubscribed machine OpenBLAS threads spin at every barrier: measured at load average
+24 on 2 cores, 8.3-9.6 s with one thread against 32 s with two (109 s inside the benchmark run).
+One thread also makes the value independent of the thread count. Dimensions with an all-zero row and column in either
 covariance (constant features, e.g. border pixels) are removed first: they contribute exact
 zero eigenvalues, and removing them keeps their rounding noise out of the square roots.
 Eigenvalues that rounding pushes below zero are clipped to 0
@@ -21,6 +34,8 @@ import warnings
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
+from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidArgumentError, ShapeMismatchError
 
@@ -32,13 +47,26 @@ def _psd_sqrt(s: np.ndarray) -> np.ndarray:
 
 
 def _cholesky(s: np.ndarray) -> np.ndarray | None:
-    try:
-        return linalg.cholesky(s, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        return None
+    """Lower Cholesky factor (upper triangle left unspecified: only the lower one is read), or None."""
+    low, info = lapack.dpotrf(s, lower=1, clean=0)
+    return low if info == 0 else None
+
+
+def _reduced_eigvals(low: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Eigenvalues of L^T S L (L lower triangular) via dsygst(itype=2) + dsyev, lower triangles only."""
+    m, info = lapack.dsygst(s, low, itype=2, lower=1)
+    if info != 0:  # pragma: no cover - dsygst only fails on illegal arguments
+        raise np.linalg.LinAlgError(f"dsygst failed with info={info}")
+    return linalg.eigvalsh(m, lower=True, driver="ev", overwrite_a=True, check_finite=False)
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (single-threaded BLAS, see module docstring)."""
+    with threadpool_limits(1, user_api="blas"):
+        return _trace_sqrt_product(sigma1, sigma2)
+
+
+def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices, via the eigenvalues of B^T S B.
 
     (B, S) = (chol(sigma1), sigma2), else (chol(sigma2), sigma1) (S1 S2 and S2 S1 have the same
@@ -52,14 +80,15 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
         if not keep.any():
             return 0.0
         sigma1, sigma2 = sigma1[np.ix_(keep, keep)], sigma2[np.ix_(keep, keep)]
-    b, other = _cholesky(sigma1), sigma2
-    if b is None:
-        b, other = _cholesky(sigma2), sigma1
-    if b is None:
-        b, other = _psd_sqrt(sigma1), sigma2
-    m = b.T @ other @ b
-    m = (m + m.T) / 2.0
-    lam = linalg.eigvalsh(m, driver="evd", check_finite=False)
+    for factor, other in ((sigma1, sigma2), (sigma2, sigma1)):
+        low = _cholesky(factor)
+        if low is not None:
+            lam = _reduced_eigvals(low, other)
+            break
+    else:
+        b = _psd_sqrt(sigma1)  # symmetric, not triangular: two general products
+        m = b @ sigma2 @ b
+        lam = linalg.eigvalsh(m, lower=True, driver="ev", overwrite_a=True, check_finite=False)
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
 
 

@@ -35,32 +35,58 @@ benchmarks/bench_metrics.py (docs/metrics.md).
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ...errors import InvalidArgumentError
 from ._common import as_features, check_choice, check_int, same_dim
 
 DEFAULT_BLOCK_SIZE = 1024
 COMPUTE_DTYPES = ("float64", "float32")
-_EXACT_CHUNK = 2048  # pairs per chunk when recomputing distances directly
+_EXACT_CHUNK = 256  # pairs per chunk when recomputing distances directly (a 256 x 2048 float64 block: 4 MB)
 
 
-def block_memory_bytes(block_size: int = DEFAULT_BLOCK_SIZE, dim: int = 2048) -> int:
-    """Rough peak extra memory of the tile work: ~6 float64 block_size^2 tiles (distances, products,
-    rounding windows, candidate lists) + ~4 float64 block_size x dim row blocks (shifted copies)."""
-    return 8 * (6 * block_size * block_size + 4 * block_size * dim)
+def block_memory_bytes(block_size: int = DEFAULT_BLOCK_SIZE, dim: int = 2048, workers: int = 2) -> int:
+    """Rough peak extra memory of the tile work besides the shifted copies of the inputs: per worker,
+    ~4 float64-sized block_size^2 tiles (products / squared distances, masks, transposed copy)."""
+    return workers * 8 * 4 * block_size * block_size
 
 
 def _gamma(compute_dtype: str, dim: int) -> float:
     if compute_dtype == "float64":
         return 4.0 * (dim + 2) * np.finfo(np.float64).eps
-    return 8.0 * (np.sqrt(dim) + 1.0) * float(np.finfo(np.float32).eps)
+    # float32 product (probabilistic bound), plus the float32 forming of |x|^2 + |y|^2 - 2 x.y and
+    # the rounding of the float64 thresholds to float32 (each <= eps32 (|x|^2 + |y|^2)): + 8 eps32
+    return (8.0 * (np.sqrt(dim) + 1.0) + 8.0) * float(np.finfo(np.float32).eps)
 
 
 def _ranges(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _workers(n_tasks: int) -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, n_tasks))
+
+
+def _tile_map(fn, tasks):
+    """Run tile tasks concurrently, each with a single-threaded BLAS (the elementwise work then runs
+    in parallel too); results come back in task order, so every merge is deterministic. At most
+    2 x workers tasks are in flight, which bounds the memory held by pending results."""
+    workers = _workers(len(tasks))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for t in tasks:
+            pending.append(pool.submit(fn, t))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _mean(x: np.ndarray, block_size: int) -> np.ndarray:
@@ -71,24 +97,32 @@ def _mean(x: np.ndarray, block_size: int) -> np.ndarray:
 
 
 class _Shifted:
-    """Row blocks of `x - shift` in the compute dtype, with their float64 squared norms."""
+    """`x - shift` in the compute dtype (computed once, block by block in float64), with float64 squared norms."""
 
     def __init__(self, x: np.ndarray, shift: np.ndarray, dtype, block_size: int):
-        self.x, self.shift, self.dtype = x, shift, dtype
+        self.rows = np.empty(x.shape, dtype)
         self.norms = np.empty(len(x), np.float64)
-        for i0, i1 in _ranges(len(x), block_size):
-            b = self.block(i0, i1)
+
+        def fill(r):  # disjoint row ranges: safe to run concurrently
+            i0, i1 = r
+            self.rows[i0:i1] = x[i0:i1].astype(np.float64) - shift
+            b = self.rows[i0:i1]
             self.norms[i0:i1] = np.einsum("ij,ij->i", b, b, dtype=np.float64)
 
+        for _ in _tile_map(fill, _ranges(len(x), min(block_size, 256))):
+            pass
+        self.norms_c = self.norms.astype(dtype)  # the norms as the tiles use them
+
     def block(self, i0: int, i1: int) -> np.ndarray:
-        return (self.x[i0:i1].astype(np.float64) - self.shift).astype(self.dtype, copy=False)
+        return self.rows[i0:i1]
 
 
 def _sq_dist_tile(qb, qn, rb, rn) -> np.ndarray:
-    g = qb @ rb.T
-    d2 = qn[:, None] + rn[None, :]
-    d2 -= 2.0 * g.astype(np.float64, copy=False)
-    np.maximum(d2, 0.0, out=d2)
+    """|q|^2 + |r|^2 - 2 q.r in the compute dtype, in place on the product (not clipped at 0)."""
+    d2 = qb @ rb.T
+    d2 *= -2.0
+    d2 += qn[:, None]
+    d2 += rn[None, :]
     return d2
 
 
@@ -111,6 +145,56 @@ def _check_common(block_size, compute_dtype):
 # --------------------------------------------------------------------------------------------
 # k nearest neighbours
 # --------------------------------------------------------------------------------------------
+class _Candidates:
+    """The kk smallest (Gram distance^2, index) seen so far for every query row."""
+
+    def __init__(self, n: int, kk: int):
+        self.kk = kk
+        self.d = np.full((n, kk), np.inf)
+        self.i = np.full((n, kk), -1, np.int64)
+        # each row's kk-th candidate distance^2, kept apart from `d`: worker threads read it while the
+        # main thread merges; every element they can see (old or new) is >= the final value (safe)
+        self.thr = np.full(n, np.inf)
+
+    def threshold(self, i0: int, i1: int) -> np.ndarray:
+        return self.thr[i0:i1].copy()
+
+    def offer(self, i0: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, nrows: int) -> None:
+        """Merge candidate entries (local row, global index, distance^2) into rows i0 .. i0 + nrows."""
+        if len(rows) == 0:
+            return
+        counts = np.bincount(rows, minlength=nrows)
+        width = int(counts.max())
+        order = np.argsort(rows, kind="stable")
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        slot = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        pad_d = np.full((nrows, width), np.inf)
+        pad_i = np.full((nrows, width), -1, np.int64)
+        pad_d[rows, slot], pad_i[rows, slot] = vals, cols
+        cd = np.concatenate([self.d[i0:i0 + nrows], pad_d], axis=1)
+        ci = np.concatenate([self.i[i0:i0 + nrows], pad_i], axis=1)
+        sel = np.argpartition(cd, self.kk - 1, axis=1)[:, :self.kk]
+        self.d[i0:i0 + nrows] = np.take_along_axis(cd, sel, axis=1)
+        self.i[i0:i0 + nrows] = np.take_along_axis(ci, sel, axis=1)
+        self.thr[i0:i0 + nrows] = self.d[i0:i0 + nrows].max(axis=1)
+
+
+def _below(d2: np.ndarray, thr: np.ndarray, col0: int, kk: int):
+    """A tile's entries that can enter the rows' candidate lists: (local rows, global columns, values).
+
+    Normally those strictly below the row's current threshold (few, once the lists have filled). While
+    some row has fewer than kk candidates (threshold inf), the kk smallest entries of every row instead:
+    an entry with kk smaller ones in the same tile cannot be among the kk nearest either.
+    """
+    if np.isinf(thr).any() and d2.shape[1] > kk:
+        c = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        r = np.repeat(np.arange(d2.shape[0]), kk)
+        c = c.ravel()
+    else:
+        r, c = np.nonzero(d2 < thr[:, None])
+    return r, c + col0, d2[r, c].astype(np.float64)
+
+
 def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = DEFAULT_BLOCK_SIZE,
                compute_dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
     """The k nearest reference rows of every query row, with exact float64 distances.
@@ -141,43 +225,47 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
     Q = R if within else _Shifted(q, shift, dt, block_size)
     gamma = _gamma(compute_dtype, q.shape[1])
     rn_max = float(R.norms.max())
-    # running candidates (Gram distance^2 and reference index) for every query row
-    best_d = np.full((nq, kk), np.inf)
-    best_i = np.full((nq, kk), -1, np.int64)
-
-    def offer(i0, i1, d2, j0):
-        cd = np.concatenate([best_d[i0:i1], d2], axis=1)
-        ci = np.concatenate([best_i[i0:i1], np.broadcast_to(np.arange(j0, j0 + d2.shape[1]), d2.shape)], axis=1)
-        sel = np.argpartition(cd, kk - 1, axis=1)[:, :kk]
-        best_d[i0:i1] = np.take_along_axis(cd, sel, axis=1)
-        best_i[i0:i1] = np.take_along_axis(ci, sel, axis=1)
+    best = _Candidates(nq, kk)
 
     blocks_q, blocks_r = _ranges(nq, block_size), _ranges(nr, block_size)
-    for bq, (i0, i1) in enumerate(blocks_q):
-        qb, qn = Q.block(i0, i1), Q.norms[i0:i1]
-        rows = np.arange(i1 - i0)
-        # within one set the distance matrix is symmetric: tile (i, j) also serves rows of block j
-        for j0, j1 in (blocks_r[bq:] if within else blocks_r):
-            rb = qb if (within and j0 == i0) else R.block(j0, j1)
-            d2 = _sq_dist_tile(qb, qn, rb, R.norms[j0:j1])
-            if exclude is not None:
-                ex = exclude[i0:i1]
-                hit = (ex >= j0) & (ex < j1)
-                d2[rows[hit], ex[hit] - j0] = np.inf
-            offer(i0, i1, d2, j0)
-            if within and j0 != i0:
-                offer(j0, j1, d2.T, i0)
+    # within one set the distance matrix is symmetric: tile (i, j) also serves the rows of block j
+    tasks = [(i0, i1, j0, j1) for bq, (i0, i1) in enumerate(blocks_q)
+             for (j0, j1) in (blocks_r[bq:] if within else blocks_r)]
 
+    def tile(t):
+        i0, i1, j0, j1 = t
+        d2 = _sq_dist_tile(Q.block(i0, i1), Q.norms_c[i0:i1], R.block(j0, j1), R.norms_c[j0:j1])
+        if exclude is not None:
+            ex = exclude[i0:i1]
+            hit = np.nonzero((ex >= j0) & (ex < j1))[0]
+            d2[hit, ex[hit] - j0] = np.inf
+        # only entries below the row's current kk-th candidate can enter its list: the threshold is read
+        # while other tiles may still be merging, so it can only be larger than the final one (safe)
+        out = [_below(d2, best.threshold(i0, i1), j0, kk)]
+        if within and j0 != i0:
+            out.append(_below(d2.T, best.threshold(j0, j1), i0, kk))
+        return out
+
+    for t, found in zip(tasks, _tile_map(tile, tasks)):
+        i0, i1, j0, j1 = t
+        best.offer(i0, *found[0], i1 - i0)
+        if len(found) > 1:
+            best.offer(j0, *found[1], j1 - j0)
+
+    best_d, best_i = best.d, best.i
     out_d = np.empty((nq, k), np.float64)
     out_i = np.empty((nq, k), np.int64)
-    for i0, i1 in blocks_q:
+
+    def finish(rows):  # disjoint row ranges: safe to run concurrently
+        i0, i1 = rows
         b, bd, bi, qn = i1 - i0, best_d[i0:i1], best_i[i0:i1], Q.norms[i0:i1]
         # exact distances of the candidates, then sort by (distance, index)
         e = exact_distances(q, r, np.repeat(np.arange(i0, i1), kk), bi.ravel()).reshape(b, kk)
         order = np.lexsort((bi, e), axis=1)
         e, bi_sorted = np.take_along_axis(e, order, axis=1), np.take_along_axis(bi, order, axis=1)
-        # every point left out has Gram distance^2 >= max(bd); it cannot be among the k nearest if
-        # that bound minus the rounding window still exceeds the k-th exact distance^2.
+        # every point left out has Gram distance^2 >= max(bd) (it was never below a row threshold, which
+        # only decreases); it cannot be among the k nearest if that bound minus the rounding window
+        # still exceeds the k-th exact distance^2.
         if kk < n_avail:
             safe = bd.max(axis=1) - gamma * (qn + rn_max) > e[:, k - 1] ** 2
         else:
@@ -186,6 +274,9 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
             ex_row = -1 if exclude is None else int(exclude[i0 + row])
             e[row, :k], bi_sorted[row, :k] = _exact_row_knn(q[i0 + row], r, k, ex_row, block_size)
         out_d[i0:i1], out_i[i0:i1] = e[:, :k], bi_sorted[:, :k]
+
+    for _ in _tile_map(finish, _ranges(nq, 256)):
+        pass
     return out_d, out_i
 
 
@@ -254,26 +345,35 @@ def ball_statistics(a, b, a_radii=(), b_radii=(), *, inclusive: bool = True, blo
     A = _Shifted(a, shift, dt, block_size)
     B = _Shifted(b, shift, dt, block_size)
     gamma = _gamma(compute_dtype, a.shape[1])
+    tasks = [(i0, i1, j0, j1) for i0, i1 in _ranges(len(a), block_size) for j0, j1 in _ranges(len(b), block_size)]
+
+    def tile(t):
+        i0, i1, j0, j1 = t
+        an, bn = A.norms[i0:i1], B.norms[j0:j1]
+        d2 = _sq_dist_tile(A.block(i0, i1), A.norms_c[i0:i1], B.block(j0, j1), B.norms_c[j0:j1])
+        exact = _PairCache(a, b, i0, j0)
+        # rounding window of every entry, bounded per row (a-balls) or per column (b-balls)
+        tol_rows, tol_cols = gamma * (an + bn.max()), gamma * (an.max() + bn)
+        a_part = []
+        for rad in a_radii:
+            inside = _inside(d2, rad[i0:i1], tol_rows, exact, inclusive, axis=0)
+            a_part.append((np.count_nonzero(inside, axis=0), inside.any(axis=1)))
+        b_part = [np.count_nonzero(_inside(d2, rad[j0:j1], tol_cols, exact, inclusive, axis=1), axis=1)
+                  for rad in b_radii]
+        return (a_part, b_part), exact.count
+
     out = BallStatistics(
         b_in_a_counts=[np.zeros(len(b), np.int64) for _ in a_radii],
         a_has_b=[np.zeros(len(a), bool) for _ in a_radii],
         a_in_b_counts=[np.zeros(len(a), np.int64) for _ in b_radii],
     )
-    for i0, i1 in _ranges(len(a), block_size):
-        ab, an = A.block(i0, i1), A.norms[i0:i1]
-        for j0, j1 in _ranges(len(b), block_size):
-            bn = B.norms[j0:j1]
-            d2 = _sq_dist_tile(ab, an, B.block(j0, j1), bn)
-            tol = gamma * (an[:, None] + bn[None, :])
-            exact = _PairCache(a, b, i0, j0)
-            for m, rad in enumerate(a_radii):
-                inside = _inside(d2, rad[i0:i1, None], tol, exact, inclusive)
-                out.b_in_a_counts[m][j0:j1] += inside.sum(axis=0)
-                out.a_has_b[m][i0:i1] |= inside.any(axis=1)
-            for m, rad in enumerate(b_radii):
-                inside = _inside(d2, rad[None, j0:j1], tol, exact, inclusive)
-                out.a_in_b_counts[m][i0:i1] += inside.sum(axis=1)
-            out.refined_pairs += exact.count
+    for (i0, i1, j0, j1), ((a_part, b_part), refined) in zip(tasks, _tile_map(tile, tasks)):
+        for m, (counts, has) in enumerate(a_part):
+            out.b_in_a_counts[m][j0:j1] += counts
+            out.a_has_b[m][i0:i1] |= has
+        for m, counts in enumerate(b_part):
+            out.a_in_b_counts[m][i0:i1] += counts
+        out.refined_pairs += refined
     return out
 
 
@@ -297,13 +397,20 @@ class _PairCache:
         return np.array([self.cache[p] for p in keys], np.float64)
 
 
-def _inside(d2: np.ndarray, radius: np.ndarray, tol: np.ndarray, exact: _PairCache, inclusive: bool) -> np.ndarray:
+def _inside(d2: np.ndarray, radius: np.ndarray, tol: np.ndarray, exact: _PairCache, inclusive: bool,
+            axis: int) -> np.ndarray:
+    """Ball membership for one tile: the radius (and window) belongs to the rows (axis=0) or the
+    columns (axis=1) of the tile. Entries clearly inside or outside are decided on the tile's Gram
+    distances; those within the rounding window on directly computed float64 distances."""
+    shape = (-1, 1) if axis == 0 else (1, -1)
     r2 = radius * radius
-    inside = d2 <= r2 if inclusive else d2 < r2
-    amb = np.abs(d2 - r2) <= tol
-    if amb.any():
-        ii, jj = np.nonzero(amb)
+    lo = (r2 - tol).astype(d2.dtype).reshape(shape)
+    hi = (r2 + tol).astype(d2.dtype).reshape(shape)
+    inside = d2 < lo  # certainly inside (either convention)
+    maybe = d2 <= hi  # anything above hi is certainly outside
+    if np.count_nonzero(maybe) != np.count_nonzero(inside):
+        ii, jj = np.nonzero(maybe & ~inside)
         e = exact(ii, jj)
-        t = np.broadcast_to(radius, d2.shape)[ii, jj]
+        t = radius[ii] if axis == 0 else radius[jj]
         inside[ii, jj] = (e <= t) if inclusive else (e < t)
     return inside

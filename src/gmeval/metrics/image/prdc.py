@@ -99,14 +99,14 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
 
 
 def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float64", details: bool = False) -> PRDCResult:
+               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", details: bool = False) -> PRDCResult:
     """Precision, recall (k_pr = 3), density and coverage (k_dc = 5) from one set of blocked passes."""
     return _prdc(real_features, fake_features, k_pr, k_dc, inclusive=inclusive, block_size=block_size,
                  compute_dtype=compute_dtype, details=details)
 
 
 def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float64",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
                            details: bool = False) -> PRDCResult:
     """Improved precision and recall (Kynkaanniemi et al. 2019), k = 3. Fields density/coverage are None."""
     return _prdc(real_features, fake_features, k, None, inclusive=inclusive, block_size=block_size,
@@ -114,7 +114,7 @@ def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclu
 
 
 def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float64",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
                            details: bool = False) -> PRDCResult:
     """Density and coverage (Naeem et al. 2020), k = 5. Needs no fake-fake pass. precision/recall are None."""
     return _prdc(real_features, fake_features, None, k, inclusive=inclusive, block_size=block_size,
@@ -128,7 +128,7 @@ class PRDC(TwoSampleFeatureMetric):
     primary = "precision"
 
     def __init__(self, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float64"):
+                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32"):
         super().__init__(k_pr=k_pr, k_dc=k_dc, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
 
     def _compute(self, real, fake) -> PRDCResult:
@@ -140,7 +140,7 @@ class PrecisionRecall(TwoSampleFeatureMetric):
     primary = "precision"
 
     def __init__(self, k: int = PR_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float64"):
+                 compute_dtype: str = "float32"):
         super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
 
     def _compute(self, real, fake) -> PRDCResult:
@@ -152,7 +152,7 @@ class DensityCoverage(TwoSampleFeatureMetric):
     primary = "coverage"
 
     def __init__(self, k: int = DC_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float64"):
+                 compute_dtype: str = "float32"):
         super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
 
     def _compute(self, real, fake) -> PRDCResult:
