@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import CorruptFileError, DataError, InvalidArgumentError, ShapeMismatchError
+from ..utils.io import NPY_READ_ERRORS
 from .canonical import ImageData, as_uint8_nchw
 
 _IMAGE_KEYS = ("images", "x", "arr_0", "samples")
@@ -25,7 +25,7 @@ def load_array_file(path: str | os.PathLike) -> ImageData:
         raise InvalidArgumentError("path", "an existing .npy or .npz file", str(path))
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except NPY_READ_ERRORS as exc:
         raise CorruptFileError(f"cannot read array file ({exc})", path) from exc
     labels = None
     if isinstance(loaded, np.lib.npyio.NpzFile):
@@ -38,7 +38,7 @@ def load_array_file(path: str | os.PathLike) -> ImageData:
                 arr = loaded[key]
                 lk = next((k for k in _LABEL_KEYS if k in keys), None)
                 labels = loaded[lk] if lk else None
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            except NPY_READ_ERRORS as exc:
                 raise CorruptFileError(f"cannot read array {key!r} ({exc})", path) from exc
     else:
         arr = loaded

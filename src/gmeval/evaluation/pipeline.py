@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import numpy as np
 from .. import __version__
 from .. import distributed as gdist
 from ..data import ImageData
+from ..utils.io import NPY_READ_ERRORS
 from ..errors import InvalidArgumentError
 from ..sources import load_images
 from ..stats import GaussianStats, load_stats
@@ -27,7 +27,7 @@ def is_stats_file(spec) -> bool:
     try:
         with np.load(spec, allow_pickle=False) as f:
             return {"mu", "sigma"} <= set(f.files)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+    except NPY_READ_ERRORS:
         return False  # not readable as .npz: the array-file loader reports it
 
 

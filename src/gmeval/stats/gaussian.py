@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, InvalidArgumentError, ShapeMismatchError
-from ..utils.io import atomic_path
+from ..utils.io import NPY_READ_ERRORS, atomic_path
 
 
 class GaussianStats:
@@ -145,7 +144,7 @@ def load_stats(path: str | os.PathLike) -> GaussianStats:
             mu, sigma = f["mu"], f["sigma"]
             n = int(f["n"]) if "n" in keys else 0
             meta = json.loads(str(f["meta"])) if "meta" in keys else {}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except NPY_READ_ERRORS as exc:
         raise DataError(f"cannot read statistics file ({exc})", path) from exc
     try:
         return GaussianStats.from_mu_sigma(mu, sigma, n, meta)

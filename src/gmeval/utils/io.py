@@ -16,10 +16,16 @@ import os
 import shutil
 import tempfile
 import time
+import tokenize
+import zipfile
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..errors import StorageError
+
+#: what `np.load` raises on a damaged .npy/.npz: bad zip members, truncated data, and a damaged
+#: header, which numpy parses with tokenize and ast.literal_eval (TokenError / SyntaxError)
+NPY_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError)
 
 #: temp files older than this (seconds) are leftovers of a killed process and are swept
 STALE_TEMP_SECONDS = 3600.0
