@@ -8,8 +8,6 @@ import pytest
 
 from gmeval.evaluation import evaluate
 from gmeval.sources import load_images
-from gmeval.training.config import TrainConfig
-from gmeval.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,25 +16,17 @@ def gm(*args):
     return subprocess.run([sys.executable, "-m", "gmeval", *map(str, args)], capture_output=True, text=True, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    out = tmp_path_factory.mktemp("r")
-    Trainer(TrainConfig(model="cgan", data="digits:train", out=str(out), steps=5, batch_size=16, sample_every=0,
-                        checkpoint_every=0), progress=False).run()
-    return out / "checkpoint.pt"
-
-
-def test_sample_npz_and_folder_match_evaluation_samples(tmp_path, ckpt):
+def test_sample_npz_and_folder_match_evaluation_samples(tmp_path, cgan_ckpt):
     n = 1203  # more than one sampling chunk
-    r = gm("sample", ckpt, "-n", n, "-o", tmp_path / "s.npz", "--seed", 4)
+    r = gm("sample", cgan_ckpt, "-n", n, "-o", tmp_path / "s.npz", "--seed", 4)
     assert r.returncode == 0, r.stderr
     with np.load(tmp_path / "s.npz") as f:
         imgs, labels = f["images"], f["labels"]
     assert imgs.shape == (n, 1, 8, 8) and imgs.dtype == np.uint8 and labels.tolist()[:3] == [0, 1, 2]
-    np.testing.assert_array_equal(imgs, load_images(ckpt, n=n, seed=4).images)  # what `evaluate` scores
-    r = gm("sample", ckpt, "-n", 12, "-o", tmp_path / "pngs", "--seed", 4)
+    np.testing.assert_array_equal(imgs, load_images(cgan_ckpt, n=n, seed=4).images)  # what `evaluate` scores
+    r = gm("sample", cgan_ckpt, "-n", 12, "-o", tmp_path / "pngs", "--seed", 4)
     assert r.returncode == 0 and len(list((tmp_path / "pngs").glob("*.png"))) == 12
-    r = gm("sample", ckpt, "-n", 3, "-o", tmp_path / "pngs")
+    r = gm("sample", cgan_ckpt, "-n", 3, "-o", tmp_path / "pngs")
     assert r.returncode == 2 and "new or empty folder" in r.stderr
 
 

@@ -79,14 +79,6 @@ def test_evaluate_run_runs_only_the_chosen_extractors(tmp_path, monkeypatch):
 
 
 # -- gmeval sample --label ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def cgan_ckpt(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cgan")
-    Trainer(TrainConfig(model="cgan", data="digits:train", out=str(out), steps=5, batch_size=16, sample_every=0,
-                        checkpoint_every=0), progress=False).run()
-    return out / "checkpoint.pt"
-
-
 @pytest.mark.parametrize("label,expect", [("3", [3] * 12), ("1,7", [1, 7] * 6), ("balanced", list(range(10)) + [0, 1])])
 def test_sample_label(tmp_path, cgan_ckpt, label, expect):
     from gmeval.training.checkpoint import load_model
