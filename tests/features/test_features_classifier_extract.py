@@ -157,7 +157,7 @@ def test_registry_names_and_errors():
     assert {"inception", "mnist", "fashion-mnist"} <= set(EXTRACTORS)
     with pytest.raises(InvalidArgumentError, match=r"`extractor`.*fashion-mnist.*inception.*mnist.*'vgg'"):
         get_extractor("vgg")
-    assert extractor_options("inception") == ["preprocess", "weights", "download", "allow_unverified"]
+    assert extractor_options("inception") == ["preprocess", "weights", "download", "allow_unverified", "precision"]
     with pytest.raises(InvalidArgumentError, match=r"inception option.*preprocess.*'resize'"):
         get_extractor("inception", resize="tf1")
 
