@@ -6,6 +6,7 @@ then compare them per dataset with `gmeval compare` (docs/zoo.md).
     python benchmarks/zoo.py evaluate              # only `gmeval compare` per dataset + sample grids
     python benchmarks/zoo.py train --only mnist/dcgan --force   # rerun one row
     python benchmarks/zoo.py evaluate --only mnist              # re-evaluate one dataset
+    python benchmarks/zoo.py table                              # the docs/zoo.md tables (Markdown)
 
 Runs go to --out (default /work/zoo-runs or $GMEVAL_ZOO, never the repository); the sample grids
 are written to docs/img/zoo/ and the comparison tables to OUT/<dataset>/compare/.
@@ -42,8 +43,8 @@ WGAN_STEPS = {"mnist": "3000", "fashion-mnist": "1000"}
 SHORT = {"mlp-gan-ns-short-s1": ("mlp-gan", ["--loss", "non-saturating", "--steps", "300", "--batch-size", "64"], 1),
          "mlp-gan-ns-short-s2": ("mlp-gan", ["--loss", "non-saturating", "--steps", "300", "--batch-size", "64"], 2)}
 SEED = 0
-EVAL_N = 5000          # generated samples per model (classifier features)
-EVAL_BOOT = 50         # paired bootstrap replicates
+EVAL_N = 2000          # generated samples per model (classifier features; 2000 to fit the shared CPU)
+EVAL_BOOT = 30         # paired bootstrap replicates
 
 
 def _py() -> list[str]:
@@ -112,9 +113,31 @@ def _grids(out: Path, dataset: str, names: list[str], img_dir: Path) -> None:
             atomic_write_bytes(img_dir / f"{dataset}_{n}.png", png_bytes(make_grid(data.images, nrow=8), scale=2))
 
 
+def markdown_table(out: Path, dataset: str) -> str:
+    """The docs/zoo.md table of one dataset from OUT/<dataset>/compare/zoo_compare.json and the training records."""
+    res = json.loads((out / dataset / "compare" / "zoo_compare.json").read_text())
+    cols = [("fid", "FID"), ("fid_inf", "FID-inf"), ("kid", "KID"), ("precision", "P"), ("recall", "R"),
+            ("density", "D"), ("coverage", "C"), ("modes_covered", "modes")]
+    lines = ["| model | steps | train s | " + " | ".join(c for _, c in cols) + " |", "|---|---|---|" + "---|" * len(cols)]
+    for name, vals in res["metrics"].items():
+        rec_path = out / dataset / name / "zoo_train.json"
+        rec = json.loads(rec_path.read_text()) if rec_path.is_file() else {}
+        cells = []
+        for k, _ in cols:
+            e = vals.get(k)
+            if e is None:
+                cells.append("")
+            elif "ci_low" in e:
+                cells.append(f"{e['value']:.3g} [{e['ci_low']:.3g}, {e['ci_high']:.3g}]")
+            else:
+                cells.append(f"{e['value']:.3g}")
+        lines.append(f"| {name} | {rec.get('steps', '')} | {rec.get('train_seconds', '')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("stage", nargs="?", default="all", choices=["all", "train", "evaluate"])
+    p.add_argument("stage", nargs="?", default="all", choices=["all", "train", "evaluate", "table"])
     p.add_argument("--out", default=os.environ.get("GMEVAL_ZOO", "/work/zoo-runs"))
     p.add_argument("--only", default=None, help="DATASET or DATASET/ROW, e.g. mnist/dcgan")
     p.add_argument("--force", action="store_true", help="retrain rows that already finished")
@@ -133,6 +156,11 @@ def main(argv=None) -> int:
     if args.stage in ("all", "train"):
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(lambda j: train_row(out, j[0], j[1], args.force), jobs))
+    if args.stage == "table":
+        for d in DATASETS:
+            if ds_only in (None, d) and (out / d / "compare" / "zoo_compare.json").is_file():
+                print(f"\n{d}\n\n{markdown_table(out, d)}")
+        return 0
     if args.stage in ("all", "evaluate"):
         for d in DATASETS:
             if ds_only in (None, d):

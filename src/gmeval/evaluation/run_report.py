@@ -13,8 +13,8 @@ from ..errors import InvalidArgumentError, WeightsError
 from ..training.checkpoint import load_model
 from .pipeline import domain_of, evaluate, to_json
 
-DOMAIN_METRICS = "fid,kid,is,prd,dc,modes,memorization"
-INCEPTION_METRICS = "fid,kid,prd"
+DOMAIN_METRICS = "fid,fid-inf,kid,is,prd,dc,modes,memorization"
+INCEPTION_METRICS = "fid,fid-inf,kid,prd"
 
 
 def _ssim_window(hw) -> int:
