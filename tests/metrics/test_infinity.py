@@ -95,12 +95,13 @@ def test_mnist_checks(mnist_root):
 def test_evaluate_reports_fid_inf_and_is_inf_with_signatures():
     from gmeval.evaluation import evaluate
 
-    res = evaluate("digits:test", "digits:train", "fid,fid-inf,is-inf", extractor="mnist", n=300, progress=False, cache=False)
+    res = evaluate("digits:test", "digits:train", "fid,fid-inf,is-inf", extractor="mnist", n=300, n_real=300, progress=False,
+                   cache=False)
     m = res["metrics"]
     assert m["fid_inf"]["higher_is_better"] is False and m["is_inf"]["higher_is_better"] is True
     assert m["fid_inf_fit_low"]["value"] <= m["fid_inf"]["value"] <= m["fid_inf_fit_high"]["value"]
     assert "|pts:15|" in m["fid_inf"]["signature"] and "nmax:300" in m["fid_inf"]["signature"]
     det = res["details"]["fid-inf"]
     assert len(det["ns"]) == 15 and det["ns"][-1] == 300
-    # at N = all rows the fit's point is the plain FID (same rows): the line passes near it
-    assert det["values"][-1] == pytest.approx(m["fid"]["value"], rel=1e-6)  # T2: same rows, summed in another order
+    # the last point uses every row of both sides, in their order: it is the plain FID (B4)
+    assert det["values"][-1] == m["fid"]["value"]
