@@ -2,6 +2,7 @@
 #   make demo   train the textbook MLP GAN on MNIST, evaluate it, write the report (runs/demo)
 #   make test   run the test suite
 #   make test-isa   the numerics-sensitive tests again under forced kernel paths and thread counts
+#   make zoo    train every seed model on MNIST + Fashion-MNIST, compare them (long; runs in $(ZOO), docs/zoo.md)
 #   make screenshots   regenerate docs/img/human_*.png with the browser test (not part of make test)
 #   make bench  gmeval vs torch-fidelity, clean-fid, prdc, torchmetrics, pytorch-fid (bench-only venv)
 VENV      ?= .venv
@@ -14,7 +15,7 @@ export GMEVAL_DATA ?= $(SHARED)
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: setup demo test test-fast test-isa tolerances screenshots bench bench-gmeval browser-deps classifiers clean
+.PHONY: setup demo test test-fast test-isa tolerances screenshots bench bench-gmeval zoo zoo-row sanity browser-deps classifiers clean
 
 setup: $(VENV)/.installed
 
@@ -57,6 +58,20 @@ ISA_SETTINGS += "ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTR
 endif
 test-isa: setup
 	@for s in $(ISA_SETTINGS); do echo "== $$s"; env $$s $(PY) -m pytest -q -p no:cacheprovider -m "not browser" $(NUMERICS_TESTS) || exit 1; done
+
+# The model zoo (docs/zoo.md): runs outside the repository; sample grids into docs/img/zoo/.
+ZOO ?= $(abspath ../zoo-runs)
+zoo: setup
+	$(PY) benchmarks/zoo.py all --out $(ZOO)
+
+# Rerun one row and re-evaluate its dataset: make zoo-row ROW=mnist/dcgan
+zoo-row: setup
+	$(PY) benchmarks/zoo.py train --out $(ZOO) --only $(ROW) --force
+	$(PY) benchmarks/zoo.py evaluate --out $(ZOO) --only $(firstword $(subst /, ,$(ROW)))
+
+# Which metric detects which failure (docs/sanity.md; figures into docs/img/sanity/)
+sanity: setup
+	$(PY) -m gmeval sanity --quick --out docs/img/sanity
 
 # Re-measure the deviations in docs/tolerances.md (writes benchmarks/out/tolerances.{json,md}).
 tolerances: setup

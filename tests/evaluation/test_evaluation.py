@@ -167,7 +167,7 @@ def test_evaluate_run_writes_report(tmp_path, gan_ckpt):
     ev = json.loads(Path(out["evaluation_json"]).read_text())
     assert ev["mnist"]["metrics"]["fid"]["signature"] in page
     assert "Class histogram" in page and "Nearest training neighbours" in page and "Training curves" not in page
-    assert set(out["headline"]["mnist"]) >= {"fid", "kid", "is", "precision", "recall", "density", "coverage", "modes_covered"}
+    assert set(out["headline"]["mnist"]) >= {"fid", "fid_inf", "kid", "is", "precision", "recall", "density", "coverage", "modes_covered"}
     with pytest.raises(InvalidArgumentError, match="domain"):
         evaluate_run(run, real="digits:test", n=100, inception_n=None, progress=False)
 

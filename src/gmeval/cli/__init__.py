@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import GmevalError
 
 #: subcommand modules, in help order
-COMMAND_MODULES = ("train", "sample", "datasets", "evaluate", "stats", "text", "human", "classifier", "weights")
+COMMAND_MODULES = ("train", "sample", "datasets", "evaluate", "compare", "sanity", "stats", "text", "human", "classifier", "weights")
 
 
 class _Parser(argparse.ArgumentParser):

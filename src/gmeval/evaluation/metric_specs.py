@@ -51,6 +51,29 @@ def _is(ctx):
     return {"is": r.mean, "is_std": r.std}, {}, {"splits": r.splits, "logits": ctx.logits_layer}
 
 
+def _inf_entry(prefix, r):
+    values = {prefix: r.intercept, f"{prefix}_fit_low": r.low, f"{prefix}_fit_high": r.high, f"{prefix}_slope": r.slope}
+    details = {"ns": [int(v) for v in r.ns], "values": [float(v) for v in r.values], "intercept": r.intercept,
+               "slope": r.slope, "low": r.low, "high": r.high, "r2": r.r2, "confidence": r.confidence}
+    return values, details, {"pts": r.points, "nmin": r.n_min, "nmax": r.n_max}
+
+
+def _fid_inf(ctx):
+    from ..metrics.image.infinity import fid_infinity_distance
+
+    r = fid_infinity_distance(ctx.real_feats, ctx.fake_feats, points=ctx.opts.get("inf_points", 15),
+                              seed=ctx.seed)
+    return _inf_entry("fid_inf", r)
+
+
+def _is_inf(ctx):
+    from ..metrics.image.infinity import inception_score_infinity
+
+    r = inception_score_infinity(ctx.fake_logits, points=ctx.opts.get("inf_points", 15), seed=ctx.seed)
+    values, details, params = _inf_entry("is_inf", r)
+    return values, details, {**params, "logits": ctx.logits_layer}
+
+
 # float32 distance tiles: every comparison float32 rounding cannot decide is recomputed in float64
 # (gmeval.metrics.image.knn), so results equal the float64 ones; 3.5x faster at 10k x 10k.
 _KNN_DTYPE = "float32"
@@ -101,8 +124,14 @@ def _memorization(ctx):
 
 METRICS: dict[str, MetricSpec] = {s.name: s for s in [
     MetricSpec("fid", ("features",), {"fid": False}, _fid, "Frechet distance of Gaussian fits (Heusel et al. 2017)", True),
+    MetricSpec("fid-inf", ("features",), {"fid_inf": False, "fid_inf_fit_low": None, "fid_inf_fit_high": None,
+                                          "fid_inf_slope": None}, _fid_inf,
+               "FID-infinity: FID at 15 sample sizes extrapolated to N = inf in 1/N (Chong & Forsyth 2020)"),
     MetricSpec("kid", ("features",), {"kid": False, "kid_std": None}, _kid, "Kernel Inception Distance, unbiased MMD^2, cubic kernel"),
     MetricSpec("is", ("logits",), {"is": True, "is_std": None}, _is, "Inception Score (Salimans et al. 2016), 10 splits"),
+    MetricSpec("is-inf", ("logits",), {"is_inf": True, "is_inf_fit_low": None, "is_inf_fit_high": None,
+                                       "is_inf_slope": None}, _is_inf,
+               "IS-infinity: one-split IS at 15 sample sizes extrapolated to N = inf (Chong & Forsyth 2020)"),
     MetricSpec("prd", ("features",), {"precision": True, "recall": True}, _prd, "improved precision/recall, k=3", True, "half"),
     MetricSpec("dc", ("features",), {"density": True, "coverage": True}, _dc, "density/coverage, k=5", True, "half"),
     MetricSpec("modes", ("classes",), {"modes_covered": True, "kl_fake_real": False, "confident_share": True}, _modes,

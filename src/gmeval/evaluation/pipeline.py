@@ -273,7 +273,34 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     if dist_on:
         out["distributed"] = gdist.describe()
     out["_sides"] = {"real": rs, "fake": fs, "train": train_side}  # for reports; stripped by to_json
+    out["_context"] = ctx  # the metric inputs, for paired resampling (evaluation/compare.py); stripped by to_json
     return out
+
+
+def real_features(spec, extractor: str = "inception", layer: str | None = None, n: int | None = None, data_root=None,
+                  batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+    """Features of a stored source (dataset split, folder, array file) through the feature cache: the
+    same extraction `evaluate` uses for its real side, so a later `evaluate` of that source hits the cache."""
+    from ..features import get_extractor
+
+    ext = get_extractor(extractor)
+    side = _Side(spec, "real", n, 0, data_root)
+    name = layer or ext.default_layer
+    _extract(side, ext, [name], batch_size or (64 if ext.name == "inception" else 500), progress, use_cache=True)
+    return side.layers[name]
+
+
+def subset_context(ctx: _Context, real_rows, fake_rows) -> _Context:
+    """A copy of a metric context restricted to the given real and fake rows (index arrays): features,
+    logits, class logits and labels follow their side; training features are kept whole."""
+    sub = _Context(ctx.seed, ctx.opts)
+    for name in ("logits_layer", "class_extractor_name", "train_origin", "train_feats"):
+        setattr(sub, name, getattr(ctx, name))
+    for name, rows in (("real_feats", real_rows), ("real_labels", real_rows), ("fake_feats", fake_rows),
+                       ("fake_logits", fake_rows), ("fake_class_logits", fake_rows)):
+        arr = getattr(ctx, name)
+        setattr(sub, name, None if arr is None else np.asarray(arr)[rows])
+    return sub
 
 
 def to_json(result: dict) -> dict:

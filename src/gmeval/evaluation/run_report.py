@@ -15,8 +15,8 @@ from .domain import CLASSIFIER_DOMAINS, choose_classifier
 from .metric_specs import METRICS, parse_metrics
 from .pipeline import evaluate, to_json
 
-DOMAIN_METRICS = "fid,kid,is,prd,dc,modes,memorization"
-INCEPTION_METRICS = "fid,kid,prd"
+DOMAIN_METRICS = "fid,fid-inf,kid,is,prd,dc,modes,memorization"
+INCEPTION_METRICS = "fid,fid-inf,kid,prd"
 END_EXTRACTORS = ("domain", "inception") + CLASSIFIER_DOMAINS
 
 

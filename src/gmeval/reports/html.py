@@ -171,3 +171,9 @@ def write_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval 
     atomic_write_set({jpath: json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", hpath: page,
                       **{out / name: text for name, text in (extra_files or {}).items()}})
     return {"report_json": str(jpath), "report_html": str(hpath)}
+
+
+# Public pieces for the other reports (reports/compare.py, the sanity figures).
+CSS = _CSS
+img_tag, fig_png, pyplot, fmt = _img_tag, _fig_png, _plt, _fmt
+class_histogram_png, nearest_neighbour_png = _class_hist, _nn_panel

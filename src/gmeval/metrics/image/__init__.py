@@ -21,6 +21,9 @@ memorisation           memorization_check                Memorization           
 MSE / PSNR / SSIM      mean_squared_error, psnr_score,   MSE, PSNR, SSIM        lower / higher / higher
                        ssim_score
 bits/dim               bits_per_dim, likelihood_summary  BitsPerDim             lower
+FID-inf / IS-inf       fid_infinity_distance, incep-     -                      lower / higher
+                       tion_score_infinity, extrapo-
+                       late_inverse_n (fit in 1/N)
 bootstrap CI           bootstrap_ci                      -                      -
 =====================  ================================  =====================  ==========================
 
@@ -35,6 +38,7 @@ from .bootstrap import BootstrapResult, bootstrap_ci
 from .c2st import C2ST, C2STResult, classifier_two_sample_test
 from .fid import FID, fid_distance, fid_distance_from_stats, fid_features_to_stats
 from .inception_score import InceptionScore, ISResult, inception_score
+from .infinity import InverseNFit, extrapolate_inverse_n, fid_infinity_distance, inception_score_infinity
 from .kid import KID, KIDResult, kid_distance, mmd2_unbiased, polynomial_kernel
 from .knn import BallStatistics, ball_statistics, knn_search, kth_neighbour_distances
 from .likelihood import BitsPerDim, LikelihoodResult, bits_per_dim, likelihood_summary
@@ -50,6 +54,7 @@ __all__ = [
     "fid_distance", "fid_distance_from_stats", "fid_features_to_stats", "FID",
     "kid_distance", "polynomial_kernel", "mmd2_unbiased", "KID", "KIDResult",
     "inception_score", "InceptionScore", "ISResult",
+    "fid_infinity_distance", "inception_score_infinity", "extrapolate_inverse_n", "InverseNFit",
     "knn_search", "kth_neighbour_distances", "ball_statistics", "BallStatistics",
     "prdc_score", "precision_recall_score", "density_coverage_score", "PRDC", "PrecisionRecall", "DensityCoverage",
     "PRDCResult",

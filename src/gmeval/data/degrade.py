@@ -1,0 +1,67 @@
+"""Controlled degradations of uint8 N x C x H x W images (for `gmeval sanity`).
+
+Each function is pure and seeded: (images, strength, rng) -> new uint8 images of the same shape.
+Strength 0 returns an unchanged copy. Pixel noise is in units of the full range (0..1 = 0..255).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+
+def _check(images, strength, name, hi=None) -> np.ndarray:
+    x = np.asarray(images)
+    if x.dtype != np.uint8 or x.ndim != 4:
+        raise InvalidArgumentError("images", "uint8 N x C x H x W", f"{x.dtype} {x.shape}")
+    if not np.isfinite(strength) or strength < 0 or (hi is not None and strength > hi):
+        raise InvalidArgumentError(name, f"a number in [0, {hi if hi is not None else 'inf'})", strength)
+    return x
+
+
+def gaussian_noise(images, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Add N(0, (255 sigma)^2) per pixel, round and clip to 0..255."""
+    x = _check(images, sigma, "sigma")
+    return np.clip(np.rint(x + rng.normal(0.0, 255.0 * sigma, x.shape)), 0, 255).astype(np.uint8)
+
+
+def gaussian_blur(images, sigma: float, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Gaussian blur of standard deviation `sigma` pixels over H and W (scipy.ndimage, reflect borders)."""
+    from scipy.ndimage import gaussian_filter
+
+    x = _check(images, sigma, "sigma")
+    if sigma == 0:
+        return x.copy()
+    out = gaussian_filter(x.astype(np.float64), sigma=(0, 0, sigma, sigma), mode="reflect")
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def salt_and_pepper(images, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Set a share p of the pixels (per channel-plane position) to 0 or 255 with equal odds."""
+    x = _check(images, p, "p", 1.0).copy()
+    hit = rng.random((x.shape[0], 1) + x.shape[2:]) < p
+    salt = rng.random(hit.shape) < 0.5
+    hit = np.broadcast_to(hit, x.shape)
+    x[hit] = np.broadcast_to(np.where(salt, 255, 0), x.shape)[hit]
+    return x
+
+
+def replace_share(images, others, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Replace a random share of the rows of `images` by rows of `others` (drawn without replacement)."""
+    x = _check(images, share, "share", 1.0).copy()
+    k = int(round(share * len(x)))
+    if k > len(others):
+        raise InvalidArgumentError("others", f"at least {k} rows to replace {share} of {len(x)}", len(others))
+    rows = rng.choice(len(x), k, replace=False)
+    x[rows] = np.asarray(others)[rng.choice(len(others), k, replace=False)]
+    return x
+
+
+def keep_classes(images, labels, keep, n: int) -> np.ndarray:
+    """The first n images whose label is in `keep` (mode dropping; one class = mode collapse)."""
+    x = np.asarray(images)
+    rows = np.flatnonzero(np.isin(np.asarray(labels), list(keep)))
+    if len(rows) < n:
+        raise InvalidArgumentError("n", f"at most {len(rows)} (images of classes {sorted(keep)})", n)
+    return x[rows[:n]].copy()

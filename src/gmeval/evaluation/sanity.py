@@ -1,0 +1,133 @@
+"""`sanity(...)`: which metric catches which failure, measured on controlled degradations of real data.
+
+A clean reference (the first n_real images of the real split) is compared with a "generated" set
+built from held-out real images (the images of the train split after the first `n_train`, which the
+memorisation check uses as its training set), degraded at several strengths, one family at a time:
+
+  gaussian-noise    additive N(0, (255 s)^2) pixel noise, s = strength
+  blur              Gaussian blur, sigma = strength pixels
+  salt-pepper       a share `strength` of the pixels set to 0 or 255
+  drop-classes      only the images of 10 - k classes (k = strength; k = 9 is a single class: mode collapse)
+  memorize-exact    a share `strength` replaced by exact training images (from the memorisation set)
+  memorize-noisy    the same, copies perturbed by N(0, (0.03 * 255)^2) noise
+  mix-dataset       a share `strength` replaced by images of another dataset (MNIST <-> Fashion-MNIST)
+
+Each family is one `compare` (the levels are its models, strength 0 the clean baseline), so every
+value has a paired-bootstrap interval and every level's difference from the baseline has a
+Bonferroni-corrected one. A metric *detects* a failure when its value at the strongest level
+differs from the baseline significantly, in the direction "worse" (for the memorisation families:
+`near_copy_share` up, the rest fooled when they move towards "better"), and its response is
+monotone (Spearman correlation of value and strength of magnitude >= 0.9). The effect size is the
+difference divided by its bootstrap standard deviation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..data import ImageData
+from ..errors import InvalidArgumentError
+from ..sources import load_images
+from ..utils.seeding import as_numpy_generator
+from .compare import compare
+
+FAMILIES = {
+    "gaussian-noise": (0.0, 0.05, 0.1, 0.2, 0.4),
+    "blur": (0.0, 0.5, 1.0, 1.5, 2.0),
+    "salt-pepper": (0.0, 0.02, 0.05, 0.1, 0.2),
+    "drop-classes": (0, 2, 4, 6, 8, 9),
+    "memorize-exact": (0.0, 0.25, 0.5, 1.0),
+    "memorize-noisy": (0.0, 0.25, 0.5, 1.0),
+    "mix-dataset": (0.0, 0.1, 0.25, 0.5),
+}
+OTHER = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
+SANITY_METRICS = "fid,fid-inf,kid,is,is-inf,prd,dc,modes,c2st,memorization"
+NOISY_COPY_SIGMA = 0.03
+MONOTONE_RHO = 0.9
+
+
+def degraded_cases(dataset: str, n: int, n_train: int, seed: int, data_root=None) -> dict[str, dict[str, ImageData]]:
+    """{family: {level name: ImageData}} built as in the module docstring."""
+    from ..data import degrade
+
+    rng = as_numpy_generator(seed)
+    train = load_images(f"{dataset}:train", data_root=data_root)
+    if len(train) < n_train + n:
+        raise InvalidArgumentError("n", f"at most {len(train) - n_train} (held-out train images)", n)
+    memo = train.images[:n_train]
+    pool = train.subset(slice(n_train, len(train)))
+    base = pool.images[:n]
+    other = load_images(f"{OTHER[dataset]}:test", data_root=data_root).images
+    fns = {"gaussian-noise": lambda s: degrade.gaussian_noise(base, s, rng),
+           "blur": lambda s: degrade.gaussian_blur(base, s),
+           "salt-pepper": lambda s: degrade.salt_and_pepper(base, s, rng),
+           "drop-classes": lambda k: degrade.keep_classes(pool.images, pool.labels, range(10 - int(k)), n),
+           "memorize-exact": lambda s: degrade.replace_share(base, memo, s, rng),
+           "memorize-noisy": lambda s: degrade.replace_share(
+               base, degrade.gaussian_noise(memo, NOISY_COPY_SIGMA, rng), s, rng),
+           "mix-dataset": lambda s: degrade.replace_share(base, other, s, rng)}
+    return {fam: {f"{fam}-{lvl:g}": ImageData(fns[fam](lvl), None, f"sanity:{dataset}:{fam}-{lvl:g}")
+                  for lvl in levels} for fam, levels in FAMILIES.items()}
+
+
+def _spearman(x, y) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(y) == 0:
+        return 0.0
+    return float(spearmanr(x, y).statistic)
+
+
+def detection_table(families: dict) -> dict:
+    """{family: {value: {effect, direction, significant, monotone, detects}}} from per-family compare results."""
+    table: dict[str, dict] = {}
+    for fam, res in families.items():
+        names = list(res["models"])
+        levels = list(FAMILIES[fam])
+        base, worst = names[0], names[-1]
+        table[fam] = {}
+        for k, rows in res["differences"].items():
+            row = next(r for r in rows if r["a"] == base and r["b"] == worst)
+            hib = res["metrics"][base][k]["higher_is_better"]
+            d = -row["diff"]  # worst - base
+            effect = d / row["ci_std"] if row["ci_std"] > 0 else (0.0 if d == 0 else float("inf") * np.sign(d))
+            worse = (d < 0) if hib else (d > 0)
+            if fam.startswith("memorize") and k == "near_copy_share":
+                worse = d > 0  # the check flags copies: rising is "detected"
+            rho = _spearman(levels, [res["metrics"][m][k]["value"] for m in names])
+            table[fam][k] = {"effect": float(effect), "direction": "worse" if worse else "better",
+                             "significant": bool(row["significant"]), "monotone": bool(abs(rho) >= MONOTONE_RHO),
+                             "spearman": rho, "detects": bool(row["significant"] and worse and abs(rho) >= MONOTONE_RHO)}
+    return table
+
+
+def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | None = None, n: int | None = None,
+           n_real: int | None = None, n_train: int = 10000, metrics: str = SANITY_METRICS, bootstrap: int | None = None,
+           seed: int = 0, data_root=None, progress: bool = True, families=None) -> dict:
+    """Run every degradation family through `compare` (module docstring). quick: n = n_real = 1000 and 10
+    replicates (docs/sanity.md gives the measured time); else 5000 and 50."""
+    dataset = real.split(":", 1)[0]
+    if dataset not in OTHER:
+        raise InvalidArgumentError("real", f"a split of {sorted(OTHER)} (the degradations need labels and a second dataset)", real)
+    fams = list(FAMILIES) if families is None else list(families)
+    for f in fams:
+        if f not in FAMILIES:
+            raise InvalidArgumentError("families", f"names from {list(FAMILIES)}", f)
+    n = n or (1000 if quick else 5000)
+    n_real = n_real or n
+    bootstrap = bootstrap or (10 if quick else 50)
+    extractor = extractor or dataset
+    t0 = time.perf_counter()
+    cases = degraded_cases(dataset, n, n_train, seed, data_root)
+    out: dict[str, dict] = {}
+    for fam in fams:
+        res = compare(real, cases[fam], metrics, extractor=extractor, n_real=n_real, seed=seed,
+                      train=f"{dataset}:train", n_train=n_train, bootstrap=bootstrap, data_root=data_root,
+                      progress=progress, options={"kid_subsets": 20})
+        res.pop("_results", None)
+        out[fam] = res
+    return {"real": real, "extractor": extractor, "n": n, "n_real": n_real, "n_train": n_train, "bootstrap": bootstrap,
+            "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
+            "detection": detection_table(out), "seconds": time.perf_counter() - t0}

@@ -1,0 +1,155 @@
+"""FID-infinity and IS-infinity: effectively unbiased FID and Inception Score (Chong & Forsyth,
+"Effectively Unbiased FID and Inception Score and where to find them", CVPR 2020).
+
+FID and IS computed from N generated samples are biased, and the bias is, to first order, linear
+in 1/N (Chong & Forsyth, sec. 3: E[FID_N] = FID_inf + k / N, k depending on the generator). So a
+FID computed at N = 2000 cannot be compared with one at N = 10000, nor two models at the same N
+whose k differ. The remedy: compute the metric at several N, fit the line y = a + b / N by least
+squares, and report the intercept a = the value at N = infinity.
+
+Three pure steps:
+- `extrapolate_inverse_n(ns, values)`: the fit alone (ordinary least squares in x = 1/N), with a
+  Student-t interval of the intercept from the fit's residuals and `predict(n)` with a prediction
+  interval for a new measurement at N;
+- `fid_infinity_distance(real_features, fake_features)`: FID of N real against N fake rows, drawn
+  without replacement from one seeded generator, at `points` sizes evenly spaced in [n_min, n_max];
+- `inception_score_infinity(logits)`: IS with one split on subsets of the logits, likewise.
+
+Conventions. FID_N here is FID with N rows on each side: at each point N real and N fake rows are
+drawn without replacement (independent subsets per point). FID's bias has a real-side term k_r / N
+as well as the fake-side k_f / N; the paper keeps the real statistics fixed (50k training images),
+which leaves k_r / N_real in the intercept. With both sides at N, both terms are linear in 1/N and
+the intercept estimates FID between the distributions. Measured on two random disjoint halves of
+MNIST train (benchmarks/fid_infinity.py, docs/metrics.md) the interval contains 0. Over draws of the
+pools the expected value at N is FID_inf + k / N; conditioned on the pools at hand (M_r, M_f rows)
+it is FID(pools) + k_r (1/N - 1/M_r) + k_f (1/N - 1/M_f), so a set against itself gives an
+intercept near -slope / M, slightly below 0. The paper draws fresh samples (and Sobol latents) at
+each N instead.
+Defaults: 15 sizes (the paper's count) from M / 5 to M (the paper: 5k to 50k, i.e. M / 10 to M;
+M / 5 keeps N well above the feature dimension for small M). The interval is the fit's: it
+reflects the scatter of the points around the line, not the sampling noise of the real set or of
+the fake pool (use the bootstrap for that, as `gmeval compare` does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InvalidArgumentError
+from ...stats import GaussianStats
+from ...utils.seeding import as_numpy_generator
+from ..frechet import frechet_distance_from_stats
+from ._common import MetricResult, as_features, check_float, check_int, same_dim
+from .inception_score import inception_score
+
+INF_POINTS = 15
+INF_MIN_FRACTION = 0.2
+INF_CONFIDENCE = 0.95
+
+
+@dataclass
+class InverseNFit(MetricResult):
+    """Least-squares line value(N) = intercept + slope / N."""
+
+    intercept: float
+    slope: float
+    low: float          # interval of the intercept (Student-t, k - 2 degrees of freedom)
+    high: float
+    intercept_se: float
+    r2: float
+    confidence: float
+    points: int
+    n_min: int
+    n_max: int
+    ns: np.ndarray | None = None        # not in as_dict
+    values: np.ndarray | None = None
+    residual_std: float = 0.0
+    cov: np.ndarray | None = None       # 2 x 2 covariance of (intercept, slope)
+
+    HIGHER_IS_BETTER = {"intercept": None}
+
+    def predict(self, n: int, confidence: float | None = None) -> tuple[float, float, float]:
+        """(value, low, high) for a new measurement at N = n: the line plus a prediction interval
+        (the fit's uncertainty and the scatter of one new point)."""
+        from scipy.stats import t as student_t
+
+        n = check_int("n", n, 1)
+        conf = self.confidence if confidence is None else check_float("confidence", confidence, 0, 1, low_open=True, high_open=True)
+        g = np.array([1.0, 1.0 / n])
+        var = float(g @ self.cov @ g) + self.residual_std ** 2
+        q = float(student_t.ppf(0.5 + conf / 2, self.points - 2))
+        y = self.intercept + self.slope / n
+        return y, y - q * np.sqrt(var), y + q * np.sqrt(var)
+
+
+def extrapolate_inverse_n(ns, values, confidence: float = INF_CONFIDENCE) -> InverseNFit:
+    """Fit values = a + b / N by ordinary least squares; a is the extrapolation to N = infinity."""
+    from scipy.stats import t as student_t
+
+    ns = np.asarray(ns, np.float64).ravel()
+    y = np.asarray(values, np.float64).ravel()
+    if len(ns) != len(y):
+        raise InvalidArgumentError("values", f"one value per N ({len(ns)})", len(y))
+    if len(np.unique(ns)) < 3 or np.any(ns <= 0) or not np.all(np.isfinite(y)):
+        raise InvalidArgumentError("ns", "at least 3 distinct positive sample sizes with finite values", ns.tolist())
+    confidence = check_float("confidence", confidence, 0, 1, low_open=True, high_open=True)
+    x = 1.0 / ns
+    X = np.stack([np.ones_like(x), x], 1)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    dof = len(y) - 2
+    s2 = float(resid @ resid) / dof
+    cov = s2 * np.linalg.inv(X.T @ X)
+    se = float(np.sqrt(cov[0, 0]))
+    q = float(student_t.ppf(0.5 + confidence / 2, dof))
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else 1.0
+    return InverseNFit(intercept=float(coef[0]), slope=float(coef[1]), low=float(coef[0] - q * se),
+                       high=float(coef[0] + q * se), intercept_se=se, r2=r2, confidence=confidence, points=len(y),
+                       n_min=int(ns.min()), n_max=int(ns.max()), ns=ns.astype(np.int64), values=y,
+                       residual_std=float(np.sqrt(s2)), cov=cov)
+
+
+def sample_sizes(m: int, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None) -> np.ndarray:
+    """`points` sizes evenly spaced in [n_min, n_max] (default [m / 5, m]), distinct integers <= m."""
+    m = check_int("number of samples", m, 3)
+    points = check_int("points", points, 3)
+    hi = m if n_max is None else check_int("n_max", n_max, 3, m)
+    lo = max(2, int(round(m * INF_MIN_FRACTION))) if n_min is None else check_int("n_min", n_min, 2, hi)
+    ns = np.unique(np.linspace(lo, hi, points).round().astype(np.int64))
+    if len(ns) < 3:
+        raise InvalidArgumentError("n_min/n_max", f"a range holding at least 3 distinct sizes (m = {m})", (lo, hi))
+    return ns
+
+
+def _subset_values(fn, rows: np.ndarray, ns: np.ndarray, rng) -> np.ndarray:
+    return np.array([fn(rows[np.sort(rng.choice(len(rows), int(k), replace=False))]) for k in ns], np.float64)
+
+
+def fid_infinity_distance(real_features, fake_features, *, points: int = INF_POINTS, n_min: int | None = None,
+                          n_max: int | None = None, confidence: float = INF_CONFIDENCE,
+                          seed: int | np.random.Generator | None = 0) -> InverseNFit:
+    """FID-infinity: FID of N real against N fake rows (independent subsets without replacement) at `points`
+    sizes N up to min(N_real, N_fake), fitted in 1/N and extrapolated to N = inf (module docstring)."""
+    real = as_features(real_features, "real_features", min_rows=3)
+    fake = as_features(fake_features, "fake_features", min_rows=3)
+    same_dim(real, fake, "real_features", "fake_features")
+    ns = sample_sizes(min(len(real), len(fake)), points, n_min, n_max)
+    rng = as_numpy_generator(seed)
+    vals = []
+    for k in ns:
+        r = real[np.sort(rng.choice(len(real), int(k), replace=False))]
+        f = fake[np.sort(rng.choice(len(fake), int(k), replace=False))]
+        vals.append(frechet_distance_from_stats(GaussianStats.from_features(r), GaussianStats.from_features(f)))
+    return extrapolate_inverse_n(ns, vals, confidence)
+
+
+def inception_score_infinity(logits, *, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
+                             confidence: float = INF_CONFIDENCE, seed: int | np.random.Generator | None = 0) -> InverseNFit:
+    """IS-infinity: the Inception Score (one split) of `points` subsets of the logits, extrapolated to N = inf."""
+    z = as_features(logits, "logits", min_rows=3)
+    ns = sample_sizes(len(z), points, n_min, n_max)
+    vals = _subset_values(lambda s: inception_score(s, splits=1, shuffle=False).mean, z, ns, as_numpy_generator(seed))
+    return extrapolate_inverse_n(ns, vals, confidence)
