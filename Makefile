@@ -56,8 +56,12 @@ ISA_SETTINGS := "ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1"
 ifeq ($(shell uname -m),x86_64)
 ISA_SETTINGS += "ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 OMP_NUM_THREADS=2"
 endif
+# Slow tests run here only where they are numerics: the multi-process ones and the pinned reference values.
+NUMERICS_SLOW := tests/distributed tests/features/test_pinned_reference.py
 test-isa: setup
-	@for s in $(ISA_SETTINGS); do echo "== $$s"; env $$s $(PY) -m pytest -q -p no:cacheprovider -m "not browser" $(NUMERICS_TESTS) || exit 1; done
+	@for s in $(ISA_SETTINGS); do echo "== $$s"; \
+	  env $$s $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not browser" $(NUMERICS_TESTS) || exit 1; \
+	  env $$s $(PY) -m pytest -q -p no:cacheprovider -m "slow" $(NUMERICS_SLOW) || exit 1; done
 
 # The model zoo (docs/zoo.md): runs outside the repository; sample grids into docs/img/zoo/.
 ZOO ?= $(abspath ../zoo-runs)
