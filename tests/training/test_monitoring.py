@@ -146,7 +146,9 @@ def test_pixel_std_over_z_measures_dependence_on_z():
     m = build_model("mlp-gan", image_shape=[1, 8, 8])
     z = m.sample_latent(32, torch.Generator().manual_seed(0))
     assert pixel_std_over_z(m, z) > 0.01
-    assert pixel_std_over_z(m, z[:1].repeat(32, 1)) == 0.0
+    # identical latents: zero up to float32 rounding. Not bitwise 0: under AVX2 MKL the rows of one GEMM
+    # round differently by their position in the batch (measured 1.1e-8); T3 of docs/tolerances.md
+    assert pixel_std_over_z(m, z[:1].repeat(32, 1)) < 1e-6
 
 
 # -- alerts reach the log, the progress bar, the result and the curves ------------------------------------------
