@@ -36,7 +36,7 @@ def run_compute(args) -> int:
                                                                 precision=args.precision))
     layer = args.layer or ext.default_layer
     data = load_images(args.source, n=args.n, seed=args.seed, data_root=args.data_root)
-    feats = extract_features(ext, data, layers=[layer], batch_size=args.batch_size or (64 if ext.name == "inception" else 500),
+    feats = extract_features(ext, data, layers=[layer], batch_size=args.batch_size or ext.default_batch_size,
                              progress=not args.no_progress)[layer]
     sig = ext.signature()
     stats = GaussianStats.from_features(feats)

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidArgumentError
+from ..metrics.image.bootstrap import normal_z
 from ..utils.seeding import as_numpy_generator
 from .metric_specs import METRICS, parse_metrics
 from .domain import domain_of
@@ -98,14 +99,8 @@ def paired_bootstrap(contexts: dict, specs: list, n_boot: int, seed: int, progre
     return reps
 
 
-def _z(confidence: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(0.5 + confidence / 2))
-
-
 def compare(real, models: dict, metrics=None, *, extractor: str = "inception", preprocess: str | None = None,
-            layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0, train=None,
+            precision: str | None = None, layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0, train=None,
             n_train: int | None = 10000, classifier: str | None = None, bootstrap: int = 100, confidence: float = 0.95,
             batch_size: int | None = None, data_root=None, progress: bool = True, options: dict | None = None,
             size=None) -> dict:
@@ -130,7 +125,7 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
     t0 = time.perf_counter()
     results, contexts = {}, {}
     for m, src in models.items():
-        res = evaluate(real, src, names, extractor=extractor, preprocess=preprocess, layer=layer, n=n, n_real=n_real,
+        res = evaluate(real, src, names, extractor=extractor, preprocess=preprocess, precision=precision, layer=layer, n=n, n_real=n_real,
                        seed=seed, train=train, n_train=n_train, classifier=classifier, bootstrap=0,
                        batch_size=batch_size, data_root=data_root, cache=True, progress=progress, options=options,
                        size=size)
@@ -143,7 +138,7 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
     reps = paired_bootstrap(contexts, specs, bootstrap, seed, progress)
     pairs = list(combinations(models, 2))
     adj_conf = 1 - (1 - confidence) / len(pairs)
-    z, z_adj = _z(confidence), _z(adj_conf)
+    z, z_adj = normal_z(confidence), normal_z(adj_conf)
     boot_tag = f"boot:paired-{bootstrap}|corr:bonferroni-{len(pairs)}"
 
     per_model: dict[str, dict] = {}

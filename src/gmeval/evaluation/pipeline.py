@@ -16,7 +16,7 @@ from ..errors import InvalidArgumentError
 from ..sources import load_images
 from ..stats import GaussianStats, load_stats
 from .cache import feature_cache_key, load_cached, store
-from .domain import CLASSIFIER_DOMAINS, choose_classifier, domain_of  # noqa: F401  (domain_of: re-exported)
+from .domain import CLASSIFIER_DOMAINS, choose_classifier, domain_of
 from .metric_specs import METRICS, parse_metrics
 from .signature import make_signature
 
@@ -158,8 +158,8 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
         ext = get_extractor(extractor, **ext_opts)
     if dist_on:
         ext.to(gdist.device())
-    if batch_size is None:  # 299x299 Inception batches are memory-bound; the 28x28 classifiers like large ones
-        batch_size = 64 if ext.name == "inception" else 500
+    if batch_size is None:
+        batch_size = ext.default_batch_size
     feat_layer = layer or ext.default_layer
     ctx = _Context(seed, opts)
     want = []
@@ -286,7 +286,7 @@ def real_features(spec, extractor: str = "inception", layer: str | None = None, 
     ext = get_extractor(extractor)
     side = _Side(spec, "real", n, 0, data_root)
     name = layer or ext.default_layer
-    _extract(side, ext, [name], batch_size or (64 if ext.name == "inception" else 500), progress, use_cache=True)
+    _extract(side, ext, [name], ext.default_batch_size if batch_size is None else batch_size, progress, use_cache=True)
     return side.layers[name]
 
 
@@ -341,9 +341,7 @@ def _bootstrap(spec, ctx, n_boot, confidence, seed) -> dict:
     is not, so the interval is centred on the estimate and its width reflects sampling variability
     (Efron & Tibshirani 1993, sec. 13.2). The bias itself is not corrected: see docs/metrics.md.
     """
-    from scipy.stats import norm
-
-    from ..metrics.image.bootstrap import bootstrap_ci
+    from ..metrics.image.bootstrap import bootstrap_ci, normal_z
 
     def fn(real, fake):
         sub = _Context(seed, ctx.opts)
@@ -353,6 +351,6 @@ def _bootstrap(spec, ctx, n_boot, confidence, seed) -> dict:
     res = bootstrap_ci(fn, ctx.real_feats, ctx.fake_feats, n_boot=n_boot, confidence=confidence, seed=seed,
                        scheme=spec.bootstrap_scheme, keys=[k for k, hib in spec.outputs.items() if hib is not None])
     res = res if isinstance(res, dict) else {next(iter(spec.outputs)): res}
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = normal_z(confidence)
     return {k: {"ci_low": float(r.point - z * r.std), "ci_high": float(r.point + z * r.std), "ci_std": float(r.std),
                 "ci_confidence": confidence, "ci_n_boot": r.n_boot, "ci_method": f"normal/{r.scheme}"} for k, r in res.items()}

@@ -7,6 +7,8 @@
 - `name`: short identifier (also the registry key it was built from).
 - `layers`: every layer the extractor can return, name -> feature dimension.
 - `default_layer`: what FID/KID/precision-recall use unless told otherwise.
+- `default_batch_size`: images per forward pass when the caller does not choose (299x299 Inception
+  batches are memory-bound; the 28x28 classifiers like large ones).
 - `forward(x, layers=None)`: uint8 in, a dict of float32 N x dim tensors out. `layers=None`
   returns every available layer; naming a subset lets the extractor stop early.
 - `signature()`: what a reported number must carry: extractor, weights (full SHA-256 of the
@@ -33,6 +35,7 @@ class FeatureExtractor(nn.Module):
     name: str = "base"
     layers: dict[str, int] = {}
     default_layer: str = ""
+    default_batch_size: int = 500
 
     def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError

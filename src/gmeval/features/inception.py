@@ -325,6 +325,7 @@ class InceptionExtractor(FeatureExtractor):
 
     name = "inception"
     default_layer = "pool3"
+    default_batch_size = 64
 
     def __init__(self, weights, preprocess: str = "tf1", precision: str = CANONICAL_PRECISION):
         """`weights`: an `inception_weights.InceptionWeights` (see `load_inception_weights`).

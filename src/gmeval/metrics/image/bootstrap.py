@@ -141,6 +141,13 @@ def bootstrap_ci(metric_fn: Callable, real=None, fake=None, *, n_boot: int = BOO
     return {k: _interval(point[k], np.array([r[k] for r in reps], np.float64), **common) for k in names}
 
 
+def normal_z(confidence: float) -> float:
+    """The two-sided standard-normal quantile of a normal interval: point +- z * std covers `confidence`."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
 def _interval(point: float, reps: np.ndarray, *, n_boot, confidence, method, resample, scheme, seed) -> BootstrapResult:
     a = 1.0 - confidence
     q_lo, q_hi = np.quantile(reps, [a / 2.0, 1.0 - a / 2.0])
