@@ -4,6 +4,9 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+    from .evaluate import add_evaluation_options
+
     p = sub.add_parser(
         "compare", help="compare 2 to 20 models against one real set (paired bootstrap, corrected significance)",
         description="Evaluate every model once against the same real set, then a paired bootstrap: every replicate "
@@ -11,26 +14,11 @@ def register(sub) -> None:
                     "difference with a Bonferroni-corrected interval (significant when it excludes 0) and a ranking.")
     p.add_argument("models", nargs="+", metavar="NAME=SOURCE",
                    help="a model: checkpoint (.pt, sampled with -n and --seed), image folder or .npy/.npz array")
-    p.add_argument("--real", required=True, help="real data source")
+    add_evaluation_options(p)
     p.add_argument("--metrics", default=None,
                    help="comma list [fid,fid-inf,kid,prd,dc,modes,memorization for mnist/fashion-mnist data, "
                         "else fid,fid-inf,kid,prd,dc]")
-    p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
-    p.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"], help="Inception resize [tf1]")
-    p.add_argument("--layer", default=None, help="feature layer [the extractor's default]")
-    p.add_argument("-n", type=int, default=None, help="generated samples per model (required for checkpoints)")
-    p.add_argument("--n-real", type=int, default=None, help="real samples [all]")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train", default=None, help="training data for the memorisation check [the train split of --real]")
-    p.add_argument("--n-train", type=int, default=10000)
-    p.add_argument("--classifier", default=None, choices=["mnist", "fashion-mnist"], help="domain classifier for modes")
-    p.add_argument("--bootstrap", type=int, default=100, help="paired bootstrap replicates [%(default)s]")
-    p.add_argument("--confidence", type=float, default=0.95)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--data-root", default=None)
-    p.add_argument("--report", default=None, metavar="DIR", help="write report.html and report.json into DIR")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--bootstrap", type=V.integer(10), default=100, help="paired bootstrap replicates [%(default)s]")
     p.set_defaults(func=run)
 
 
@@ -41,7 +29,7 @@ def run(args) -> int:
     from . import print_json
 
     res = compare(args.real, parse_model_args(args.models), args.metrics, extractor=args.extractor,
-                  preprocess=args.preprocess, layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed,
+                  preprocess=args.preprocess, precision=args.precision, layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed,
                   train=args.train, n_train=args.n_train, classifier=args.classifier, bootstrap=args.bootstrap,
                   confidence=args.confidence, batch_size=args.batch_size, data_root=args.data_root,
                   progress=not args.no_progress)

@@ -3,6 +3,32 @@
 from __future__ import annotations
 
 
+def add_evaluation_options(p) -> None:
+    """The options `evaluate` and `compare` share: where the real data comes from, how features are
+    extracted, how many samples, and the output switches (each command adds its own --metrics and --bootstrap)."""
+    from . import _validate as V
+
+    p.add_argument("--real", required=True, help="real data source")
+    p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
+    p.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"], help="Inception resize [tf1]")
+    p.add_argument("--precision", default=None, metavar="{float32,bf16,fp16,tf32}",
+                   help="Inception forward precision [float32, canonical]; bf16/fp16/tf32 are faster and inexact "
+                        "(docs/features.md)")
+    p.add_argument("--layer", default=None, help="feature layer [the extractor's default]")
+    p.add_argument("-n", type=V.positive_int, default=None, help="generated samples (per model in compare; required for checkpoints)")
+    p.add_argument("--n-real", type=V.positive_int, default=None, help="real samples [all]")
+    p.add_argument("--seed", type=V.seed, default=0)
+    p.add_argument("--train", default=None, help="training data for the memorisation check [the train split of --real]")
+    p.add_argument("--n-train", type=V.positive_int, default=10000)
+    p.add_argument("--classifier", default=None, choices=["mnist", "fashion-mnist"], help="domain classifier for modes")
+    p.add_argument("--confidence", type=V.number(0.0, 1.0, lo_open=True, hi_open=True), default=0.95)
+    p.add_argument("--batch-size", type=V.positive_int, default=None)
+    p.add_argument("--data-root", default=None, type=V.existing_folder)
+    p.add_argument("--report", default=None, type=V.output_folder, metavar="DIR", help="write report.html and report.json into DIR")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--no-progress", action="store_true")
+
+
 def register(sub) -> None:
     from . import _validate as V
 
@@ -11,30 +37,12 @@ def register(sub) -> None:
         description="Compute image metrics with one feature pass. Each side: a dataset split (mnist:test), an image "
                     "folder, a .npy/.npz array file, a .pt checkpoint (sampled with -n and --seed), or a statistics "
                     ".npz with mu/sigma (FID only).")
-    p.add_argument("--real", required=True, help="real data source")
+    add_evaluation_options(p)
     p.add_argument("--fake", required=True, help="generated data source")
     p.add_argument("--metrics", default="fid", help="comma list: fid,kid,is,prd,dc,prdc,modes,c2st,memorization,all [%(default)s]")
-    p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
-    p.add_argument("--preprocess", default=None, choices=["tf1", "pytorch-fid", "clean"], help="Inception resize [tf1]")
-    p.add_argument("--precision", default=None, metavar="{float32,bf16,fp16,tf32}",
-                   help="Inception forward precision [float32, canonical]; bf16/fp16/tf32 are faster and inexact "
-                        "(docs/features.md)")
-    p.add_argument("--layer", default=None, help="feature layer [the extractor's default]")
-    p.add_argument("-n", type=V.positive_int, default=None, help="generated samples (required for checkpoints)")
-    p.add_argument("--n-real", type=V.positive_int, default=None, help="real samples [all]")
-    p.add_argument("--seed", type=V.seed, default=0)
-    p.add_argument("--train", default=None, help="training data for the memorisation check [the train split of --real]")
-    p.add_argument("--n-train", type=V.positive_int, default=10000)
-    p.add_argument("--classifier", default=None, choices=["mnist", "fashion-mnist"], help="domain classifier for modes")
     p.add_argument("--bootstrap", type=V.non_negative_int, default=0, help="bootstrap replicates for intervals of fid/prd/dc [0: none]")
-    p.add_argument("--confidence", type=V.number(0.0, 1.0, lo_open=True, hi_open=True), default=0.95)
-    p.add_argument("--batch-size", type=V.positive_int, default=None)
     p.add_argument("--size", default=None, help="resize image folders of mixed sizes to HxW")
-    p.add_argument("--data-root", default=None, type=V.existing_folder)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    p.add_argument("--report", default=None, type=V.output_folder, metavar="DIR", help="write report.html and report.json into DIR")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from . import _validate as V
+
     p = sub.add_parser(
         "sanity", help="degrade real data in controlled ways and measure which metric detects which failure",
         description="Gaussian noise, blur, salt-and-pepper, dropped classes / a single class, exact and perturbed "
@@ -13,11 +15,11 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="n = 1000, 10 replicates (a few minutes) instead of 5000 and 50")
     p.add_argument("--extractor", default=None, choices=["inception", "mnist", "fashion-mnist"],
                    help="[the dataset's classifier]")
-    p.add_argument("-n", type=int, default=None, help="images per case")
-    p.add_argument("--bootstrap", type=int, default=None, help="paired bootstrap replicates")
+    p.add_argument("-n", type=V.positive_int, default=None, help="images per case")
+    p.add_argument("--bootstrap", type=V.integer(10), default=None, help="paired bootstrap replicates")
     p.add_argument("--families", default=None, help="comma list of degradation families [all]")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-root", default=None)
+    p.add_argument("--seed", type=V.seed, default=0)
+    p.add_argument("--data-root", default=None, type=V.existing_folder)
     p.add_argument("--out", default="sanity", help="output folder [%(default)s]")
     p.add_argument("--json", action="store_true", help="print the detection table as JSON")
     p.add_argument("--no-progress", action="store_true")
