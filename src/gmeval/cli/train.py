@@ -69,7 +69,7 @@ def register(sub) -> None:
                    "domain (the dataset's classifier), mnist, fashion-mnist, inception [%(default)s]; see docs/training.md "
                    "for the time each takes")
     p.add_argument("--end-metrics", default=None, help="comma list of metrics for --evaluate-at-end [domain classifier: "
-                   "fid,kid,is,prd,dc,modes,memorization; inception: fid,kid,prd]")
+                   "fid,fid-inf,kid,is,prd,dc,modes,memorization; inception: fid,fid-inf,kid,prd]")
     p.add_argument("--threads", type=V.positive_int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

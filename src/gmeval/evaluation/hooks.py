@@ -69,6 +69,7 @@ class ModeCheckHook:
         if self._ext is None:
             self._ext = get_extractor(self.classifier)
         data = sample_images(trainer.model, self.n, seed=self.seed)
-        logits = extract_features(self._ext, data, layers=["logits"], batch_size=500, progress=False)["logits"]
+        logits = extract_features(self._ext, data, layers=["logits"], batch_size=self._ext.default_batch_size,
+                                  progress=False)["logits"]
         r = mode_coverage_score(logits, None, num_classes=logits.shape[1])
         return {"monitor_modes": float(r.modes_covered), "monitor_mode_share": r.modes_covered / logits.shape[1]}

@@ -280,7 +280,7 @@ class Trainer:
             if self.tb is not None:
                 self.tb.grid(f"{name}", caption_image(make_grid(images, cols), caption), self.step)
 
-    def _record(self, rec: dict, log, bar) -> None:
+    def _record(self, rec: dict, log) -> None:
         """Write one record; update the latest values, the alerts and TensorBoard."""
         log.write(rec)
         self.latest.update(rec)
@@ -344,7 +344,7 @@ class Trainer:
                 now = time.perf_counter()
                 rec = {"step": self.step, "epoch": self.cursor["epoch"], "images_per_s": n_last / max(now - t_last, 1e-9),
                        **metrics, **hook_metrics}
-                self._record(rec, log, bar)
+                self._record(rec, log)
                 t_last, n_last = now, 0
                 post = {k: f"{v:.3f}" for k, v in metrics.items() if k.startswith(("loss", "d_"))}
                 if self.alerts:
@@ -365,7 +365,7 @@ class Trainer:
             self.fit_latent_prior()
         final_hooks = self._run_hooks() if self.hooks and not (cfg.eval_every and self.step % cfg.eval_every == 0) else {}
         if final_hooks:
-            self._record({"step": self.step, "epoch": self.cursor["epoch"], **final_hooks}, log, bar)
+            self._record({"step": self.step, "epoch": self.cursor["epoch"], **final_hooks}, log)
             if stopped_by == "steps" and self.stops.hold(self.latest):
                 stopped_by = "stop_when"
         if self.is_main:
