@@ -71,11 +71,11 @@ def test_float32_products_match_float64_route():
 
 
 def test_values_do_not_depend_on_the_number_of_workers(monkeypatch):
-    import gmeval.metrics.image.kid as kid_mod
+    import gmeval.metrics.image._common as common
 
     real, fake = _feats(300, 16, 6), _feats(300, 16, 7, shift=0.1)
     many = kid_distance(real, fake, n_subsets=6, subset_size=150, seed=2)
-    monkeypatch.setattr(kid_mod, "_workers", lambda n: 1)
+    monkeypatch.setattr(common, "cpu_workers", lambda n: 1)
     one = kid_distance(real, fake, n_subsets=6, subset_size=150, seed=2)
     assert np.array_equal(many.values, one.values)  # same per-subset code path, single-threaded BLAS in both
 

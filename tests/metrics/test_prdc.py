@@ -159,11 +159,11 @@ def test_errors_name_the_argument():
 
 
 def test_results_do_not_depend_on_the_number_of_workers(monkeypatch):
-    import gmeval.metrics.image.knn as knn_mod
+    import gmeval.metrics.image._common as common
 
     real, fake = _gauss(700, 24, 21), _gauss(650, 24, 22, 1.1, 0.1)
     many = prdc_score(real, fake, block_size=128, details=True)
-    monkeypatch.setattr(knn_mod, "_workers", lambda n: 1)
+    monkeypatch.setattr(common, "cpu_workers", lambda n: 1)
     one = prdc_score(real, fake, block_size=128, details=True)
     assert many.as_dict() == one.as_dict()
     np.testing.assert_array_equal(many.real_radii_pr, one.real_radii_pr)  # exact float64 distances either way

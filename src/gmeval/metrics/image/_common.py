@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ...errors import InvalidArgumentError, ShapeMismatchError
 
@@ -94,3 +98,25 @@ class MetricResult:
             elif isinstance(v, str):
                 out[f.name] = v
         return out
+
+
+def cpu_workers(n_tasks: int) -> int:
+    """Threads for `n_tasks` independent tasks: the cores this process may use, at most one per task."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, n_tasks))
+
+
+def parallel_map(fn, tasks):
+    """`fn` over `tasks` concurrently, each call with a single-threaded BLAS (small GEMMs do not split
+    well across threads, and the elementwise work then runs in parallel too). Results come back in
+    task order, so every merge is deterministic whatever the number of workers; at most 2 x workers
+    tasks are in flight, which bounds the memory held by pending results."""
+    workers = cpu_workers(len(tasks))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for t in tasks:
+            pending.append(pool.submit(fn, t))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -48,17 +48,14 @@ parallel too); every subset is computed the same way whatever the number of work
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ...errors import InvalidArgumentError
 from ...utils.seeding import as_numpy_generator
 from ._base import TwoSampleFeatureMetric
-from ._common import MetricResult, as_features, check_choice, check_float, check_int, same_dim
+from ._common import MetricResult, as_features, check_choice, check_float, check_int, parallel_map, same_dim
 
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
@@ -162,11 +159,6 @@ def _subset_mmd2(x: np.ndarray, y: np.ndarray, *, degree: int, gamma: float, coe
     return (k.off_diagonal(x) + k.off_diagonal(y)) / (m * (m - 1)) - 2.0 * k.cross(x, y) / (m * m)
 
 
-def _workers(n_tasks: int) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, n_tasks))
-
-
 def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE,
                  degree: int = KID_DEGREE, gamma: float | None = None, coef0: float = KID_COEF0,
                  seed: int | np.random.Generator | None = 0, compute_dtype: str = "float32") -> KIDResult:
@@ -203,8 +195,7 @@ def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, 
         y = fake[ij[1]].astype(dt, copy=False)
         return _subset_mmd2(x, y, degree=degree, gamma=g, coef0=coef0)
 
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(_workers(n_subsets)) as pool:
-        values = np.fromiter(pool.map(one, draws), np.float64, count=n_subsets)
+    values = np.fromiter(parallel_map(one, draws), np.float64, count=n_subsets)
     return KIDResult(mean=float(values.mean()), std=float(values.std()), n_subsets=n_subsets, subset_size=subset_size,
                      degree=degree, gamma=g, coef0=coef0, seed=seed if isinstance(seed, int) else None,
                      n_real=n_real, n_fake=n_fake, compute_dtype=compute_dtype, values=values)

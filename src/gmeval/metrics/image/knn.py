@@ -35,16 +35,12 @@ benchmarks/bench_metrics.py (docs/metrics.md).
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ...errors import InvalidArgumentError
-from ._common import as_features, check_choice, check_int, same_dim
+from ._common import as_features, check_choice, check_int, parallel_map, same_dim
 
 DEFAULT_BLOCK_SIZE = 1024
 COMPUTE_DTYPES = ("float64", "float32")
@@ -69,26 +65,6 @@ def _ranges(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-def _workers(n_tasks: int) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, n_tasks))
-
-
-def _tile_map(fn, tasks):
-    """Run tile tasks concurrently, each with a single-threaded BLAS (the elementwise work then runs
-    in parallel too); results come back in task order, so every merge is deterministic. At most
-    2 x workers tasks are in flight, which bounds the memory held by pending results."""
-    workers = _workers(len(tasks))
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        pending = deque()
-        for t in tasks:
-            pending.append(pool.submit(fn, t))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
 def _mean(x: np.ndarray, block_size: int) -> np.ndarray:
     s = np.zeros(x.shape[1], np.float64)
     for i0, i1 in _ranges(len(x), block_size):
@@ -109,7 +85,7 @@ class _Shifted:
             b = self.rows[i0:i1]
             self.norms[i0:i1] = np.einsum("ij,ij->i", b, b, dtype=np.float64)
 
-        for _ in _tile_map(fill, _ranges(len(x), min(block_size, 256))):
+        for _ in parallel_map(fill, _ranges(len(x), min(block_size, 256))):
             pass
         self.norms_c = self.norms.astype(dtype)  # the norms as the tiles use them
 
@@ -246,7 +222,7 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
             out.append(_below(d2.T, best.threshold(j0, j1), i0, kk))
         return out
 
-    for t, found in zip(tasks, _tile_map(tile, tasks)):
+    for t, found in zip(tasks, parallel_map(tile, tasks)):
         i0, i1, j0, j1 = t
         best.offer(i0, *found[0], i1 - i0)
         if len(found) > 1:
@@ -275,7 +251,7 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
             e[row, :k], bi_sorted[row, :k] = _exact_row_knn(q[i0 + row], r, k, ex_row, block_size)
         out_d[i0:i1], out_i[i0:i1] = e[:, :k], bi_sorted[:, :k]
 
-    for _ in _tile_map(finish, _ranges(nq, 256)):
+    for _ in parallel_map(finish, _ranges(nq, 256)):
         pass
     return out_d, out_i
 
@@ -367,7 +343,7 @@ def ball_statistics(a, b, a_radii=(), b_radii=(), *, inclusive: bool = True, blo
         a_has_b=[np.zeros(len(a), bool) for _ in a_radii],
         a_in_b_counts=[np.zeros(len(a), np.int64) for _ in b_radii],
     )
-    for (i0, i1, j0, j1), ((a_part, b_part), refined) in zip(tasks, _tile_map(tile, tasks)):
+    for (i0, i1, j0, j1), ((a_part, b_part), refined) in zip(tasks, parallel_map(tile, tasks)):
         for m, (counts, has) in enumerate(a_part):
             out.b_in_a_counts[m][j0:j1] += counts
             out.a_has_b[m][i0:i1] |= has
