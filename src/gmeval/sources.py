@@ -89,10 +89,7 @@ def sample_chunks(model, n: int, seed: int, chunks, labels=None) -> tuple[np.nda
     from .distributed.sharding import chunk_bounds, chunk_seed
 
     bounds = chunk_bounds(n, SAMPLE_CHUNK)
-    if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-    elif model.conditional:
-        labels = model.default_labels(n)
+    labels = _sample_labels(model, n, labels)
     imgs, idx = [], []
     for c in chunks:
         start, stop = bounds[c]
@@ -102,6 +99,13 @@ def sample_chunks(model, n: int, seed: int, chunks, labels=None) -> tuple[np.nda
     if not imgs:
         return np.empty((0,) + tuple(model.image_shape), np.uint8), np.empty(0, np.int64)
     return np.concatenate(imgs), np.concatenate(idx)
+
+
+def _sample_labels(model, n: int, labels) -> np.ndarray | None:
+    """The n class labels of the samples as int64: the given ones, else balanced for a conditional model."""
+    if labels is not None:
+        return np.asarray(labels, dtype=np.int64)
+    return model.default_labels(n).numpy() if model.conditional else None
 
 
 def sample_images(model, n, seed: int = 0, distributed: bool = False,
@@ -125,15 +129,12 @@ def sample_images(model, n, seed: int = 0, distributed: bool = False,
         raise InvalidArgumentError("labels", f"None for the unconditional model {model.name!r}", "labels")
     if labels is not None and np.shape(labels) != (n,):
         raise InvalidArgumentError("labels", f"{n} class labels (one per sample)", f"an array of shape {np.shape(labels)}")
+    labels = _sample_labels(model, n, labels)
     n_chunks = len(chunk_bounds(n, SAMPLE_CHUNK))
     rank, world = rank_world() if distributed else (0, 1)
     imgs, idx = sample_chunks(model, n, seed, rank_chunks(n_chunks, rank, world), labels=labels)
     if world > 1:
         imgs = gather_in_order(imgs, idx, n, name="generated images")
-    if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-    elif model.conditional:
-        labels = model.default_labels(n).numpy()
     data = ImageData(imgs, labels, describe or f"model:{model.name}", model.num_classes or None)
     data.meta.update({"seed": seed, "model": model.name, "sample_chunk": SAMPLE_CHUNK})
     return data
