@@ -114,8 +114,10 @@ class Metric:
     outputs: ClassVar[dict] = {}
     #: what `evaluate` must extract for it: "features", "logits", "classes", "train"
     needs: ClassVar[tuple] = ()
-    #: resampling scheme for bootstrap intervals (None: the metric has no intervals)
-    bootstrap_scheme: ClassVar[str | None] = None
+    #: whether `evaluate(..., bootstrap=B)` gives this metric intervals, and how rows are resampled
+    #: ("replacement"; k-NN metrics "half": duplicated rows would sit at distance 0 and shrink the radii)
+    intervals: ClassVar[bool] = False
+    bootstrap_scheme: ClassVar[str] = "replacement"
     description: ClassVar[str] = ""
     #: constructor parameters exposed as evaluate options and CLI flags (``--kid-subset-size``)
     options: ClassVar[tuple] = ()

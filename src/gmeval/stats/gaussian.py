@@ -48,9 +48,9 @@ class GaussianStats:
 
     def merge(self, other: "GaussianStats") -> "GaussianStats":
         """Return a new object holding the union of both sample sets."""
-        if other.n == 0:
+        if other.n == 0 and other._fixed is None:
             return self.copy()
-        if self.n == 0:
+        if self.n == 0 and self._fixed is None:
             return other.copy()
         if self._fixed is not None or other._fixed is not None:
             raise InvalidArgumentError("stats", "statistics with raw sums to merge", "fixed (mu, sigma) statistics")

@@ -73,7 +73,7 @@ class FID(ExtractorMixin, Metric):
     name = "fid"
     outputs = {"fid": False}
     needs = ("features",)
-    bootstrap_scheme = "replacement"
+    intervals = True
     description = "Frechet distance of Gaussian fits (Heusel et al. 2017)"
     higher_is_better = False
     primary = "fid"

@@ -161,6 +161,7 @@ class PrecisionRecall(TwoSampleFeatureMetric):
 
     name = "pr"
     outputs = {"precision": True, "recall": True}
+    intervals = True
     bootstrap_scheme = "half"  # resampled duplicates sit at distance 0 and shrink the radii (metrics/image/bootstrap.py)
     description = "improved precision/recall, k=3"
     options = ("k",)
@@ -195,6 +196,7 @@ class DensityCoverage(TwoSampleFeatureMetric):
 
     name = "dc"
     outputs = {"density": True, "coverage": True}
+    intervals = True
     bootstrap_scheme = "half"
     description = "density/coverage, k=5"
     options = ("k",)
