@@ -124,3 +124,16 @@ def assert_matches(pinned, current, path: str = "") -> None:
         assert math.isclose(current, pinned, rel_tol=1e-9, abs_tol=1e-12), f"{path}: {current!r} != {pinned!r}"
     else:
         assert current == pinned and type(current) is type(pinned), f"{path}: {current!r} != {pinned!r}"
+
+
+def moved(pinned, renames: dict):
+    """`pinned` with keys renamed as in the release after it: ``renames`` maps an old key to its new
+    key, or to a dict of renames inside that key's object."""
+    out = {}
+    for k, v in pinned.items():
+        r = renames.get(k)
+        if isinstance(r, dict):
+            out[k] = moved(v, r)
+        else:
+            out[r or k] = v
+    return out
