@@ -133,7 +133,7 @@ def moved(pinned, renames: dict):
     for k, v in pinned.items():
         r = renames.get(k)
         if isinstance(r, dict):
-            out[k] = moved(v, r)
+            out[k] = moved(v, r) if isinstance(v, dict) else v
         else:
             out[r or k] = v
     return out
