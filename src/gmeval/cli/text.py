@@ -83,8 +83,9 @@ def _fmt(v, spec=".4f") -> str:
 #: metric -> the sub-scores printed after its headline value (every metric prints label = value (signature))
 _DETAILS = {
     "bleu": lambda e: f"mean sentence BLEU = {e['sentence_bleu_mean']:.2f}",
-    "rouge": lambda e: "  ".join(f"{t} F={s['fmeasure']:.4f}" for t, s in e["scores"].items()),
-    "distinct": lambda e: "  ".join(f"{k}={_fmt(v)}" for k, v in e["scores"].items())
+    "rouge": lambda e: "  ".join(f"{t} F={s['fmeasure']:.4f}" for t, s in e["scores"].items()
+                                 if f"{t} fmeasure" != e["headline"]),
+    "distinct": lambda e: "  ".join(f"{k}={_fmt(v)}" for k, v in e["scores"].items() if k != e["headline"])
     + f"  seq-rep-4={_fmt(e['repetition']['value'])}  duplicate_rate={e['repetition']['duplicate_rate']:.4f}",
     "mauve": lambda e: "" if e["std"] is None else f"+- {e['std']:.4f} (std over {len(e['seeds'])} seeds)",
 }
