@@ -119,6 +119,14 @@ class GaussianStats:
         """Raw float64 state, for all-reduce across processes."""
         return {"n": np.array([self.n], np.float64), "sum": self.sum, "sum_outer": self.sum_outer}
 
+    def load_state_arrays(self, state: dict) -> "GaussianStats":
+        """Set the raw state from `state_arrays()`-shaped arrays (e.g. after an all-reduce); returns self."""
+        s, so = np.asarray(state["sum"], np.float64), np.asarray(state["sum_outer"], np.float64)
+        if s.ndim != 1 or so.shape != (s.size, s.size):
+            raise ShapeMismatchError(f"sum must be D and sum_outer D x D, got {s.shape} and {so.shape}")
+        self.dim, self.n, self.sum, self.sum_outer = s.size, int(round(float(np.asarray(state["n"]).ravel()[0]))), s, so
+        return self
+
     def __repr__(self) -> str:
         return f"GaussianStats(n={self.n}, dim={self.dim})"
 
