@@ -67,7 +67,7 @@ def test_two_processes_cli_equal_single_process(gan_ckpt, single):
                               "--no-progress"], timeout=180)
     assert proc.returncode == 0, explain(proc)
     got = json.loads(proc.stdout_text)  # rank 0 alone prints: stdout is one JSON document
-    assert got["distributed"] == {"world_size": 2, "backend": "gloo"}
+    assert got["distributed"] == {"world_size": 2, "backend": "gloo", "rows": "gathered in global order"}
     assert got["inputs"]["fake"]["n"] == N and got["inputs"]["real"]["n"] == 360
     _assert_same_metrics(got["metrics"], single["metrics"])
 

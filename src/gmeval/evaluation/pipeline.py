@@ -160,7 +160,6 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
 
     Returns:
         An `EvaluationResult`.
-
     Raises:
         InvalidArgumentError: an unknown metric or option, or metrics a statistics file cannot serve.
     """
@@ -172,13 +171,11 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     plan = plan_layers(names, ext, layer, sides["real"], classifier, bootstrap)
     if "train" in plan.needs:
         sides["train"] = resolve_train(train, sides["real"], n_train, seed, data_root, size)
-    progress = progress and gdist.is_rank_zero()
-    timings.update(extract(sides, plan, ext, ext.default_batch_size if batch_size is None else batch_size,
-                           progress, cache))
+    batch = ext.default_batch_size if batch_size is None else batch_size
+    timings.update(extract(sides, plan, ext, batch, progress and gdist.is_rank_zero(), cache))
     parts = signature_parts(ext, plan.feat_layer, sides, seed)
     scores, details, metric_timings = compute(names, sides, plan, parts, metric_opts, seed, bootstrap, confidence)
-    timings.update(metric_timings)
-    timings["total"] = time.perf_counter() - t0
+    timings.update(metric_timings, total=time.perf_counter() - t0)
     return package(scores, details, timings, ext, seed, sides, real, fake, plan)
 
 
@@ -292,8 +289,8 @@ def extract_side(side: Side, extractor, layers, batch_size, progress, use_cache,
         return
     desc = f"{extractor.name} {side.role}" + (f" [rank 0/{world}]" if world > 1 else "")
     idx = gdist.shard_indices(len(side.data), rank, world, block=batch_size) if world > 1 else None
-    data = side.data if idx is None else side.data.subset(idx)
-    if len(data):
+    if idx is None or len(idx):
+        data = side.data if idx is None else side.data.subset(idx)
         feats = extract_features(extractor, data, layers=layers, batch_size=batch_size, progress=progress, desc=desc)
     else:  # more ranks than items: this rank contributes nothing (no padding, no duplicates)
         feats = {k: np.empty((0, extractor.layers[k]), np.float32) for k in layers}

@@ -70,8 +70,8 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     bad = [e for e in extractors if e not in END_EXTRACTORS]
     if bad or not extractors:
         raise InvalidArgumentError("extractors", f"a non-empty list from {list(END_EXTRACTORS)}", list(extractors))
-    names = IMAGE_METRICS.parse(metrics or DOMAIN_METRICS)
-    inc_names = [m for m in names if IMAGE_METRICS[m].needs == ("features",)] if metrics else IMAGE_METRICS.parse(INCEPTION_METRICS)
+    names = list(IMAGE_METRICS.parse(metrics or DOMAIN_METRICS))
+    inc_names = [m for m in names if IMAGE_METRICS[m].needs == ("features",)] if metrics else list(IMAGE_METRICS.parse(INCEPTION_METRICS))
     classifiers = [e for e in extractors if e in CLASSIFIER_DOMAINS]
     if classifiers:
         domain = classifiers[0]

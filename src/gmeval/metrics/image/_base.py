@@ -78,7 +78,7 @@ class ExtractorMixin:
 
     def _to_rows(self, x, name: str) -> np.ndarray:
         if self._extractor_name is None:
-            return as_features(x, name)
+            return as_features(x, name, min_rows=0)  # a rank may hold no rows of a side
         from ...features import extract_features, get_extractor
 
         if self._extractor is None:

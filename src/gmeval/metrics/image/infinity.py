@@ -208,8 +208,8 @@ class ISInfinity(LogitsMetric):
 
     >>> import numpy as np
     >>> logits = np.eye(10)[np.arange(500) % 10] * 20
-    >>> round(ISInfinity(points=4).update(logits).compute().intercept, 2)
-    10.0
+    >>> 9.5 < ISInfinity(points=4).update(logits).compute().intercept < 10.5   # 10 equally likely, confident classes
+    True
     """
 
     name = "is-inf"
