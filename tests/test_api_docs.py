@@ -14,7 +14,7 @@ import pkgutil
 import pytest
 
 DOCUMENTED = [  # done so far; the full list follows as the layers are documented
-    "gmeval.errors", "gmeval.utils", "gmeval.data", "gmeval.stats", "gmeval.features",
+    "gmeval.errors", "gmeval.utils", "gmeval.data", "gmeval.stats", "gmeval.features", "gmeval.models",
 ]
 
 

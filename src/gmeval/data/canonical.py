@@ -59,6 +59,7 @@ class ImageData:
         """The shape of one image, (C, H, W).
 
         Example:
+            >>> import numpy as np
             >>> ImageData(np.zeros((2, 3, 4, 5), np.uint8)).shape
             (3, 4, 5)
         """
@@ -74,6 +75,7 @@ class ImageData:
             The subset.
 
         Example:
+            >>> import numpy as np
             >>> len(ImageData(np.zeros((5, 1, 2, 2), np.uint8)).subset([0, 4]))
             2
         """
@@ -88,6 +90,7 @@ class ImageData:
             64 hex characters.
 
         Example:
+            >>> import numpy as np
             >>> a = ImageData(np.zeros((2, 1, 4, 4), np.uint8))
             >>> a.fingerprint() == ImageData(np.zeros((2, 4, 4), np.uint8)).fingerprint()
             True
@@ -105,6 +108,7 @@ class ImageData:
             ``torch.Tensor`` N x C x H x W, dtype uint8.
 
         Example:
+            >>> import numpy as np
             >>> ImageData(np.zeros((2, 1, 4, 4), np.uint8)).torch().dtype
             torch.uint8
         """

@@ -64,6 +64,7 @@ class GaussianStats:
             InvalidArgumentError: these statistics are fixed (loaded from mu/sigma only).
 
         Example:
+            >>> import numpy as np
             >>> GaussianStats(3).update(np.ones((5, 3))).n
             5
         """
@@ -97,6 +98,7 @@ class GaussianStats:
             ShapeMismatchError: the dimensions differ.
 
         Example:
+            >>> import numpy as np
             >>> (GaussianStats().update(np.ones((2, 3))) + GaussianStats().update(np.zeros((1, 3)))).sum.tolist()
             [2.0, 2.0, 2.0]
         """
@@ -124,6 +126,7 @@ class GaussianStats:
             The copy.
 
         Example:
+            >>> import numpy as np
             >>> a = GaussianStats().update(np.ones((2, 2))); b = a.copy(); _ = b.update(np.ones((1, 2)))
             >>> a.n, b.n
             (2, 3)
@@ -150,6 +153,7 @@ class GaussianStats:
             ShapeMismatchError: not N x D.
 
         Example:
+            >>> import numpy as np
             >>> GaussianStats.from_features(np.zeros((4, 8))).dim
             8
         """
@@ -175,6 +179,7 @@ class GaussianStats:
             ShapeMismatchError: mu is not 1-D or sigma is not D x D.
 
         Example:
+            >>> import numpy as np
             >>> s = GaussianStats.from_mu_sigma([0.0, 1.0], np.eye(2), n=10)
             >>> s.mean.tolist(), bool(np.allclose(s.cov, np.eye(2)))
             ([0.0, 1.0], True)
@@ -202,6 +207,7 @@ class GaussianStats:
             InvalidArgumentError: no samples.
 
         Example:
+            >>> import numpy as np
             >>> GaussianStats().update(np.array([[1.0], [3.0]])).mean.tolist()
             [2.0]
         """
@@ -218,6 +224,7 @@ class GaussianStats:
             InvalidArgumentError: fewer than 2 samples.
 
         Example:
+            >>> import numpy as np
             >>> GaussianStats().update(np.array([[1.0], [3.0]])).cov.tolist()
             [[2.0]]
         """
