@@ -1,5 +1,6 @@
 """Every public function and class of the documented layers has a Google-style docstring with
-an `Args:` entry per parameter and a `>>>` example (run by doctest in `make test`; docs/api.md).
+an `Args:` entry per parameter, a `Returns:` (or `Yields:`) section when it returns a value, and a
+`>>>` example (run by doctest in `make test`; docs/api.md). Public methods have a docstring.
 
 Public means: listed in its package's `__all__`, or defined in a module under a name without a
 leading underscore. Extend DOCUMENTED as more layers get their API docs.
@@ -7,9 +8,11 @@ leading underscore. Extend DOCUMENTED as more layers get their API docs.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
+import textwrap
 
 import pytest
 
@@ -63,6 +66,36 @@ def is_dataclass_like(cls) -> bool:
     return dataclasses.is_dataclass(cls) or hasattr(cls, "_fields")
 
 
+def returns_value(fn) -> bool:
+    """Whether `fn`'s own body returns or yields a value (nested functions and lambdas excluded)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    except (OSError, TypeError, SyntaxError):
+        return False
+    found = False
+    stack = list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and node.value is not None:
+            found = found or not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def undocumented_methods(cls) -> list[str]:
+    """Public methods and properties `cls` defines itself that have no docstring."""
+    out = []
+    for name, member in vars(cls).items():
+        if name.startswith("_") and name != "__call__":
+            continue
+        fn = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+        if inspect.isfunction(fn) and not fn.__doc__:
+            out.append(name)
+    return out
+
+
 def docstring_problems(name: str, obj) -> list[str]:
     doc = inspect.getdoc(obj) if obj.__doc__ else None
     if not doc:
@@ -81,6 +114,10 @@ def docstring_problems(name: str, obj) -> list[str]:
             problems.append(f"{name}: no Args section")
         elif missing:
             problems.append(f"{name}: Args does not describe {missing}")
+    if inspect.isfunction(obj) and returns_value(obj) and "Returns:" not in doc and "Yields:" not in doc:
+        problems.append(f"{name}: no Returns section")
+    if inspect.isclass(obj):
+        problems += [f"{name}.{m}: no docstring" for m in undocumented_methods(obj)]
     return problems
 
 
@@ -96,6 +133,9 @@ def test_checker_catches_a_gap():
 
         Args:
             x: a number.
+
+        Returns:
+            2 x.
 
         >>> documented(2)
         4
@@ -119,7 +159,29 @@ def test_checker_catches_a_gap():
         3
         """
 
+    def no_returns(x):
+        """Double `x`.
+
+        Args:
+            x: a number.
+
+        >>> no_returns(2)
+        4
+        """
+        return 2 * x
+
+    class Undocumented:
+        """A class.
+
+        >>> Undocumented().method()
+        """
+
+        def method(self):
+            pass
+
     assert docstring_problems("documented", documented) == []
+    assert docstring_problems("no_returns", no_returns) == ["no_returns: no Returns section"]
+    assert docstring_problems("Undocumented", Undocumented) == ["Undocumented.method: no docstring"]
     assert docstring_problems("no_example", no_example) == ["no_example: no `>>>` example"]
     assert docstring_problems("undocumented_arg", undocumented_arg) == ["undocumented_arg: Args does not describe ['y']"]
     assert docstring_problems("bare", lambda: None) == ["bare: no docstring"]

@@ -153,4 +153,5 @@ class FeatureExtractor(nn.Module):
         return torch.device("cpu")
 
     def extra_repr(self) -> str:
+        """The name, layers and default layer, shown in ``repr(extractor)``."""
         return f"name={self.name!r}, layers={self.layers}, default_layer={self.default_layer!r}"

@@ -185,6 +185,7 @@ class InceptionA(_Block):  # Mixed_5b, 5c, 5d: 35 x 35
         self.branch_pool = ConvUnit(cin, pool_features, 1)
 
     def forward(self, x):
+        """N x cin x 35 x 35 -> N x (224 + pool_features) x 35 x 35."""
         a, b, c, p = self.pointwise_preact(x)
         b = self.branch5x5_2(F.relu(b))  # N x 64 x 35 x 35
         c = self.branch3x3dbl_3(self.branch3x3dbl_2(F.relu(c)))  # N x 96 x 35 x 35
@@ -212,6 +213,7 @@ class InceptionB(nn.Module):  # Mixed_6a: 35 x 35 -> 17 x 17
         self.branch3x3dbl_3 = ConvUnit(96, 96, 3, stride=2)
 
     def forward(self, x):
+        """N x cin x 35 x 35 -> N x (480 + cin) x 17 x 17."""
         a = self.branch3x3(x)  # N x 384 x 17 x 17
         b = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))  # N x 96 x 17 x 17
         p = F.max_pool2d(x, kernel_size=3, stride=2)  # N x cin x 17 x 17
@@ -247,6 +249,7 @@ class InceptionC(_Block):  # Mixed_6b .. 6e: 17 x 17
         self.branch_pool = ConvUnit(cin, 192, 1)
 
     def forward(self, x):
+        """N x 768 x 17 x 17 -> N x 768 x 17 x 17."""
         a, b, c, p = self.pointwise_preact(x)
         b = self.branch7x7_3(self.branch7x7_2(F.relu(b)))  # N x 192 x 17 x 17
         c = F.relu(c)
@@ -280,6 +283,7 @@ class InceptionD(_Block):  # Mixed_7a: 17 x 17 -> 8 x 8
         self.branch7x7x3_4 = ConvUnit(192, 192, 3, stride=2)
 
     def forward(self, x):
+        """N x 768 x 17 x 17 -> N x 1280 x 8 x 8."""
         a, b = self.pointwise_preact(x)
         a = self.branch3x3_2(F.relu(a))  # N x 320 x 8 x 8
         b = self.branch7x7x3_4(self.branch7x7x3_3(self.branch7x7x3_2(F.relu(b))))  # N x 192 x 8 x 8
@@ -321,6 +325,7 @@ class InceptionE(_Block):  # Mixed_7b (avg pool), Mixed_7c (max pool): 8 x 8
         self.branch_pool = ConvUnit(cin, 192, 1)
 
     def forward(self, x):
+        """N x cin x 8 x 8 -> N x 2048 x 8 x 8."""
         parts = self.pointwise_preact(x)
         a, b, c = (F.relu(t) for t in parts[:3])
         c = self.branch3x3dbl_2(c)  # N x 384 x 8 x 8
