@@ -11,6 +11,7 @@ reduced across ranks in another order (T2).
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..tolerances import FID_F64_RTOL
 from ._launch import explain, torchrun, worker
 
 N, SEED = 1100, 3
-METRICS = "fid,is,kid,prd,dc"
+METRICS = "fid,is,kid,pr,dc"
 pytestmark = pytest.mark.slow
 
 
@@ -82,17 +83,19 @@ def test_three_processes_gather_reduce_and_cache(gan_ckpt, single, tmp_path):
 
     # B2/B3: every rank holds exactly the single-process features and samples (no padding, global order)
     feats = np.load(out / "features.npz")
-    sides = single["_sides"]
-    assert np.array_equal(feats["real"], sides["real"].layers["features"])
-    assert np.array_equal(feats["fake"], sides["fake"].layers["features"])
-    assert np.array_equal(feats["fake_logits"], sides["fake"].layers["logits"])
-    fp = sides["fake"].data.fingerprint()
-    assert [r["fake_fingerprint"] for r in res["per_rank"]] == [fp] * 3
+    inp = single.metric_inputs
+    assert np.array_equal(feats["real"], inp.real_features)
+    assert np.array_equal(feats["fake"], inp.fake_features)
+    assert np.array_equal(feats["fake_logits"], inp.fake_logits)
+    fp = hashlib.sha256(np.ascontiguousarray(single.images["fake"])).hexdigest()
+    assert [r["fake_sha256"] for r in res["per_rank"]] == [fp] * 3
     assert [r["n_fake_features"] for r in res["per_rank"]] == [N] * 3
     assert len({r["fid"] for r in res["per_rank"]}) == 1  # all ranks report rank 0's numbers
 
     # FID alone: only float64 statistics are all-reduced (no features gathered), N counted once
-    assert [(r["fid_only_fake_n"], r["fid_only_fake_layers"]) for r in res["per_rank"]] == [(N, [])] * 3
+    # (each rank fed its own rows to the FID class, whose sync all-reduced the sums)
+    assert [(r["fid_only_rows"], r["fid_only_gathered"]) for r in res["per_rank"]] == [
+        ("local: sum states all-reduced", False)] * 3
     ref_fid = single["metrics"]["fid"]["value"]
     assert abs(res["fid_only"]["metrics"]["fid"]["value"] - ref_fid) <= FID_F64_RTOL * ref_fid  # T2
 

@@ -11,7 +11,6 @@ from gmeval.cli import main
 from gmeval.data import ImageData
 from gmeval.errors import InvalidArgumentError
 from gmeval.evaluation.compare import compare, paired_bootstrap, parse_model_args
-from gmeval.evaluation.metric_specs import METRICS
 from gmeval.evaluation.pipeline import to_json
 from tests.conftest import DATA_ROOT, needs_mnist
 
@@ -52,7 +51,7 @@ def three_models():
 @needs_mnist
 @pytest.mark.slow  # 166 s measured at load average 26 on the shared 2-core machine
 def test_same_distribution_not_significant_noise_significantly_worse(three_models, tmp_path):
-    res = compare("mnist:test", three_models, "fid,prd", extractor="mnist", n_real=400, bootstrap=20, seed=0,
+    res = compare("mnist:test", three_models, "fid,pr", extractor="mnist", n_real=400, bootstrap=20, seed=0,
                   progress=False)
     out = to_json(res)
     json.dumps(out)  # JSON-able
@@ -74,9 +73,9 @@ def test_same_distribution_not_significant_noise_significantly_worse(three_model
             assert e["ci_low"] <= e["value"] <= e["ci_high"] and e["ci_method"] == "normal/paired"
 
     # the paired scheme: B4, same contexts and seed give the same replicates
-    ctx = {m: r["_context"] for m, r in res["_results"].items()}
-    r1 = paired_bootstrap(ctx, [METRICS["fid"]], 10, seed=3)
-    r2 = paired_bootstrap(ctx, [METRICS["fid"]], 10, seed=3)
+    ctx = {m: r.metric_inputs for m, r in res.results.items()}
+    r1 = paired_bootstrap(ctx, ["fid"], 10, seed=3)
+    r2 = paired_bootstrap(ctx, ["fid"], 10, seed=3)
     assert all(np.array_equal(r1[m]["fid"], r2[m]["fid"]) for m in ctx)  # B4
 
     from gmeval.reports.compare import write_compare_report

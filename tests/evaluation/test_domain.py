@@ -47,7 +47,7 @@ def test_mismatched_explicit_choice_warns():
 def test_stop_keys_map_to_metrics():
     from gmeval.evaluation.hooks import metrics_for_keys
 
-    assert metrics_for_keys(["fid", "modes_covered", "d_real", "precision"]) == ["fid", "modes", "prd"]
+    assert metrics_for_keys(["fid", "modes_covered", "d_real", "precision"]) == ["fid", "modes", "pr"]
     assert EvaluationHook(["prdc"], real="mnist:test").keys == ("precision", "recall", "density", "coverage")
 
 

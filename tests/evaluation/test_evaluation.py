@@ -31,7 +31,7 @@ def gan_ckpt(tmp_path_factory):
 
 
 def test_parse_metrics():
-    assert parse_metrics("fid, prdc ,kid") == ["fid", "prd", "dc", "kid"]
+    assert parse_metrics("fid, prdc ,kid") == ["fid", "pr", "dc", "kid"]
     with pytest.raises(InvalidArgumentError, match="`metrics` must be names from"):
         parse_metrics("fid,fdi")
 
@@ -39,13 +39,13 @@ def test_parse_metrics():
 def test_signature_changes_with_every_ingredient():
     base = {"ext": "inception", "w": "abc", "layer": "pool3", "pre": "tf1", "real": "mnist:test", "nreal": 10, "fake": "x",
             "nfake": 10, "seed": 0}
-    s0 = make_signature("fid", base, {"k": 3})
+    s0 = str(make_signature("fid", base, {"k": 3}))
     assert s0.startswith("fid|ext:inception|w:abc|layer:pool3|pre:tf1|") and s0.endswith("|k:3|v:0.1.0")
     for key, val in [("ext", "mnist"), ("w", "abd"), ("layer", "logits"), ("pre", "clean"), ("real", "mnist:train"),
                      ("nreal", 11), ("fake", "y"), ("nfake", 9), ("seed", 1)]:
-        assert make_signature("fid", {**base, key: val}, {"k": 3}) != s0, key
-    assert make_signature("fid", base, {"k": 5}) != s0
-    assert make_signature("kid", base, {"k": 3}) != s0
+        assert str(make_signature("fid", {**base, key: val}, {"k": 3})) != s0, key
+    assert str(make_signature("fid", base, {"k": 5})) != s0
+    assert str(make_signature("kid", base, {"k": 3})) != s0
 
 
 def test_cache_key_hashes_preprocessing_and_content():
@@ -58,7 +58,7 @@ def test_cache_key_hashes_preprocessing_and_content():
 
 
 def test_fid_same_source_is_zero_and_signatures(gan_ckpt):
-    r = evaluate("digits:test", "digits:test", "fid,prd", extractor="mnist", progress=False)
+    r = evaluate("digits:test", "digits:test", "fid,pr", extractor="mnist", progress=False)
     assert abs(r["metrics"]["fid"]["value"]) < 1e-6
     assert r["metrics"]["precision"]["value"] == 1.0 and r["metrics"]["recall"]["value"] == 1.0
     g = evaluate("digits:test", gan_ckpt, "fid", extractor="mnist", n=200, seed=1, progress=False)
@@ -119,7 +119,7 @@ def test_modes_and_memorization_details(gan_ckpt):
 
 
 def test_bootstrap_interval_contains_point(gan_ckpt):
-    r = evaluate("digits:test", "digits:train", "fid,prd", extractor="mnist", bootstrap=20, progress=False)
+    r = evaluate("digits:test", "digits:train", "fid,pr", extractor="mnist", bootstrap=20, progress=False)
     for k in ("fid", "precision", "recall"):
         m = r["metrics"][k]
         assert m["ci_low"] <= m["value"] <= m["ci_high"], (k, m)
@@ -128,7 +128,7 @@ def test_bootstrap_interval_contains_point(gan_ckpt):
 
 def test_cli_json_and_report(tmp_path, gan_ckpt):
     proc = subprocess.run([sys.executable, "-m", "gmeval", "evaluate", "--real", "digits:test", "--fake", str(gan_ckpt),
-                           "-n", "120", "--metrics", "fid,kid,prd,modes", "--extractor", "mnist", "--json", "--no-progress",
+                           "-n", "120", "--metrics", "fid,kid,pr,modes", "--extractor", "mnist", "--json", "--no-progress",
                            "--report", str(tmp_path / "rep")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -31,9 +32,11 @@ def test_full_session_stores_every_answer_and_scores(make_study):
     assert [("feedback" in o) for o in out] == [True, True] + [False] * (n_trials - 2)  # feedback only in the tutorial
     assert _count(store, "answers") == n_trials
     res = score_store(store, n_boot=100)
-    assert res["models"]["a"]["hype_inf"]["score"] == pytest.approx(50.0)   # fake error 100%, real error 0%
-    assert res["models"]["b"]["hype_inf"]["score"] == pytest.approx(0.0)
+    assert res["models"]["a"]["hype_inf"]["value"] == pytest.approx(50.0)   # fake error 100%, real error 0%
+    assert res["models"]["b"]["hype_inf"]["value"] == pytest.approx(0.0)
     assert res["models"]["a"]["n_answers"] == 8 and res["raters"]["excluded"] == []
+    admin = client.get("/admin", headers=ADMIN_HEADERS).data.decode()  # the live table reads each score's "value"
+    assert re.search(r"<td>a</td><td>1</td><td>8</td>\s*<td>50\.0%</td>", admin)
     page = client.get(f"/r/{rid}/done")
     assert page.status_code == 200
     assert b"75.0%" in page.data  # own accuracy: 12 of 16 scored answers right
@@ -243,7 +246,7 @@ def test_exports_contain_every_answer(make_study):
     assert {r["response"] for r in rows if r["phase"] != "check"} == {"fake"}
     assert rows[0]["nickname"] == "'=HYPERLINK(1)"  # spreadsheet formula neutralised
     score = client.get("/admin/score.json?bootstrap=50", headers=ADMIN_HEADERS).get_json()
-    assert score["models"]["a"]["hype_inf"]["score"] == pytest.approx(50.0)  # always "fake": chance level
+    assert score["models"]["a"]["hype_inf"]["value"] == pytest.approx(50.0)  # always "fake": chance level
     assert score["raters"]["excluded"] == []
     assert client.get("/admin/score.json?bootstrap=abc", headers=ADMIN_HEADERS).status_code == 400
 
@@ -258,7 +261,7 @@ def test_attention_failures_exclude_the_rater(make_study):
     res = score_store(store, n_boot=50)
     assert [e["nickname"] for e in res["raters"]["excluded"]] == ["bad"]
     assert res["raters"]["included"] == 1
-    assert res["models"]["a"]["hype_inf"]["score"] == pytest.approx(0.0)  # only the good rater counts
+    assert res["models"]["a"]["hype_inf"]["value"] == pytest.approx(0.0)  # only the good rater counts
     assert res["models"]["a"]["n_raters"] == 1
 
 
@@ -272,10 +275,12 @@ def test_hype_time_session_through_the_api(make_study):
     rows = [r for r in store.answers(rid) if r["phase"] == "scored"]
     assert [r["exposure_ms"] for r in rows] == [500, 500, 500, 450, 450, 450, 400, 400, 400, 350, 350, 350]
     res = score_store(store, n_boot=50)
-    assert res["models"]["a"]["hype_time"]["score"] == pytest.approx(425.0)  # 4-way tie: mean of the tied exposures
+    assert res["models"]["a"]["hype_time"]["value"] == pytest.approx(425.0)  # 4-way tie: mean of the tied exposures
     assert "staircase:3down1up" in res["signature"]
     # the error rate of a timed study is reported, but never under the HYPE-infinity name
-    assert "hype_inf" not in res["models"]["a"] and res["models"]["a"]["time_limited_error"]["score"] == 0.0
+    assert "hype_inf" not in res["models"]["a"] and res["models"]["a"]["time_limited_error"]["value"] == 0.0
+    admin = client.get("/admin", headers=ADMIN_HEADERS).data.decode()
+    assert "<td>425 ms</td>" in admin and "<td>0.0%</td>" in admin
 
 
 def test_real_http_server_refuses_bad_requests_and_keeps_serving(make_study):

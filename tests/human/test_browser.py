@@ -174,7 +174,7 @@ def test_hype_infinity_session_by_click_and_keyboard(tmp_path):
     res = score_store(store, n_boot=200)
     m = res["models"]["gan-a"]
     assert m["fake_error"] == pytest.approx(100 / 3) and m["real_error"] == 0.0
-    assert m["hype_inf"]["score"] == pytest.approx(50 / 3)  # HYPE-inf = (33.3% + 0%) / 2
+    assert m["hype_inf"]["value"] == pytest.approx(50 / 3)  # HYPE-inf = (33.3% + 0%) / 2
     assert res["raters"]["excluded"] == []
     for name in ("human_trial.png", "human_results.png", "human_admin.png"):
         assert (tmp_path / "screenshots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -215,4 +215,4 @@ def test_hype_time_session_shows_timed_exposures(tmp_path):
     scored = [r for r in rows if r["phase"] == "scored"]
     assert [r["exposure_ms"] for r in scored] == [500, 500, 500, 450, 450, 450]  # all right: one step down
     res = score_store(store, n_boot=100)
-    assert res["models"]["gan-a"]["hype_time"]["score"] == pytest.approx(475.0)  # tie 500/450: mean
+    assert res["models"]["gan-a"]["hype_time"]["value"] == pytest.approx(475.0)  # tie 500/450: mean

@@ -38,8 +38,8 @@ def test_score_json(scored_study, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["protocol"] == "hype-inf" and set(res["models"]) == {"a", "b"}
     a, b = res["models"]["a"], res["models"]["b"]
-    assert a["hype_inf"]["score"] == pytest.approx(25.0)  # fake error 50%, real error 0%
-    assert b["hype_inf"]["score"] == pytest.approx(0.0)
+    assert a["hype_inf"]["value"] == pytest.approx(25.0)  # fake error 50%, real error 0%
+    assert b["hype_inf"]["value"] == pytest.approx(0.0)
     lo, hi = a["hype_inf"]["ci95"]
     assert lo <= 25.0 <= hi
     assert res["raters"] == {"total": 3, "included": 3, "min_attention_accuracy": 0.75, "min_checks": 2, "excluded": [],

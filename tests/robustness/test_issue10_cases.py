@@ -222,7 +222,7 @@ def _bleu(capsys, tmp_path, *extra) -> tuple[float, str]:
     rc, out, err = run_cli(capsys, "text", "--hyp", tmp_path / "h.txt", "--ref", tmp_path / "r.txt", "--metrics", "bleu",
                            "--json", *extra)
     assert rc == 0, err
-    return json.loads(out)["metrics"]["bleu"]["score"], err
+    return json.loads(out)["metrics"]["bleu"]["value"], err
 
 
 @pytest.mark.parametrize("code", ["zho", "chi", "cmn", "zh-Hans"])

@@ -39,8 +39,8 @@ def test_evaluate_text_with_given_features_and_errors():
     res = text.evaluate_text(hyps, None, "mauve,fd,distinct", hyp_features=hf, ref_features=rf, seed=1, mauve_seeds=2)
     assert res["metrics"]["mauve"]["n_hypotheses"] == 60 and res["metrics"]["mauve"]["n_references"] == 80
     assert "features:given" in res["metrics"]["fd"]["signature"]
-    assert res["metrics"]["fd"]["distance"] == pytest.approx(text.frechet_distance_from_features(hf, rf))
-    with pytest.raises(InvalidArgumentError, match="`metrics` must be one of"):
+    assert res["metrics"]["fd"]["value"] == pytest.approx(text.frechet_distance_from_features(hf, rf))
+    with pytest.raises(InvalidArgumentError, match=r"`metrics` must be names from \['all', 'bleu', .*got 'bertscore'"):
         text.evaluate_text(hyps, None, "bleu,bertscore")
     with pytest.raises(InvalidArgumentError, match=r"reference text for the metrics \['rouge'\]"):
         text.evaluate_text(hyps, None, ["rouge"])
@@ -53,3 +53,40 @@ def test_language_codes_with_subtags_use_the_primary_language():
     assert "tok:unicode-chars" in text.rouge_score(["แมว"], ["แมว"], lang="th-TH").signature
     with pytest.raises(InvalidArgumentError, match="`lang` must be an ISO 639 code"):
         text.distinct_n(["a"], 1, lang="zh_CN")
+
+
+def test_registry_has_the_shared_shape_and_dispatches_every_metric():
+    from gmeval.metrics.score import Registry, Score
+
+    assert isinstance(text.TEXT_METRICS, Registry)
+    assert text.parse_metrics("all") == tuple(text.TEXT_METRICS) == ("bleu", "rouge", "self-bleu", "distinct", "mauve", "fd")
+    assert text.parse_metrics(" rouge, bleu,rouge ") == ("rouge", "bleu")
+    rng = np.random.default_rng(1)
+    ctx = text.TextContext(["a cat sat", "a dog ran", "the cat ran"], [["a cat sat", "a dog sat", "cats ran"]], "en",
+                           "13a", False, hyp_features=rng.normal(size=(30, 4)), ref_features=rng.normal(size=(30, 4)))
+    for name, spec in text.TEXT_METRICS.items():
+        score = spec.compute(ctx)
+        assert isinstance(score, Score) and score.name == name and score.higher_is_better is spec.higher_is_better
+        assert isinstance(score.value, float) and str(score.signature)
+
+
+def test_results_export_the_score_shape_with_parsable_signatures():
+    from gmeval.metrics.score import Signature
+
+    hyps, refs = ["the cat sat on the mat", "a dog ran home"], ["the cat is on the mat", "a dog ran away"]
+    b = text.bleu_score(hyps, refs)
+    d = b.to_dict()
+    assert d == b.to_score().to_dict() and d["value"] == b.score and "score" not in d
+    assert d["signature"] == b.signature and d["counts"] == list(b.counts)
+    sig = b.to_score().signature  # sacreBLEU's headless signature, as a Signature with a short form
+    assert isinstance(sig, Signature) and sig.get("tok") == "13a" and sig.format(short=True).startswith("nre:1|cas:mixed|")
+    r = text.rouge_score(hyps, refs, rouge_types=["rouge2", "rouge1"])
+    assert r.to_dict()["value"] == r.fmeasure("rouge2") and r.to_dict()["headline"] == "rouge2 fmeasure"
+    assert text.rouge_score(hyps, refs).to_dict()["value"] == text.rouge_score(hyps, refs).fmeasure("rougeL")
+    s = text.self_bleu(hyps + ["the cat sat"], return_per_sentence=True).to_dict()
+    assert s["higher_is_better"] is False and len(s["per_sentence"]) == 3 and s["signature"].startswith("self-bleu|n:3|")
+    rng = np.random.default_rng(2)
+    m = text.mauve_from_features(rng.normal(size=(40, 3)), rng.normal(size=(40, 3)), num_clusters=4)
+    assert m.to_dict(include_curve=True)["value"] == m.score and len(m.to_dict(include_curve=True)["divergence_curve"]) == 27
+    fd = text.embedding_fd_from_features(rng.normal(size=(20, 3)), rng.normal(size=(30, 3)), hyp_source="enc:x")
+    assert fd.to_dict()["value"] == fd.distance and fd.signature.startswith("embedding-fd|hyp:enc:x|ref:features:given|")

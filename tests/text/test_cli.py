@@ -47,8 +47,8 @@ def test_json_end_to_end_matches_library(files, capsys):
                              "--metrics", "bleu,rouge,self-bleu,distinct", "--json"])
     m = res["metrics"]
     assert set(m) == {"bleu", "rouge", "self-bleu", "distinct"}
-    assert m["bleu"]["score"] == pytest.approx(48.530827, abs=1e-6)
-    assert m["bleu"]["score"] == bleu_score(SYS, [REF1, REF2]).score
+    assert m["bleu"]["value"] == pytest.approx(48.530827, abs=1e-6)
+    assert m["bleu"]["value"] == bleu_score(SYS, [REF1, REF2]).score
     assert m["bleu"]["signature"].startswith("nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:")
     assert 0 < m["rouge"]["scores"]["rougeL"]["fmeasure"] <= 1 and "nrefs:2" in m["rouge"]["signature"]
     assert m["self-bleu"]["signature"].startswith("self-bleu|n:3|nrefs:2")
@@ -62,6 +62,11 @@ def test_chinese_and_human_readable_output(files, capsys):
     assert main(["text", "--hyp", hyp, "--ref", ref, "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "tok:zh" in out and "tok:unicode-words" in out and "self-BLEU" in out
+    res = _run_json(capsys, ["text", "--hyp", hyp, "--ref", ref, "--lang", "zh", "--json"])
+    for name, label, digits in (("bleu", "BLEU", 2), ("rouge", "ROUGE-L F", 4), ("self-bleu", "self-BLEU", 2),
+                                ("distinct", "distinct-2", 4)):  # every line leads with the entry's "value"
+        e = res["metrics"][name]
+        assert f"\n{label} = {e['value']:.{digits}f}  " in out and out.rstrip().count(f"({e['signature']})") == 1
     res = _run_json(capsys, ["text", "--hyp", hyp, "--ref", ref, "--lang", "zh", "--metrics", "rouge", "--json"])
     assert res["metrics"]["rouge"]["scores"]["rouge1"]["fmeasure"] > 0.8
 
@@ -103,7 +108,7 @@ def test_allow_empty_lines_flag(files, capsys):
     hyp = files("hyp.txt", SYS)
     gap = files("gap.txt", ["The dog bit the man.", "", "The man bit him first."])
     res = _run_json(capsys, ["text", "--hyp", hyp, "--ref", gap, "--metrics", "bleu", "--allow-empty-lines", "--json"])
-    assert 0 < res["metrics"]["bleu"]["score"] < 100
+    assert 0 < res["metrics"]["bleu"]["value"] < 100
 
 
 @pytest.mark.parametrize("bad", [["--metrics", "bleu,perplexity"], ["--tokenize", "moses"], ["--mauve-clusters", "1"],
@@ -123,7 +128,7 @@ def test_mauve_and_fd_through_the_cli(files, capsys, minilm):
     res = _run_json(capsys, ["text", "--hyp", hyp, "--ref", ref, "--metrics", "mauve,fd", "--json", "--no-progress",
                              "--threads", "1", "--seed", "3", "--mauve-seeds", "2"])
     mauve, fd = res["metrics"]["mauve"], res["metrics"]["fd"]
-    assert 0 < mauve["score"] < 0.5 and len(mauve["scores"]) == 2 and mauve["std"] is not None
+    assert 0 < mauve["value"] < 0.5 and len(mauve["scores"]) == 2 and mauve["std"] is not None
     assert mauve["n_hypotheses"] == 40 and mauve["n_references"] == 50 and mauve["num_clusters"] == 4
-    assert fd["distance"] > 0.3 and fd["n_hypotheses"] == 40 and fd["dim"] == 384
+    assert fd["value"] > 0.3 and fd["n_hypotheses"] == 40 and fd["dim"] == 384
     assert "encoder:all-MiniLM-L6-v2" in mauve["signature"] and "encoder:all-MiniLM-L6-v2" in fd["signature"]

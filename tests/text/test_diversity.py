@@ -27,7 +27,9 @@ def test_distinct_hand_computed():
     assert r.scores == {1: 6 / 9, 2: 6 / 7, 3: 1.0, 4: 1.0}
     assert r.unique == {1: 6, 2: 6, 3: 5, 4: 3} and r.total == {1: 9, 2: 7, 3: 5, 4: 3}
     assert r.signature == "distinct|tok:13a|case:mixed"
-    assert r.to_dict()["scores"]["distinct-2"] == 6 / 7
+    d = r.to_dict()
+    assert d["scores"]["distinct-2"] == d["value"] == 6 / 7 and d["headline"] == "distinct-2"
+    assert d["signature"] == r.signature and d["higher_is_better"] is True
 
 
 def test_distinct_ngrams_do_not_cross_sentences_and_case_option():
@@ -41,6 +43,7 @@ def test_distinct_undefined_is_nan_not_zero():
     r = distinct_n(["one", "two"], 3)
     assert math.isnan(r.scores[3]) and r.total[3] == 0
     assert r.to_dict()["scores"]["distinct-3"] is None
+    assert r.to_dict()["value"] is None  # headline: distinct-3, the only order asked for
 
 
 def test_distinct_chinese_uses_the_zh_tokenizer():
@@ -58,7 +61,8 @@ def test_repetition_hand_computed():
     r = repetition_rates(["a b a b a b", "a c", "z", "a c"], n=2)
     assert r.seq_rep == pytest.approx((0.6 + 0.0 + 0.0) / 3)
     assert r.n_skipped == 1 and r.duplicate_rate == 0.25
-    assert r.to_dict()["seq-rep-2"] == pytest.approx(0.2)
+    d = r.to_dict()
+    assert d["value"] == pytest.approx(0.2) and d["headline"] == "seq-rep-2" and d["higher_is_better"] is False
 
 
 def test_classes_stream_and_errors():

@@ -57,6 +57,10 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from .. import distributed as gdist
+
+        if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval ...: the one place the group starts
+            gdist.init_distributed()
         return int(args.func(args) or 0)
     except GmevalError as exc:
         print(f"gmeval {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)

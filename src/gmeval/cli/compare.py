@@ -16,15 +16,15 @@ def register(sub) -> None:
                    help="a model: checkpoint (.pt, sampled with -n and --seed), image folder or .npy/.npz array")
     add_evaluation_options(p)
     p.add_argument("--metrics", default=None,
-                   help="comma list [fid,fid-inf,kid,prd,dc,modes,memorization for mnist/fashion-mnist data, "
-                        "else fid,fid-inf,kid,prd,dc]")
+                   help="comma list [fid,fid-inf,kid,pr,dc,modes,memorization for mnist/fashion-mnist data, "
+                        "else fid,fid-inf,kid,pr,dc]")
     p.add_argument("--bootstrap", type=V.integer(10), default=100, help="paired bootstrap replicates [%(default)s]")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..evaluation.compare import compare, parse_model_args
-    from ..evaluation.pipeline import to_json
+    from .evaluate import metric_options
     from ..reports.compare import value_table_text
     from . import print_json
 
@@ -32,8 +32,8 @@ def run(args) -> int:
                   preprocess=args.preprocess, precision=args.precision, layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed,
                   train=args.train, n_train=args.n_train, classifier=args.classifier, bootstrap=args.bootstrap,
                   confidence=args.confidence, batch_size=args.batch_size, data_root=args.data_root,
-                  progress=not args.no_progress)
-    out = to_json(res)
+                  progress=not args.no_progress, options=metric_options(args))
+    out = res.to_json()
     if args.report:
         from ..reports.compare import write_compare_report
 

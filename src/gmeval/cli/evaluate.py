@@ -27,6 +27,25 @@ def add_evaluation_options(p) -> None:
     p.add_argument("--report", default=None, type=V.output_folder, metavar="DIR", help="write report.html and report.json into DIR")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--no-progress", action="store_true")
+    add_metric_options(p)
+
+
+def add_metric_options(p) -> None:
+    """One flag per metric parameter the metric classes expose (``--kid-subset-size``, ``--pr-k`` ...),
+    generated from `gmeval.metrics.image.option_specs`; unset flags keep each class's default."""
+    from ..metrics.image import option_specs
+    from . import _validate as V
+
+    g = p.add_argument_group("metric options (defaults: each metric class's own)")
+    for spec in option_specs().values():
+        kind = V.positive_int if "int" in spec.annotation else V.number(0.0, float("inf"), lo_open=True, hi_open=True)
+        g.add_argument(spec.flag, dest=f"opt_{spec.key}", type=kind, default=None, metavar="N",
+                       help=f"{spec.metric}: {spec.param} [{spec.default}]")
+
+
+def metric_options(args) -> dict:
+    """The metric options given on the command line, as `evaluate(options=...)` takes them."""
+    return {k[len("opt_"):]: v for k, v in vars(args).items() if k.startswith("opt_") and v is not None}
 
 
 def register(sub) -> None:
@@ -39,8 +58,9 @@ def register(sub) -> None:
                     ".npz with mu/sigma (FID only).")
     add_evaluation_options(p)
     p.add_argument("--fake", required=True, help="generated data source")
-    p.add_argument("--metrics", default="fid", help="comma list: fid,kid,is,prd,dc,prdc,modes,c2st,memorization,all [%(default)s]")
-    p.add_argument("--bootstrap", type=V.non_negative_int, default=0, help="bootstrap replicates for intervals of fid/prd/dc [0: none]")
+    p.add_argument("--metrics", default="fid", help="comma list: fid,fid-inf,kid,is,is-inf,pr,dc,prdc,modes,c2st,memorization,"
+                                                     "all ('prd' is the deprecated name of 'pr') [%(default)s]")
+    p.add_argument("--bootstrap", type=V.non_negative_int, default=0, help="bootstrap replicates for intervals of fid/pr/dc [0: none]")
     p.add_argument("--size", default=None, help="resize image folders of mixed sizes to HxW")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
     p.set_defaults(func=run)
@@ -59,21 +79,19 @@ def _size(text):
 
 
 def run(args) -> int:
-    from ..evaluation.pipeline import evaluate, to_json
+    from ..evaluation.pipeline import evaluate
     from .. import distributed as gdist
     from . import print_json
 
-    if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval evaluate ...: sharded extraction
-        gdist.init_distributed()
     res = evaluate(args.real, args.fake, args.metrics, extractor=args.extractor, preprocess=args.preprocess,
                    precision=args.precision,
                    layer=args.layer, n=args.n, n_real=args.n_real, seed=args.seed, train=args.train, n_train=args.n_train,
                    classifier=args.classifier, bootstrap=args.bootstrap, confidence=args.confidence,
                    batch_size=args.batch_size, data_root=args.data_root, cache=not args.no_cache,
-                   progress=not args.no_progress, size=_size(args.size))
+                   progress=not args.no_progress, size=_size(args.size), options=metric_options(args))
     if not gdist.is_rank_zero():
         return 0  # every rank holds the same result; rank 0 alone writes the report and prints
-    out = to_json(res)
+    out = res.to_json()
     if args.report:
         from ..reports.html import write_report
 

@@ -245,13 +245,13 @@ def _print_table(r: dict) -> None:
         if hi:
             lo, up = hi["ci95"]
             ci = f"[{lo:.1f}, {up:.1f}]" if lo is not None else "[n/a]"
-            line += (f"{label} {hi['score']:.1f}% {ci}  fake error {m['fake_error']:.1f}%  real error "
+            line += (f"{label} {hi['value']:.1f}% {ci}  fake error {m['fake_error']:.1f}%  real error "
                      f"{m['real_error']:.1f}%")
         else:
             line += "no scored answers"
         ht = m.get("hype_time")
         if ht:
-            line += f"  HYPE-time {ht['score']:.0f} ms [{ht['ci95'][0]:.0f}, {ht['ci95'][1]:.0f}]"
+            line += f"  HYPE-time {ht['value']:.0f} ms [{ht['ci95'][0]:.0f}, {ht['ci95'][1]:.0f}]"
         out.write(line + f"  ({m['n_answers']} answers, {m['n_raters']} raters)\n")
     ag = r["agreement"]
     if ag["fleiss_kappa"] is not None:

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 # light modules (no numpy/scipy/sacrebleu): the choices come straight from the registries
+from ..errors import InvalidArgumentError
 from ..metrics.text.registry import DEFAULT_METRICS, TEXT_METRICS
 from ..metrics.text.tokenizers import BLEU_TOKENIZERS
 from . import _validate as V
@@ -20,13 +21,12 @@ METRIC_NAMES = tuple(TEXT_METRICS)
 
 
 def _metric_list(value: str) -> tuple[str, ...]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [v for v in items if v not in METRIC_NAMES]
-    if not items or bad:
-        raise argparse.ArgumentTypeError(
-            f"must be a comma-separated list of {', '.join(METRIC_NAMES)}; got {value!r}"
-            + (f" (unknown: {', '.join(bad)})" if bad else ""))
-    return tuple(dict.fromkeys(items))
+    try:
+        return TEXT_METRICS.parse(value, "--metrics")
+    except InvalidArgumentError as exc:
+        unknown = "" if exc.got == value else f" (unknown: {exc.got})"
+        raise argparse.ArgumentTypeError(f"must be a comma-separated list of {', '.join(TEXT_METRICS.allowed())}; "
+                                         f"got {value!r}{unknown}") from exc
 
 
 def _clusters(value: str):
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--ref", action="append", default=[], metavar="FILE",
                    help="reference sentences, one per line; repeat for multiple references")
     p.add_argument("--metrics", type=_metric_list, default=None, metavar="LIST",
-                   help=f"comma-separated, from: {','.join(METRIC_NAMES)} "
+                   help=f"comma-separated, from: {','.join(TEXT_METRICS.allowed())} "
                         "(default: bleu,rouge,self-bleu,distinct with --ref; self-bleu,distinct without)")
     p.add_argument("--lang", default="en", help="ISO 639 language code of the text (en, zh, ja, ru, ...); "
                                                 "picks tokenizers (zh -> sacreBLEU zh; ja/th/lo/km/my -> char)")
@@ -76,35 +76,28 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _fmt(v, spec=".4f") -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+#: metric -> the sub-scores printed after its headline value (every metric prints label = value (signature))
+_DETAILS = {
+    "bleu": lambda e: f"mean sentence BLEU = {e['sentence_bleu_mean']:.2f}",
+    "rouge": lambda e: "  ".join(f"{t} F={s['fmeasure']:.4f}" for t, s in e["scores"].items()
+                                 if f"{t} fmeasure" != e["headline"]),
+    "distinct": lambda e: "  ".join(f"{k}={_fmt(v)}" for k, v in e["scores"].items() if k != e["headline"])
+    + f"  seq-rep-4={_fmt(e['repetition']['value'])}  duplicate_rate={e['repetition']['duplicate_rate']:.4f}",
+    "mauve": lambda e: "" if e["std"] is None else f"+- {e['std']:.4f} (std over {len(e['seeds'])} seeds)",
+}
+_DIGITS = {"bleu": ".2f", "self-bleu": ".2f", "fd": ".6f"}
+
+
 def _human(result: dict) -> str:
     lines = [f"{result['n_hypotheses']} hypotheses, {result['n_reference_streams']} reference file(s), lang={result['lang']}"]
-    m = result["metrics"]
-
-    def fmt(v, spec=".4f"):
-        return "n/a" if v is None else format(v, spec)
-
-    if "bleu" in m:
-        b = m["bleu"]
-        lines.append(f"BLEU = {b['score']:.2f}  ({b['signature']})  mean sentence BLEU = {b['sentence_bleu_mean']:.2f}")
-    if "rouge" in m:
-        r = m["rouge"]
-        parts = "  ".join(f"{t} F={s['fmeasure']:.4f}" for t, s in r["scores"].items())
-        lines.append(f"ROUGE {parts}  ({r['signature']})")
-    if "self-bleu" in m:
-        s = m["self-bleu"]
-        lines.append(f"self-BLEU = {s['score']:.2f}  ({s['signature']})")
-    if "distinct" in m:
-        d = m["distinct"]
-        parts = "  ".join(f"{k}={fmt(v)}" for k, v in d["scores"].items())
-        rep = d["repetition"]
-        lines.append(f"{parts}  seq-rep-4={fmt(rep['seq-rep-4'])}  duplicate_rate={rep['duplicate_rate']:.4f}  ({d['signature']})")
-    if "mauve" in m:
-        x = m["mauve"]
-        spread = "" if x["std"] is None else f" +- {x['std']:.4f} (std over {len(x['seeds'])} seeds)"
-        lines.append(f"MAUVE = {x['score']:.4f}{spread}  ({x['signature']})")
-    if "fd" in m:
-        f = m["fd"]
-        lines.append(f"embedding FD = {f['distance']:.6f}  ({f['signature']})")
+    for name, e in result["metrics"].items():
+        details = _DETAILS[name](e) if name in _DETAILS else ""
+        lines.append(f"{TEXT_METRICS[name].label} = {_fmt(e['value'], _DIGITS.get(name, '.4f'))}"
+                     + (f"  {details}" if details else "") + f"  ({e['signature']})")
     return "\n".join(lines)
 
 

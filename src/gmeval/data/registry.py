@@ -136,6 +136,26 @@ def parse_dataset_spec(spec: str) -> tuple[str, str]:
     return name, split
 
 
+def training_split(source) -> str | None:
+    """The training split of the registered dataset a source spec or origin names.
+
+    Args:
+        source: a source spec or an `ImageData` origin (``"mnist:test"``); anything else gives None.
+
+    Returns:
+        ``"<name>:train"``, or None when the source is no registered dataset or the dataset has no
+        train split.
+
+    Example:
+        >>> training_split("fashion-mnist:test"), training_split("runs/samples.npz")
+        ('fashion-mnist:train', None)
+    """
+    if not isinstance(source, str):
+        return None
+    name = source.partition(":")[0].strip().lower()
+    return f"{name}:train" if name in DATASETS and "train" in DATASETS[name].splits else None
+
+
 def load_dataset(spec: str, root: str | os.PathLike | None = None) -> ImageData:
     """Load a registered dataset split, e.g. ``load_dataset("mnist:test")``.
 

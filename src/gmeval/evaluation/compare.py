@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import time
 from itertools import combinations
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,17 +35,17 @@ from .. import __version__
 from ..errors import InvalidArgumentError
 from ..metrics.image.bootstrap import normal_z
 from ..utils.seeding import as_numpy_generator
-from .metric_specs import METRICS, parse_metrics
+from ..metrics.image import IMAGE_METRICS, build_metric
 from .domain import domain_of
-from .pipeline import evaluate, subset_context, to_json
+from .pipeline import EvaluationResult, evaluate
 
 MAX_MODELS = 20
 #: KID subsets per bootstrap replicate (the point value uses 100): 100 subsets of 1000 rows per replicate
 #: and model cost ~40 GFLOP; with 10 the replicates also carry subset noise, which widens KID's
 #: intervals a little (conservative)
 BOOT_KID_SUBSETS = 10
-DOMAIN_METRICS = "fid,fid-inf,kid,prd,dc,modes,memorization"
-GENERIC_METRICS = "fid,fid-inf,kid,prd,dc"
+DOMAIN_METRICS = "fid,fid-inf,kid,pr,dc,modes,memorization"
+GENERIC_METRICS = "fid,fid-inf,kid,pr,dc"
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
 
 
@@ -68,47 +69,71 @@ def parse_model_args(items) -> dict:
     return out
 
 
-def _bootstrapped(names: list[str]) -> list:
-    """Metric specs whose values get intervals: those with a direction (higher or lower is better)."""
-    return [METRICS[m] for m in names if any(h is not None for h in METRICS[m].outputs.values())]
+def _bootstrapped(names) -> list[str]:
+    """Metrics whose values get intervals: those with a direction (higher or lower is better)."""
+    return [m for m in names if any(h is not None for h in IMAGE_METRICS[m].outputs.values())]
 
 
-def paired_bootstrap(contexts: dict, specs: list, n_boot: int, seed: int, progress: bool = False) -> dict:
-    """{model: {value name: replicate array (n_boot,)}} from the paired scheme in the module docstring."""
+def paired_bootstrap(inputs: dict, names: list[str], n_boot: int, seed: int, options: dict | None = None,
+                     progress: bool = False) -> dict:
+    """{model: {value name: replicate array (n_boot,)}} from the paired scheme in the module docstring;
+    every replicate runs each metric's class on the resampled rows of each model's `ImageInputs`."""
     from tqdm.auto import tqdm
 
+    options = options or {}
     rng = as_numpy_generator(seed)
-    first = next(iter(contexts.values()))
-    n_real = len(first.real_feats) if first.real_feats is not None else len(first.real_labels)
-    reps = {m: {k: np.empty(n_boot) for s in specs for k, h in s.outputs.items() if h is not None} for m in contexts}
+    first = next(iter(inputs.values()))
+    n_real = len(first.real_features) if first.real_features is not None else len(first.real_labels)
+    outputs = {m: {k: h for k, h in IMAGE_METRICS[m].outputs.items() if h is not None} for m in names}
+    reps = {model: {k: np.empty(n_boot) for m in names for k in outputs[m]} for model in inputs}
+    opts = {m: dict(options.get(m, {})) for m in names}
+    if "kid" in opts:
+        opts["kid"]["n_subsets"] = min(opts["kid"].get("n_subsets", 100), BOOT_KID_SUBSETS)
     for b in tqdm(range(n_boot), desc="paired bootstrap", disable=not progress):
         real_rows = {"replacement": rng.integers(0, n_real, n_real),
                      "half": np.sort(rng.choice(n_real, n_real // 2, replace=False))}
-        for m, ctx in contexts.items():
-            n_fake = len(ctx.fake_feats if ctx.fake_feats is not None else ctx.fake_class_logits)
+        for model, inp in inputs.items():
+            n_fake = len(inp.fake_features if inp.fake_features is not None else inp.fake_class_logits)
             fake_rows = {"replacement": rng.integers(0, n_fake, n_fake),
                          "half": np.sort(rng.choice(n_fake, n_fake // 2, replace=False))}
-            for spec in specs:
-                scheme = spec.bootstrap_scheme
-                sub = subset_context(ctx, real_rows[scheme], fake_rows[scheme])
-                sub.opts = {**ctx.opts, "kid_subsets": min(ctx.opts.get("kid_subsets", 100), BOOT_KID_SUBSETS)}
-                values = spec.compute(sub)[0]
-                for k, h in spec.outputs.items():
-                    if h is not None:
-                        reps[m][k][b] = values[k]
+            for m in names:
+                scheme = IMAGE_METRICS[m].bootstrap_scheme
+                sub = inp.rows(real_rows[scheme], fake_rows[scheme])
+                values = build_metric(m, sub, opts[m], seed).update_from(sub).report().values
+                for k in outputs[m]:
+                    reps[model][k][b] = values[k]
     return reps
+
+
+@dataclass
+class CompareResult:
+    """What `compare` returns: the JSON-ready comparison (`data`) and each model's `EvaluationResult`."""
+
+    data: dict
+    results: dict = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict:
+        return self.data
+
+    def to_html(self, out_dir, title: str = "gmeval compare") -> dict:
+        from ..reports.compare import write_compare_report
+
+        return write_compare_report(self, out_dir, title=title)
+
+    def __getitem__(self, key):
+        return self.data[key]
 
 
 def compare(real, models: dict, metrics=None, *, extractor: str = "inception", preprocess: str | None = None,
             precision: str | None = None, layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0, train=None,
             n_train: int | None = 10000, classifier: str | None = None, bootstrap: int = 100, confidence: float = 0.95,
             batch_size: int | None = None, data_root=None, progress: bool = True, options: dict | None = None,
-            size=None) -> dict:
+            size=None) -> CompareResult:
     """Evaluate 2..20 models against one real set and compare them with a paired bootstrap.
 
     models: {name: source} (checkpoint, folder, array file, ImageData, GenerativeModel, callable).
     Other arguments as in `evaluate`; `bootstrap` replicates (>= 10) give every interval.
-    Returns a JSON-able dict (`to_json` strips the private `_results`): per model and value the point,
+    Returns a `CompareResult` whose JSON export holds, per model and value the point,
     interval and signature; every pairwise difference with its Bonferroni interval and significance;
     a ranking per value. See the module docstring for the scheme.
     """
@@ -121,21 +146,23 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
         raise InvalidArgumentError("bootstrap", "an integer >= 10 (replicates of the paired bootstrap)", bootstrap)
     if not 0 < confidence < 1:
         raise InvalidArgumentError("confidence", "a number in (0, 1)", confidence)
-    names = parse_metrics(metrics if metrics is not None else default_metrics(real))
+    names = IMAGE_METRICS.parse(metrics if metrics is not None else default_metrics(real))
     t0 = time.perf_counter()
-    results, contexts = {}, {}
+    results, inputs = {}, {}
     for m, src in models.items():
         res = evaluate(real, src, names, extractor=extractor, preprocess=preprocess, precision=precision, layer=layer, n=n, n_real=n_real,
                        seed=seed, train=train, n_train=n_train, classifier=classifier, bootstrap=0,
                        batch_size=batch_size, data_root=data_root, cache=True, progress=progress, options=options,
                        size=size)
-        if res["_sides"]["real"].stats is not None or res["_sides"]["fake"].stats is not None:
+        inp = res.metric_inputs
+        if inp is None or inp.real_stats is not None or inp.fake_stats is not None:
             raise InvalidArgumentError("real/models", "images or features on every side (statistics files have no rows "
                                        "to resample)", m)
-        results[m], contexts[m] = res, res["_context"]
+        results[m], inputs[m] = res, inp
     t_eval = time.perf_counter() - t0
-    specs = _bootstrapped(names)
-    reps = paired_bootstrap(contexts, specs, bootstrap, seed, progress)
+    from ..metrics.image import split_options
+
+    reps = paired_bootstrap(inputs, _bootstrapped(names), bootstrap, seed, split_options(options), progress)
     pairs = list(combinations(models, 2))
     adj_conf = 1 - (1 - confidence) / len(pairs)
     z, z_adj = normal_z(confidence), normal_z(adj_conf)
@@ -169,11 +196,11 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
         differences[k] = rows
         ranking[k] = sorted(models, key=lambda m: per_model[m][k]["value"], reverse=bool(hib))
     first_res = next(iter(results.values()))
-    return {
+    return CompareResult({
         "models": {m: {"source": str(src) if not hasattr(src, "shape") else type(src).__name__,
                        "origin": results[m]["inputs"]["fake"]["origin"], "n": results[m]["inputs"]["fake"]["n"]}
                    for m, src in models.items()},
-        "real": first_res["inputs"]["real"], "extractor": first_res["extractor"], "metric_names": names,
+        "real": first_res["inputs"]["real"], "extractor": first_res["extractor"], "metric_names": list(names),
         "metrics": per_model, "details": {m: r["details"] for m, r in results.items()},
         "differences": differences, "ranking": ranking,
         "bootstrap": {"n_boot": bootstrap, "seed": seed, "confidence": confidence, "interval": "normal",
@@ -183,6 +210,5 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
                        "difference_confidence": adj_conf},
         "timings": {"evaluate": t_eval, "bootstrap": time.perf_counter() - t0 - t_eval, "total": time.perf_counter() - t0},
         "gmeval_version": __version__, "seed": seed,
-        "_results": results,
-    }
+    }, results)
 

@@ -8,22 +8,22 @@ classifier from the data's domain by the rule every evaluation shares (evaluatio
 
 from __future__ import annotations
 
+from ..metrics.image import IMAGE_METRICS
 from .domain import choose_classifier, choose_extractor
-from .metric_specs import METRICS, parse_metrics
 from .pipeline import evaluate
 
 
 def metric_keys(metrics) -> list[str]:
     """The value names `EvaluationHook(metrics)` returns (those with a direction: stop-condition targets)."""
-    return [k for m in parse_metrics(metrics) for k, hib in METRICS[m].outputs.items() if hib is not None]
+    return [k for m in IMAGE_METRICS.parse(metrics) for k, hib in IMAGE_METRICS[m].outputs.items() if hib is not None]
 
 
 def metrics_for_keys(keys) -> list[str]:
     """The metric names whose evaluation produces `keys` (keys no metric produces are left out)."""
     out = []
     for key in keys:
-        for name, spec in METRICS.items():
-            if spec.outputs.get(key) is not None and name not in out:
+        for name, cls in IMAGE_METRICS.items():
+            if cls.outputs.get(key) is not None and name not in out:
                 out.append(name)
     return out
 
@@ -33,14 +33,14 @@ class EvaluationHook:
 
     def __init__(self, metrics, real: str, n: int = 2000, n_real: int | None = None, extractor: str | None = None,
                  data_root=None, seed: int = 0):
-        self.metrics, self.real, self.n, self.n_real = parse_metrics(metrics), real, n, n_real
+        self.metrics, self.real, self.n, self.n_real = IMAGE_METRICS.parse(metrics), real, n, n_real
         self.extractor, self.data_root, self.seed = choose_extractor(real, extractor), data_root, seed
         self.keys = tuple(metric_keys(self.metrics))
 
     def __call__(self, trainer) -> dict:
         res = evaluate(self.real, trainer.model, self.metrics, extractor=self.extractor, n=self.n, n_real=self.n_real,
                        seed=self.seed, data_root=self.data_root, progress=False)
-        return {k: v["value"] for k, v in res["metrics"].items() if v.get("higher_is_better") is not None}
+        return {k: float(s.value) for k, s in res.scores.items() if s.higher_is_better is not None}
 
 
 class ModeCheckHook:
@@ -63,7 +63,7 @@ class ModeCheckHook:
 
     def __call__(self, trainer) -> dict:
         from ..features import extract_features, get_extractor
-        from ..metrics.image.modes import mode_coverage_score
+        from ..metrics.image import ModeCoverage
         from ..sources import sample_images
 
         if self._ext is None:
@@ -71,5 +71,5 @@ class ModeCheckHook:
         data = sample_images(trainer.model, self.n, seed=self.seed)
         logits = extract_features(self._ext, data, layers=["logits"], batch_size=self._ext.default_batch_size,
                                   progress=False)["logits"]
-        r = mode_coverage_score(logits, None, num_classes=logits.shape[1])
+        r = ModeCoverage(num_classes=logits.shape[1]).update(logits).compute()
         return {"monitor_modes": float(r.modes_covered), "monitor_mode_share": r.modes_covered / logits.shape[1]}

@@ -1,27 +1,47 @@
-"""`evaluate(real, fake, metrics, ...)`: one feature pass per extractor, many metrics, signatures."""
+"""`evaluate(real, fake, metrics, ...)` in named stages, after torch-fidelity's chain:
+
+    resolve_inputs -> plan_layers -> extract -> compute -> package
+
+1. `resolve_inputs`: load each side (dataset split, folder, array, checkpoint, generator, or a
+   statistics file); the memorisation check's training split comes from the data registry.
+2. `plan_layers`: which layers of which extractor each side needs, from what the metrics need.
+3. `extract`: features through the cache; under torchrun each rank extracts whole batches of its
+   shard (`shard_indices`), and the rows are gathered in global order, or, when every metric's
+   state is a sum (FID, mode histograms) and no interval is asked for, left on their rank.
+4. `compute`: every metric is its class from `IMAGE_METRICS` (the same engine the training hook,
+   `compare` and the tests use): built with its typed options, fed, synced over ranks when the rows
+   stayed local, computed; bootstrap intervals resample through the same class.
+5. `package`: an `EvaluationResult` with `.to_json()` and `.to_html()`.
+
+Distributed initialisation is the caller's: the CLI (or a torchrun entry script) initialises the
+process group once; here it is only used when already initialised.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
 from .. import distributed as gdist
-from ..data import ImageData
-from ..utils.io import NPY_READ_ERRORS
+from ..data import ImageData, training_split
 from ..errors import InvalidArgumentError
+from ..metrics.image import IMAGE_METRICS, ImageInputs, build_metric, split_options
+from ..metrics.score import Score
 from ..sources import load_images
 from ..stats import GaussianStats, load_stats
+from ..utils.io import NPY_READ_ERRORS
 from .cache import feature_cache_key, load_cached, store
-from .domain import CLASSIFIER_DOMAINS, choose_classifier, domain_of
-from .metric_specs import METRICS, parse_metrics
+from .domain import CLASSIFIER_DOMAINS, choose_classifier
 from .signature import make_signature
 
 
 def is_stats_file(spec) -> bool:
+    """True when `spec` names a .npz file holding FID statistics (mu, sigma)."""
     if not isinstance(spec, (str, os.PathLike)) or Path(spec).suffix.lower() != ".npz" or not Path(spec).is_file():
         return False
     try:
@@ -31,250 +51,358 @@ def is_stats_file(spec) -> bool:
         return False  # not readable as .npz: the array-file loader reports it
 
 
-class _Side:
-    """One input (real, fake or train): images or precomputed statistics, plus extracted layers."""
+@dataclass
+class Side:
+    """One input (real, fake or train): images or precomputed statistics, plus its extracted layers.
 
-    def __init__(self, spec, role: str, n, seed, data_root, size=None, distributed: bool = False):
-        self.role, self.spec = role, spec
-        self.stats: GaussianStats | None = None
-        self.data: ImageData | None = None
+    `layers` holds full feature matrices; `local` holds this rank's rows and their global indices
+    when the rows stay on their rank (see `extract`)."""
+
+    role: str
+    spec: object
+    origin: str
+    n: int
+    data: ImageData | None = None
+    stats: GaussianStats | None = None
+    layers: dict = field(default_factory=dict)
+    local: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, spec, role: str, n, seed, data_root, size=None, distributed: bool = False) -> "Side":
         if is_stats_file(spec):
-            self.stats = load_stats(spec)
-            self.origin = f"stats:{spec}"
-            self.n = self.stats.n
-        else:
-            self.data = load_images(spec, n=n, seed=seed, data_root=data_root, size=size, distributed=distributed)
-            self.origin = self.data.origin
-            self.n = len(self.data)
-        self.layers: dict[str, np.ndarray] = {}
+            stats = load_stats(spec)
+            return cls(role, spec, f"stats:{spec}", stats.n, stats=stats)
+        data = load_images(spec, n=n, seed=seed, data_root=data_root, size=size, distributed=distributed)
+        return cls(role, spec, data.origin, len(data), data=data)
+
+    def rows(self, layer: str, rank: int):
+        """(rows, global indices) this rank feeds to the metrics for `layer`: its own shard when the
+        rows stayed local, else all rows on rank 0 and none elsewhere."""
+        if layer in self.local:
+            return self.local[layer]
+        x = self.layers.get(layer)
+        if x is None or rank == 0:
+            return x, None
+        return x[:0], None
 
 
-def _extract(side: _Side, extractor, layers, batch_size, progress, use_cache, reduce_only: bool = False) -> None:
-    from ..features import extract_features
+@dataclass
+class Plan:
+    """What to extract: the feature and logits layers, the mode classifier, and what each side needs."""
 
-    layers = [l for l in layers if l not in side.layers]
-    if not layers or side.data is None:
-        return
-    if gdist.is_distributed():
-        return _extract_distributed(side, extractor, layers, batch_size, progress, use_cache, reduce_only)
-    key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache else None
-    feats = load_cached(key) if key else None
-    if feats is None:
-        feats = extract_features(extractor, side.data, layers=layers, batch_size=batch_size, progress=progress,
-                                 desc=f"{extractor.name} {side.role}")
-        if key:
-            store(key, feats)
-    side.layers.update(feats)
+    feat_layer: str
+    logits_layer: str | None
+    class_domain: str | None
+    needs: frozenset
+    local_rows: bool
+    class_extractor_name: str | None = None
 
 
-def _extract_distributed(side: _Side, extractor, layers, batch_size, progress, use_cache, reduce_only) -> None:
-    """Under torchrun: each rank extracts the batches rank, rank + W, ... of the side's items
-    (`shard_indices` with block = batch_size); the shards are gathered back in global order, so every
-    rank holds the single-process features (the same bits at the same thread count: each forward pass
-    sees the same batch as in one process). With `reduce_only` (FID alone, no cache to write) only the float64 GaussianStats sums
-    are all-reduced and `side.stats` is set instead. Rank 0 alone reads and writes the cache."""
-    from ..features import extract_features
+@dataclass
+class EvaluationResult:
+    """What `evaluate` returns: scores with signatures, details, timings and provenance.
 
-    rank, world = gdist.rank_world()
-    n = len(side.data)
-    key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache and rank == 0 else None
-    cached = load_cached(key) if key else None
-    names = gdist.broadcast_object(sorted(cached) if cached is not None else None, 0, "cache lookup")
-    if names is not None:  # rank 0 read the file and sends it: one reader, so no rank can see another file
-        side.layers.update({k: gdist.broadcast_array(cached[k] if cached is not None else None, 0, f"cached {k}")
-                            for k in names})
-        return
-    idx = gdist.shard_indices(n, rank, world, block=batch_size)
-    if len(idx):
-        local = extract_features(extractor, side.data.subset(idx), layers=layers, batch_size=batch_size,
-                                 progress=progress and rank == 0, desc=f"{extractor.name} {side.role} [rank 0/{world}]")
-    else:  # more ranks than items: this rank contributes nothing (no padding, no duplicates)
-        local = {k: np.empty((0, extractor.layers[k]), np.float32) for k in layers}
-    if reduce_only and not use_cache and len(layers) == 1:
-        stats = GaussianStats(extractor.layers[layers[0]])
-        if len(idx):
-            stats.update(local[layers[0]])
-        state = gdist.all_reduce_sum(stats.state_arrays(), f"{side.role} statistics")
-        stats.n, stats.sum, stats.sum_outer = int(round(state["n"][0])), state["sum"], state["sum_outer"]
-        side.stats = stats
-        return
-    feats = {k: gdist.gather_in_order(local[k], idx, n, name=f"{side.role} {k} features") for k in layers}
-    if key:  # rank 0 only
-        store(key, feats)
-    side.layers.update(feats)
+    `scores` maps each value name to its `Score`; `images` keeps the fake / train images and
+    `inputs_for_metrics` the metric inputs (for reports and paired resampling); neither is exported.
+    ``result["metrics"]`` reads the JSON export (``to_json()``) for dict-style access.
+    """
 
+    scores: dict
+    details: dict
+    timings: dict
+    extractor: dict
+    seed: int
+    inputs: dict
+    distributed: dict | None = None
+    gmeval_version: str = __version__
+    images: dict = field(default_factory=dict, repr=False)
+    metric_inputs: ImageInputs | None = field(default=None, repr=False)
 
-class _Context:
-    """What metric specs read: features, logits, class probabilities, statistics."""
+    def to_json(self) -> dict:
+        """The JSON export: ``{"metrics": {name: Score.to_dict()}, "details", "timings", ...}``."""
+        out = {"metrics": {k: s.to_dict() for k, s in self.scores.items()}, "details": self.details,
+               "timings": self.timings, "gmeval_version": self.gmeval_version, "extractor": self.extractor,
+               "seed": self.seed, "inputs": self.inputs}
+        if self.distributed is not None:
+            out["distributed"] = self.distributed
+        return out
 
-    def __init__(self, seed, opts):
-        self.seed, self.opts = seed, opts
-        self.real_feats = self.fake_feats = self.train_feats = None
-        self.fake_logits = self.fake_class_logits = self.real_labels = None
-        self.logits_layer = self.class_extractor_name = self.train_origin = None
-        self._real_stats = self._fake_stats = None
+    def to_html(self, out_dir, title: str = "gmeval evaluation", **kwargs) -> dict:
+        """Write report.json and report.html into `out_dir` (see `gmeval.reports.write_report`)."""
+        from ..reports.html import write_report
 
-    def real_stats(self):
-        return self._real_stats if self._real_stats is not None else GaussianStats.from_features(self.real_feats)
+        return write_report(self, out_dir, title=title, **kwargs)
 
-    def fake_stats(self):
-        return self._fake_stats if self._fake_stats is not None else GaussianStats.from_features(self.fake_feats)
+    def __getitem__(self, key):
+        return self.to_json()[key]
+
+    def value(self, name: str) -> float:
+        return float(self.scores[name].value)
 
 
 def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", preprocess: str | None = None,
              precision: str | None = None, layer: str | None = None, n: int | None = None, n_real: int | None = None, seed: int = 0,
              train=None, n_train: int | None = 10000, classifier: str | None = None, bootstrap: int = 0,
              confidence: float = 0.95, batch_size: int | None = None, data_root=None, cache: bool = True,
-             progress: bool = True, options: dict | None = None, size=None) -> dict:
+             progress: bool = True, options: dict | None = None, size=None) -> EvaluationResult:
     """Evaluate `fake` against `real` (each any source, or a statistics .npz for FID).
 
-    n: generated samples (required for checkpoints/generators; first n of files/datasets otherwise).
-    n_real: real samples (default: all). seed: sampling + metric seed. bootstrap: replicates for
-    intervals of FID / precision-recall / density-coverage (0: none). train: training data for the
-    memorisation check (default: the train split of a dataset `real`). precision: the Inception
-    forward's precision, "float32" (canonical, default) or an opt-in "bf16" / "fp16" / "tf32"
-    (gmeval.features.precision); recorded in every signature. Returns a JSON-able dict.
+    Args:
+        real, fake: dataset split ("mnist:test"), folder, array file, checkpoint, generator or statistics file.
+        metrics: names or aliases from `IMAGE_METRICS` ("fid,kid", "prdc", "all").
+        extractor, preprocess, precision, layer: the feature extractor (precision: "float32", the canonical
+            default, or an opt-in "bf16" / "fp16" / "tf32" for Inception; recorded in every signature).
+        n, n_real: generated samples (required for checkpoints/generators) and real samples (default: all).
+        seed: sampling and metric seed. train, n_train: the memorisation check's training data (default:
+            the train split of a dataset `real`) and its cap. classifier: the mode classifier (domain rule).
+        bootstrap, confidence: replicates and level of the normal bootstrap intervals (0: none).
+        options: metric options ``{"kid_subset_size": 500, "pr_k": 5, ...}`` (see `option_specs`).
+
+    Returns:
+        An `EvaluationResult`.
+
+    Raises:
+        InvalidArgumentError: an unknown metric or option, or metrics a statistics file cannot serve.
     """
-    from ..features import get_extractor
-
-    names = parse_metrics(metrics)
-    opts = dict(options or {})
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    if gdist.launched_by_torchrun():
-        gdist.init_distributed()
-    dist_on = gdist.is_distributed()  # under torchrun: shard, gather/reduce, rank 0 computes metrics
+    names, metric_opts = IMAGE_METRICS.parse(metrics), split_options(options)
+    sides = resolve_inputs(real, fake, names, n=n, n_real=n_real, seed=seed, data_root=data_root, size=size)
+    timings = {"load": time.perf_counter() - t0}
+    ext = load_extractor(extractor, preprocess, precision)
+    plan = plan_layers(names, ext, layer, sides["real"], classifier, bootstrap)
+    if "train" in plan.needs:
+        sides["train"] = resolve_train(train, sides["real"], n_train, seed, data_root, size)
     progress = progress and gdist.is_rank_zero()
-    rs = _Side(real, "real", n_real, seed, data_root, size, distributed=dist_on)
-    fs = _Side(fake, "fake", n, seed, data_root, size, distributed=dist_on)
-    timings["load"] = time.perf_counter() - t0
-    needs = {need for m in names for need in METRICS[m].needs}
-    stats_only = rs.stats is not None or fs.stats is not None
-    if stats_only and set(names) != {"fid"}:
-        raise InvalidArgumentError("metrics", "only 'fid' when a side is a statistics file (it has no features)", ",".join(names))
-
-    ext_opts = extractor_options_for(extractor, preprocess=preprocess, precision=precision)
-    with gdist.rank_zero_first("loading the feature extractor"):  # rank 0 fetches/verifies weights first
-        ext = get_extractor(extractor, **ext_opts)
-    if dist_on:
-        ext.to(gdist.device())
-    if batch_size is None:
-        batch_size = ext.default_batch_size
-    feat_layer = layer or ext.default_layer
-    ctx = _Context(seed, opts)
-    want = []
-    if "features" in needs:
-        want.append(feat_layer)
-    if "logits" in needs:
-        ctx.logits_layer = "logits_unbiased" if "logits_unbiased" in ext.layers else "logits"
-        want.append(ctx.logits_layer)
-    # the mode classifier follows the shared domain rule (evaluation/domain.py)
-    class_domain = choose_classifier(rs.origin, classifier, ext.name) if "classes" in needs else None
-    if "classes" in needs and class_domain == ext.name:
-        want.append("logits")
-    want = list(dict.fromkeys(want))
-
-    t = time.perf_counter()
-    # FID alone needs only statistics: under torchrun the float64 sums are all-reduced instead of
-    # gathering every feature (sides whose features go to the cache are still gathered)
-    reduce_only = set(names) == {"fid"} and not bootstrap
-    if want:
-        _extract(fs, ext, want, batch_size, progress, use_cache=False, reduce_only=reduce_only)
-        real_layers = [feat_layer] if "features" in needs else []
-        _extract(rs, ext, real_layers, batch_size, progress, use_cache=cache, reduce_only=reduce_only)
-    timings["features"] = time.perf_counter() - t
-    ext_sig = ext.signature()
-
-    if "features" in needs:
-        ctx.real_feats = rs.layers.get(feat_layer)
-        ctx.fake_feats = fs.layers.get(feat_layer)
-        ctx._real_stats, ctx._fake_stats = rs.stats, fs.stats
-        for side in (rs, fs):
-            _check_stats_meta(side, ext_sig, feat_layer)
-    if "logits" in needs:
-        ctx.fake_logits = fs.layers[ctx.logits_layer]
-
-    if "classes" in needs:
-        t = time.perf_counter()
-        domain = class_domain
-        if domain not in CLASSIFIER_DOMAINS:
-            raise InvalidArgumentError("classifier", f"one of {CLASSIFIER_DOMAINS} for mode coverage (the real data "
-                                       f"{rs.origin!r} has no known domain classifier)", classifier)
-        cext = ext if ext.name == domain else get_extractor(domain)
-        _extract(fs, cext, ["logits"], batch_size, progress, use_cache=False)
-        ctx.fake_class_logits = fs.layers["logits"]
-        if rs.data is not None and rs.data.labels is not None:
-            ctx.real_labels = rs.data.labels
-        elif rs.data is not None:
-            _extract(rs, cext, ["logits"], batch_size, progress, use_cache=cache)
-            ctx.real_labels = rs.layers["logits"].argmax(1)
-        ctx.class_extractor_name = f"{domain}:{cext.signature()['weights'][:12]}"
-        timings["classifier"] = time.perf_counter() - t
-
-    train_side = None
-    if "train" in needs:
-        t = time.perf_counter()
-        if train is None:
-            dom = rs.origin.split(":", 1)
-            if len(dom) == 2 and domain_of(rs.origin) or rs.origin.startswith("digits:"):
-                train = f"{dom[0]}:train"
-            else:
-                raise InvalidArgumentError("train", "the training data for the memorisation check", None)
-        # n_train is a cap, not a demand
-        train_side = _Side(train, "train", None, seed, data_root, size, distributed=dist_on)
-        if n_train is not None and train_side.data is not None and train_side.n > n_train:
-            train_side.data = train_side.data.subset(slice(0, n_train))
-            train_side.n = n_train
-        _extract(train_side, ext, [feat_layer], batch_size, progress, use_cache=cache)
-        ctx.train_feats = train_side.layers[feat_layer]
-        ctx.train_origin = train_side.origin
-        timings["train_features"] = time.perf_counter() - t
-
-    parts = {"ext": ext.name, "w": ext_sig["weights"][:12], "layer": feat_layer, "pre": ext_sig.get("preprocess"),
-             "prec": ext_sig.get("precision"), "real": rs.origin, "nreal": rs.n, "fake": fs.origin, "nfake": fs.n, "seed": seed}
-
-    def compute_metrics():
-        results: dict[str, dict] = {}
-        details: dict[str, dict] = {}
-        metric_timings: dict[str, float] = {}
-        for name in names:
-            spec = METRICS[name]
-            t = time.perf_counter()
-            values, det, params = spec.compute(ctx)
-            p = dict(parts)
-            if spec.needs == ("logits",):
-                p["layer"] = ctx.logits_layer
-            if spec.needs == ("classes",):
-                p.update({"ext": None, "w": None, "layer": None, "pre": None, "prec": None})
-            cis = {}
-            if bootstrap and spec.bootstrappable and not stats_only:
-                cis = _bootstrap(spec, ctx, bootstrap, confidence, seed)
-            for vname, hib in spec.outputs.items():
-                entry = {"value": float(values[vname]), "higher_is_better": hib, "metric": name,
-                         "signature": make_signature(vname, p, params)}
-                if vname in cis:
-                    entry.update(cis[vname])
-                results[vname] = entry
-            if det:
-                details[name] = det
-            metric_timings[name] = time.perf_counter() - t
-        return results, details, metric_timings
-
-    # every rank holds the same features; rank 0 computes and sends the numbers, so all ranks agree
-    results, details, metric_timings = gdist.run_on_rank_zero(compute_metrics, "computing metrics")
+    timings.update(extract(sides, plan, ext, ext.default_batch_size if batch_size is None else batch_size,
+                           progress, cache))
+    parts = signature_parts(ext, plan.feat_layer, sides, seed)
+    scores, details, metric_timings = compute(names, sides, plan, parts, metric_opts, seed, bootstrap, confidence)
     timings.update(metric_timings)
     timings["total"] = time.perf_counter() - t0
-    out = {
-        "metrics": results, "details": details, "timings": timings, "gmeval_version": __version__,
-        "extractor": ext_sig, "seed": seed,
-        "inputs": {"real": {"source": str(real) if isinstance(real, (str, os.PathLike)) else rs.origin, "origin": rs.origin, "n": rs.n},
-                   "fake": {"source": str(fake) if isinstance(fake, (str, os.PathLike)) else fs.origin, "origin": fs.origin, "n": fs.n}},
-    }
-    if dist_on:
-        out["distributed"] = gdist.describe()
-    out["_sides"] = {"real": rs, "fake": fs, "train": train_side}  # for reports; stripped by to_json
-    out["_context"] = ctx  # the metric inputs, for paired resampling (evaluation/compare.py); stripped by to_json
-    return out
+    return package(scores, details, timings, ext, seed, sides, real, fake, plan)
+
+
+# -- stage 1: inputs ------------------------------------------------------------------------------
+def resolve_inputs(real, fake, names, *, n, n_real, seed, data_root, size) -> dict[str, Side]:
+    """Load the real and fake sides; statistics files serve FID only."""
+    dist_on = gdist.is_distributed()
+    sides = {"real": Side.load(real, "real", n_real, seed, data_root, size, dist_on),
+             "fake": Side.load(fake, "fake", n, seed, data_root, size, dist_on)}
+    if any(s.stats is not None for s in sides.values()) and set(names) != {"fid"}:
+        raise InvalidArgumentError("metrics", "only 'fid' when a side is a statistics file (it has no features)",
+                                   ",".join(names))
+    return sides
+
+
+def resolve_train(train, real: Side, n_train, seed, data_root, size) -> Side:
+    """The memorisation check's training data: explicit, else the train split of the real dataset (data
+    registry); `n_train` is a cap, not a demand."""
+    train = train if train is not None else training_split(real.origin)
+    if train is None:
+        raise InvalidArgumentError("train", "the training data for the memorisation check (the real data "
+                                   f"{real.origin!r} is no registered dataset with a train split)", None)
+    side = Side.load(train, "train", None, seed, data_root, size, gdist.is_distributed())
+    if n_train is not None and side.data is not None and side.n > n_train:
+        side.data, side.n = side.data.subset(slice(0, n_train)), n_train
+    return side
+
+
+def load_extractor(extractor: str, preprocess: str | None, precision: str | None):
+    from ..features import get_extractor
+
+    with gdist.rank_zero_first("loading the feature extractor"):  # rank 0 fetches/verifies weights first
+        ext = get_extractor(extractor, **extractor_options_for(extractor, preprocess=preprocess, precision=precision))
+    if gdist.is_distributed():
+        ext.to(gdist.device())
+    return ext
+
+
+# -- stage 2: plan --------------------------------------------------------------------------------
+def plan_layers(names, ext, layer, real: Side, classifier, bootstrap) -> Plan:
+    needs = frozenset(need for m in names for need in IMAGE_METRICS[m].needs)
+    logits_layer = ("logits_unbiased" if "logits_unbiased" in ext.layers else "logits") if "logits" in needs else None
+    class_domain = None
+    if "classes" in needs:  # the mode classifier follows the shared domain rule (evaluation/domain.py)
+        class_domain = choose_classifier(real.origin, classifier, ext.name)
+        if class_domain not in CLASSIFIER_DOMAINS:
+            raise InvalidArgumentError("classifier", f"one of {CLASSIFIER_DOMAINS} for mode coverage (the real data "
+                                       f"{real.origin!r} has no known domain classifier)", classifier)
+    # rows may stay on their rank when every metric's state is a sum and no interval resamples rows
+    sums_only = all(set(build_metric(m, _shape_probe(m)).state_reductions().values()) <= {"sum"} for m in names)
+    local = gdist.is_distributed() and sums_only and not bootstrap
+    return Plan(layer or ext.default_layer, logits_layer, class_domain, needs, local)
+
+
+def _shape_probe(name: str) -> ImageInputs:
+    return ImageInputs(fake_class_logits=np.zeros((0, 2), np.float32)) if "classes" in IMAGE_METRICS[name].needs else ImageInputs()
+
+
+# -- stage 3: extract -----------------------------------------------------------------------------
+def extract(sides: dict[str, Side], plan: Plan, ext, batch_size: int, progress: bool, cache: bool) -> dict:
+    """Fill each side's layers (cache for stored sources; sharded under torchrun). Returns timings."""
+    from ..features import get_extractor
+
+    timings = {}
+    t = time.perf_counter()
+    fake_layers = ([plan.feat_layer] if "features" in plan.needs else []) + ([plan.logits_layer] if plan.logits_layer else [])
+    if plan.class_domain == ext.name:
+        fake_layers.append("logits")
+    extract_side(sides["fake"], ext, list(dict.fromkeys(fake_layers)), batch_size, progress, False, plan.local_rows)
+    if "features" in plan.needs:
+        extract_side(sides["real"], ext, [plan.feat_layer], batch_size, progress, cache, plan.local_rows)
+    timings["features"] = time.perf_counter() - t
+    if plan.class_domain is not None:
+        t = time.perf_counter()
+        cext = ext if ext.name == plan.class_domain else get_extractor(plan.class_domain)
+        extract_side(sides["fake"], cext, ["logits"], batch_size, progress, False, plan.local_rows, key="class_logits")
+        real = sides["real"]
+        if real.data is not None and real.data.labels is None:
+            extract_side(real, cext, ["logits"], batch_size, progress, cache, False, key="class_logits")
+        plan.class_extractor_name = f"{plan.class_domain}:{cext.signature()['weights'][:12]}"
+        timings["classifier"] = time.perf_counter() - t
+    if "train" in sides:
+        t = time.perf_counter()
+        extract_side(sides["train"], ext, [plan.feat_layer], batch_size, progress, cache, False)
+        timings["train_features"] = time.perf_counter() - t
+    return timings
+
+
+def extract_side(side: Side, extractor, layers, batch_size, progress, use_cache, local_rows: bool = False,
+                 key: str | None = None) -> None:
+    """Extract `layers` of one side (stored under `key` instead of the layer name when given, e.g. the mode
+    classifier's logits). Under torchrun each rank extracts the batches rank, rank + W, ... of the side
+    (`shard_indices` with block = batch_size: every forward pass sees the single-process batch); the
+    rows are gathered in global order, or kept local with their indices when `local_rows` and no cache
+    is written. Rank 0 alone reads and writes the cache."""
+    from ..features import extract_features
+
+    names = {layer: key or layer for layer in layers}
+    layers = [l for l in layers if names[l] not in side.layers and names[l] not in side.local]
+    if not layers or side.data is None:
+        return
+    rank, world = gdist.rank_world()
+    cache_key = feature_cache_key(side.data.fingerprint(), extractor.signature(), layers) if use_cache else None
+    cached = load_cached(cache_key) if cache_key and rank == 0 else None
+    if world > 1:
+        got = gdist.broadcast_object(sorted(cached) if cached is not None else None, 0, "cache lookup")
+        if got is not None:  # one reader, so no rank can see another file
+            cached = {k: gdist.broadcast_array(cached[k] if cached is not None else None, 0, f"cached {k}") for k in got}
+    if cached is not None:
+        side.layers.update({names[k]: v for k, v in cached.items()})
+        return
+    desc = f"{extractor.name} {side.role}" + (f" [rank 0/{world}]" if world > 1 else "")
+    idx = gdist.shard_indices(len(side.data), rank, world, block=batch_size) if world > 1 else None
+    data = side.data if idx is None else side.data.subset(idx)
+    if len(data):
+        feats = extract_features(extractor, data, layers=layers, batch_size=batch_size, progress=progress, desc=desc)
+    else:  # more ranks than items: this rank contributes nothing (no padding, no duplicates)
+        feats = {k: np.empty((0, extractor.layers[k]), np.float32) for k in layers}
+    if idx is not None and local_rows and not cache_key:
+        side.local.update({names[k]: (feats[k], idx) for k in layers})
+        return
+    if idx is not None:
+        feats = {k: gdist.gather_in_order(feats[k], idx, len(side.data), name=f"{side.role} {k} features") for k in layers}
+    if cache_key and rank == 0:
+        store(cache_key, feats)
+    side.layers.update({names[k]: v for k, v in feats.items()})
+
+
+# -- stage 4: compute -----------------------------------------------------------------------------
+def metric_inputs(sides: dict[str, Side], plan: Plan, rank: int = 0) -> ImageInputs:
+    """What this rank feeds the metrics (all rows on rank 0 unless the rows stayed local)."""
+    real, fake, train = sides["real"], sides["fake"], sides.get("train")
+    fl = plan.feat_layer
+    labels = None
+    if plan.class_domain is not None:
+        if real.data is not None and real.data.labels is not None:
+            labels = real.data.labels if rank == 0 else real.data.labels[:0]
+        elif "class_logits" in real.layers:
+            labels = real.rows("class_logits", rank)[0].argmax(1)
+    return ImageInputs(
+        real_features=real.rows(fl, rank)[0], fake_features=fake.rows(fl, rank)[0],
+        real_stats=real.stats if rank == 0 else None, fake_stats=fake.stats if rank == 0 else None,
+        fake_logits=fake.rows(plan.logits_layer, rank)[0] if plan.logits_layer else None,
+        fake_class_logits=fake.rows("class_logits", rank)[0] if plan.class_domain else None,
+        real_labels=labels, train_features=train.layers.get(fl) if train is not None else None)
+
+
+def signature_parts(ext, feat_layer: str, sides: dict[str, Side], seed: int) -> dict:
+    for side in (sides["real"], sides["fake"]):
+        _check_stats_meta(side, ext.signature(), feat_layer)
+    sig = ext.signature()
+    return {"ext": ext.name, "w": sig["weights"][:12], "layer": feat_layer, "pre": sig.get("preprocess"),
+            "prec": sig.get("precision"), "real": sides["real"].origin, "nreal": sides["real"].n,
+            "fake": sides["fake"].origin, "nfake": sides["fake"].n, "seed": seed}
+
+
+def input_params(name: str, plan: Plan, sides: dict[str, Side]) -> tuple[dict, dict]:
+    """Signature parts and parameters that come from the inputs rather than the metric: the logits layer,
+    the mode classifier, the training source."""
+    needs = IMAGE_METRICS[name].needs
+    parts, params = {}, {}
+    if needs == ("logits",):
+        parts["layer"] = params["logits"] = plan.logits_layer
+    if needs == ("classes",):
+        parts.update({"ext": None, "w": None, "layer": None, "pre": None, "prec": None})
+        params["clf"] = plan.class_extractor_name
+    if "train" in needs:
+        params["train"] = sides["train"].origin
+    return parts, params
+
+
+def compute(names, sides, plan: Plan, parts: dict, options: dict, seed: int, bootstrap: int, confidence: float):
+    """Every metric through its class: (scores by value name, details by metric, timings by metric)."""
+    rank = gdist.rank_world()[0]
+    if plan.local_rows:  # every rank feeds its rows; the metric's sync reduces the sums; all ranks agree
+        return _compute_all(names, sides, plan, parts, options, seed, 0, confidence, rank)
+    # every rank holds the same rows; rank 0 computes and sends the numbers
+    return gdist.run_on_rank_zero(lambda: _compute_all(names, sides, plan, parts, options, seed, bootstrap, confidence, 0),
+                                  "computing metrics")
+
+
+def _compute_all(names, sides, plan, parts, options, seed, bootstrap, confidence, rank):
+    from ..metrics.image.bootstrap import normal_intervals
+
+    inputs = metric_inputs(sides, plan, rank)
+    stats_only = any(s.stats is not None for s in (sides["real"], sides["fake"]))
+    scores, details, timings = {}, {}, {}
+    for name in names:
+        t = time.perf_counter()
+        metric = build_metric(name, inputs, options.get(name), seed).update_from(inputs)
+        if plan.local_rows:
+            metric.sync()
+        rep = metric.report()
+        extra_parts, extra_params = input_params(name, plan, sides)
+        cls = IMAGE_METRICS[name]
+        cis = {}
+        if bootstrap and cls.intervals and not stats_only:
+            cis = normal_intervals(lambda sub: build_metric(name, sub, options.get(name), seed).update_from(sub).report().values,
+                                   inputs, bootstrap, confidence, seed, cls.bootstrap_scheme,
+                                   [k for k, hib in cls.outputs.items() if hib is not None])
+        for vname, hib in cls.outputs.items():
+            sig = make_signature(vname, {**parts, **extra_parts}, {**rep.params, **extra_params})
+            scores[vname] = Score(vname, float(rep.values[vname]), sig, hib, {"metric": name, **cis.get(vname, {})})
+        if rep.details:
+            details[name] = {**rep.details, **({"classifier": plan.class_extractor_name} if name == "modes" else {}),
+                             **({"train_source": sides["train"].origin} if name == "memorization" else {})}
+        timings[name] = time.perf_counter() - t
+    return scores, details, timings
+
+
+# -- stage 5: package -----------------------------------------------------------------------------
+def package(scores, details, timings, ext, seed, sides, real, fake, plan) -> EvaluationResult:
+    def source(spec, side):
+        return str(spec) if isinstance(spec, (str, os.PathLike)) else side.origin
+
+    rs, fs, ts = sides["real"], sides["fake"], sides.get("train")
+    inputs = {"real": {"source": source(real, rs), "origin": rs.origin, "n": rs.n},
+              "fake": {"source": source(fake, fs), "origin": fs.origin, "n": fs.n}}
+    images = {"fake": fs.data.images if fs.data is not None else None,
+              "train": ts.data.images if ts is not None and ts.data is not None else None}
+    dist = {**gdist.describe(), "rows": "local: sum states all-reduced" if plan.local_rows else "gathered in global order"} \
+        if gdist.is_distributed() else None
+    return EvaluationResult(scores, details, timings, ext.signature(), seed, inputs, dist, images=images,
+                            metric_inputs=None if plan.local_rows else metric_inputs(sides, plan))
 
 
 def real_features(spec, extractor: str = "inception", layer: str | None = None, n: int | None = None, data_root=None,
@@ -284,27 +412,15 @@ def real_features(spec, extractor: str = "inception", layer: str | None = None, 
     from ..features import get_extractor
 
     ext = get_extractor(extractor)
-    side = _Side(spec, "real", n, 0, data_root)
+    side = Side.load(spec, "real", n, 0, data_root)
     name = layer or ext.default_layer
-    _extract(side, ext, [name], ext.default_batch_size if batch_size is None else batch_size, progress, use_cache=True)
+    extract_side(side, ext, [name], ext.default_batch_size if batch_size is None else batch_size, progress, True)
     return side.layers[name]
 
 
-def subset_context(ctx: _Context, real_rows, fake_rows) -> _Context:
-    """A copy of a metric context restricted to the given real and fake rows (index arrays): features,
-    logits, class logits and labels follow their side; training features are kept whole."""
-    sub = _Context(ctx.seed, ctx.opts)
-    for name in ("logits_layer", "class_extractor_name", "train_origin", "train_feats"):
-        setattr(sub, name, getattr(ctx, name))
-    for name, rows in (("real_feats", real_rows), ("real_labels", real_rows), ("fake_feats", fake_rows),
-                       ("fake_logits", fake_rows), ("fake_class_logits", fake_rows)):
-        arr = getattr(ctx, name)
-        setattr(sub, name, None if arr is None else np.asarray(arr)[rows])
-    return sub
-
-
-def to_json(result: dict) -> dict:
-    return {k: v for k, v in result.items() if not k.startswith("_")}
+def to_json(result) -> dict:
+    """The JSON export of an `EvaluationResult` (or of a compare result)."""
+    return result.to_json()
 
 
 def extractor_options_for(extractor: str, *, preprocess: str | None = None, precision: str | None = None) -> dict:
@@ -317,7 +433,7 @@ def extractor_options_for(extractor: str, *, preprocess: str | None = None, prec
     return {}
 
 
-def _check_stats_meta(side: _Side, ext_sig: dict, layer: str) -> None:
+def _check_stats_meta(side: Side, ext_sig: dict, layer: str) -> None:
     if side.stats is None:
         return
     meta = side.stats.meta
@@ -331,26 +447,3 @@ def _check_stats_meta(side: _Side, ext_sig: dict, layer: str) -> None:
             f"preprocess={ext_sig.get('preprocess')}, precision={ext_sig.get('precision')}",
             {k: meta.get(k) for k in ("extractor", "layer", "preprocess", "precision")},
             hint=f"Recompute them with `gmeval stats compute` ({side.spec}).")
-
-
-def _bootstrap(spec, ctx, n_boot, confidence, seed) -> dict:
-    """Normal bootstrap intervals: point +- z * (bootstrap standard error).
-
-    Percentile and basic intervals are displaced by the small-sample bias of FID (a resample has only
-    ~63 % distinct rows, so every replicate is biased upward) and of k-NN metrics; the standard error
-    is not, so the interval is centred on the estimate and its width reflects sampling variability
-    (Efron & Tibshirani 1993, sec. 13.2). The bias itself is not corrected: see docs/metrics.md.
-    """
-    from ..metrics.image.bootstrap import bootstrap_ci, normal_z
-
-    def fn(real, fake):
-        sub = _Context(seed, ctx.opts)
-        sub.real_feats, sub.fake_feats = real, fake
-        return spec.compute(sub)[0]
-
-    res = bootstrap_ci(fn, ctx.real_feats, ctx.fake_feats, n_boot=n_boot, confidence=confidence, seed=seed,
-                       scheme=spec.bootstrap_scheme, keys=[k for k, hib in spec.outputs.items() if hib is not None])
-    res = res if isinstance(res, dict) else {next(iter(spec.outputs)): res}
-    z = normal_z(confidence)
-    return {k: {"ci_low": float(r.point - z * r.std), "ci_high": float(r.point + z * r.std), "ci_std": float(r.std),
-                "ci_confidence": confidence, "ci_n_boot": r.n_boot, "ci_method": f"normal/{r.scheme}"} for k, r in res.items()}

@@ -12,11 +12,11 @@ import torch
 from ..errors import InvalidArgumentError, WeightsError
 from ..training.checkpoint import load_model
 from .domain import CLASSIFIER_DOMAINS, choose_classifier
-from .metric_specs import METRICS, parse_metrics
-from .pipeline import evaluate, to_json
+from ..metrics.image import IMAGE_METRICS
+from .pipeline import evaluate
 
-DOMAIN_METRICS = "fid,fid-inf,kid,is,prd,dc,modes,memorization"
-INCEPTION_METRICS = "fid,fid-inf,kid,prd"
+DOMAIN_METRICS = "fid,fid-inf,kid,is,pr,dc,modes,memorization"
+INCEPTION_METRICS = "fid,fid-inf,kid,pr"
 END_EXTRACTORS = ("domain", "inception") + CLASSIFIER_DOMAINS
 
 
@@ -70,8 +70,8 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     bad = [e for e in extractors if e not in END_EXTRACTORS]
     if bad or not extractors:
         raise InvalidArgumentError("extractors", f"a non-empty list from {list(END_EXTRACTORS)}", list(extractors))
-    names = parse_metrics(metrics) if metrics else parse_metrics(DOMAIN_METRICS)
-    inc_names = [m for m in names if METRICS[m].needs == ("features",)] if metrics else parse_metrics(INCEPTION_METRICS)
+    names = IMAGE_METRICS.parse(metrics or DOMAIN_METRICS)
+    inc_names = [m for m in names if IMAGE_METRICS[m].needs == ("features",)] if metrics else IMAGE_METRICS.parse(INCEPTION_METRICS)
     classifiers = [e for e in extractors if e in CLASSIFIER_DOMAINS]
     if classifiers:
         domain = classifiers[0]
@@ -91,16 +91,16 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     if domain is not None:
         primary = evaluate(real, ckpt, names, extractor=domain, n=n, seed=seed, data_root=data_root,
                            bootstrap=bootstrap, progress=progress, n_train=10000)
-        summary[domain] = to_json(primary)
+        summary[domain] = primary.to_json()
     if inception_n and inc_names:
         try:
             inc = evaluate(real, ckpt, inc_names, extractor="inception", n=inception_n, n_real=inception_n,
                            seed=seed, data_root=data_root, progress=progress)
-            summary["inception"] = to_json(inc)
-            from ..reports.html import _metrics_table
+            summary["inception"] = inc.to_json()
+            from ..reports.html import metrics_table
 
             sections.append((f"Inception-v3 features (n = {inception_n} real, {inception_n} generated)",
-                             _metrics_table(inc["metrics"]) + f"<p class=muted>took {inc['timings']['total']:.1f} s</p>"))
+                             metrics_table(summary["inception"]["metrics"]) + f"<p class=muted>took {inc.timings['total']:.1f} s</p>"))
             if primary is None:
                 primary = inc
         except WeightsError as exc:

@@ -43,7 +43,7 @@ FAMILIES = {
     "mix-dataset": (0.0, 0.1, 0.25, 0.5),
 }
 OTHER = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
-SANITY_METRICS = "fid,fid-inf,kid,is,is-inf,prd,dc,modes,c2st,memorization"
+SANITY_METRICS = "fid,fid-inf,kid,is,is-inf,pr,dc,modes,c2st,memorization"
 NOISY_COPY_SIGMA = 0.03
 MONOTONE_RHO = 0.9
 
@@ -125,9 +125,8 @@ def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | No
     for fam in fams:
         res = compare(real, cases[fam], metrics, extractor=extractor, n_real=n_real, seed=seed,
                       train=f"{dataset}:train", n_train=n_train, bootstrap=bootstrap, data_root=data_root,
-                      progress=progress, options={"kid_subsets": 20})
-        res.pop("_results", None)
-        out[fam] = res
+                      progress=progress, options={"kid_n_subsets": 20})
+        out[fam] = res.to_json()
     return {"real": real, "extractor": extractor, "n": n, "n_real": n_real, "n_train": n_train, "bootstrap": bootstrap,
             "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
             "detection": detection_table(out), "seconds": time.perf_counter() - t0}

@@ -28,6 +28,10 @@ Definitions (Zhou et al., NeurIPS 2019, "HYPE"; see protocol.py for what is take
   (by default every check of the plan: a rater who quits early is not scored), or whose accuracy
   on the checks answered is below `min_attention_accuracy`, is excluded from every score (listed
   in the output with the reason; the counts per reason are reported).
+
+Every per-model score (``hype_inf`` / ``time_limited_error``, ``hype_time``) is exported as a
+:class:`gmeval.metrics.score.Score` (``{"value", "higher_is_better", "signature", "ci95", ...}``)
+whose signature is the study's (`study_signature`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidArgumentError
+from ..metrics.score import Score, Signature
 from ..utils.seeding import as_numpy_generator
 
 # ------------------------------------------------------------------------------------------
@@ -312,6 +317,26 @@ def attention_summary(answers: Sequence[dict], min_accuracy: float, min_checks: 
     return out
 
 
+def study_signature(design, *, n_included: int, n_raters: int, n_answers: int, n_boot: int, seed) -> Signature:
+    """What a study's scores depend on: protocol, sample sizes, exclusion rule, bootstrap, staircase, version.
+
+    >>> from gmeval.human.protocol import StudyDesign
+    >>> str(study_signature(StudyDesign("hype-inf", ("a", "b")), n_included=9, n_raters=10, n_answers=900,
+    ...                     n_boot=2000, seed=0))  # doctest: +ELLIPSIS
+    'gmeval-human|protocol:hype-inf|models:2|raters:9/10|answers:900|attention>=0.75,checks>=4|ci:percentile95,...'
+    """
+    resample = "raters+images" if design.protocol == "hype-inf" else "raters"
+    sc = design.staircase
+    staircase = (f"{sc.down}down{sc.up}up,start:{sc.start_ms},ladder:{sc.min_ms}-{sc.max_ms}/{sc.step_ms}ms"
+                 if design.protocol == "hype-time" else None)
+    return Signature("gmeval-human", [
+        ("protocol", design.protocol), ("models", len(design.models)), ("raters", f"{n_included}/{n_raters}"),
+        ("answers", n_answers), ("", f"attention>={design.min_attention_accuracy:g},checks>={design.min_checks}"),
+        ("ci", f"percentile95,boot:{n_boot},resample:{resample}"),
+        ("seed", str(seed)),  # str: an unset seed is written "None", as in 0.1.0, rather than left out
+        ("staircase", staircase), ("version", __version__)])
+
+
 def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
     """Score a study from its joined answer rows (see `Store.answers`)."""
     protocol = design.protocol
@@ -325,6 +350,10 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
     # In a HYPE-time study the error rate is measured at staircase exposures, not with unlimited
     # time: it is reported under another name so it is never mistaken for HYPE-infinity.
     err_key = "hype_inf" if protocol == "hype-inf" else "time_limited_error"
+    all_raters = set(att)
+    n_included = len(all_raters) - len(excluded)
+    signature = study_signature(design, n_included=n_included, n_raters=len(all_raters), n_answers=len(keep),
+                                n_boot=n_boot, seed=seed)
     models_out: dict[str, dict] = {}
     rng_root = as_numpy_generator(seed)
     boot_seeds = {m: int(s) for m, s in zip(design.models, rng_root.integers(0, 2**63 - 1, size=(len(design.models),)))}
@@ -341,9 +370,9 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
             entry["real_error"] = 100.0 * rw / nr
             ci = bootstrap_hype_infinity([a["rater_id"] for a in rows], [a["image_id"] for a in rows], is_fake,
                                          said_fake, n_boot=n_boot, seed=boot_seeds[m])
-            entry[err_key] = {"score": _hype_inf_from_counts(nf, fw, nr, rw), "ci95": [ci["low"], ci["high"]],
-                              "bootstrap_std": ci["std"], "n_boot_valid": ci["n_valid"], "unit": "%",
-                              "higher_is_better": True}
+            entry[err_key] = Score(err_key, _hype_inf_from_counts(nf, fw, nr, rw), signature, True, {
+                "ci95": [ci["low"], ci["high"]], "bootstrap_std": ci["std"], "n_boot_valid": ci["n_valid"],
+                "unit": "%"}).to_dict()
         else:
             entry["fake_error"] = entry["real_error"] = None
             entry[err_key] = None
@@ -354,9 +383,9 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
             modes = {raters_info[r]["serial"]: modal_exposure(v) for r, v in per_rater.items()}
             if modes:
                 ci = bootstrap_mean(list(modes.values()), n_boot=n_boot, seed=boot_seeds[m])
-                entry["hype_time"] = {"score": hype_time_score(list(modes.values())), "ci95": [ci["low"], ci["high"]],
-                                      "bootstrap_std": ci["std"], "unit": "ms", "higher_is_better": True,
-                                      "modal_exposure_by_rater": {str(k): v for k, v in sorted(modes.items())}}
+                entry["hype_time"] = Score("hype_time", hype_time_score(list(modes.values())), signature, True, {
+                    "ci95": [ci["low"], ci["high"]], "bootstrap_std": ci["std"], "unit": "ms",
+                    "modal_exposure_by_rater": {str(k): v for k, v in sorted(modes.items())}}).to_dict()
             else:
                 entry["hype_time"] = None
         models_out[m] = entry
@@ -372,18 +401,8 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
                  "definition": "over scored images judged by >= 2 included raters: pairwise agreement = fraction of "
                                "agreeing ordered rater pairs; Fleiss' kappa with that observed agreement and chance "
                                "agreement from the pooled real/fake answer proportions"}
-    all_raters = set(att)
-    n_included = len(all_raters) - len(excluded)
-    sc = design.staircase
-    resample = "raters+images" if protocol == "hype-inf" else "raters"
-    signature = (f"gmeval-human|protocol:{protocol}|models:{len(design.models)}|raters:{n_included}/{len(all_raters)}"
-                 f"|answers:{len(keep)}|attention>={design.min_attention_accuracy:g},checks>={design.min_checks}"
-                 f"|ci:percentile95,boot:{n_boot},resample:{resample}|seed:{seed}")
-    if protocol == "hype-time":
-        signature += f"|staircase:{sc.down}down{sc.up}up,start:{sc.start_ms},ladder:{sc.min_ms}-{sc.max_ms}/{sc.step_ms}ms"
-    signature += f"|version:{__version__}"
     out = {
-        "signature": signature,
+        "signature": str(signature),
         "protocol": protocol,
         "models": models_out,
         "raters": {
@@ -399,7 +418,7 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
     }
     if metrics is not None:
         key = "hype_time" if protocol == "hype-time" else "hype_inf"
-        human = {m: e[key]["score"] for m, e in models_out.items() if e.get(key)}
+        human = {m: e[key]["value"] for m, e in models_out.items() if e.get(key)}
         if len(human) < len(design.models):
             raise InvalidArgumentError("metrics", "a study where every model has scored answers",
                                        f"no {key} for {sorted(set(design.models) - set(human))}")

@@ -38,7 +38,8 @@ SHORT_KEYS = {"ext": "e", "w": "w", "layer": "l", "pre": "p", "prec": "pr", "rea
 @dataclass(frozen=True)
 class Signature:
     """The ingredients of a number: ``head|key:value|...``. Fields whose value is None are left
-    out; a field whose key is ``""`` is written as its value alone (a free-form item).
+    out; a field whose key is ``""`` is written as its value alone (a free-form item). An empty
+    head is not written: sacreBLEU's own signatures (``nrefs:1|case:mixed|...``) have none.
 
     Args:
         head: the metric or family name, the first item of the string.
@@ -73,7 +74,7 @@ class Signature:
 
     def format(self, short: bool = False) -> str:
         """The long form (stored in JSON, compared across runs) or, with `short`, a compact form for tables."""
-        items = [self.head]
+        items = [self.head] if self.head else []
         for k, v in self.fields:
             if short:
                 v = str(v)
@@ -89,15 +90,22 @@ class Signature:
         return {"head": self.head, **{k: v for k, v in self.fields if k}}
 
     @classmethod
-    def parse(cls, text: str) -> "Signature":
+    def parse(cls, text: str, headless: bool = False) -> "Signature":
         """Read a long-form signature string back (values are kept as strings).
+
+        Args:
+            text: a ``head|key:value|...`` string.
+            headless: the string has no head (every item is a field), as sacreBLEU's signatures.
 
         Raises:
             InvalidArgumentError: `text` is not a non-empty string.
+
+        >>> Signature.parse("nrefs:1|case:mixed|version:2.6.0", headless=True).get("case")
+        'mixed'
         """
         if not isinstance(text, str) or not text:
             raise InvalidArgumentError("signature", "a non-empty 'head|key:value|...' string", text)
-        head, *rest = text.split("|")
+        head, *rest = ([""] if headless else []) + text.split("|")
         fields = []
         for item in rest:
             k, sep, v = item.partition(":")
@@ -253,3 +261,14 @@ class Registry(Generic[T]):
         if not out:
             raise InvalidArgumentError(arg, f"at least one of {self.allowed()}", spec)
         return tuple(out)
+
+
+class ScoreResult:
+    """Base of typed metric results (``BLEUResult``, ``MauveResult`` ...): ``to_score()`` gives the
+    one `Score`, and ``to_dict()`` is its export (the value under ``"value"``)."""
+
+    def to_score(self) -> Score:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        return self.to_score().to_dict()

@@ -73,14 +73,14 @@ def pr_plot_png(data: dict) -> bytes:
     return fig_png(fig)
 
 
-def write_compare_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval compare") -> dict:
-    """Write report.json and report.html into out_dir; returns their paths."""
-    from ..evaluation.pipeline import to_json
+def write_compare_report(result, out_dir: str | os.PathLike, title: str = "gmeval compare") -> dict:
+    """Write report.json and report.html into out_dir; returns their paths.
 
+    `result`: a `CompareResult` (``to_json()`` and ``results``, each model's evaluation result)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = to_json(result)
-    results = result.get("_results", {})
+    data = result.to_json()
+    results = getattr(result, "results", {}) or {}
     c = data["correction"]
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class=muted>real: <b>{html.escape(data['real']['origin'])}</b> (n={data['real']['n']}); extractor "
@@ -97,15 +97,14 @@ def write_compare_report(result: dict, out_dir: str | os.PathLike, title: str = 
     if any("precision" in v for v in data["metrics"].values()):
         figs.append(("All models: precision / recall", img_tag(pr_plot_png(data), "precision recall")))
     for m, res in results.items():
-        fake = res["_sides"]["fake"]
-        if fake.data is not None:
-            figs.append((f"{m}: samples (first 36)", img_tag(png_bytes(make_grid(fake.data.images[:36], nrow=6), 3), m)))
-        if "modes" in res["details"]:
-            figs.append((f"{m}: class histogram", img_tag(class_histogram_png(res["details"]["modes"]), "classes")))
-        train = res["_sides"].get("train")
-        if "memorization" in res["details"] and train is not None and train.data is not None and fake.data is not None:
+        fake, train = res.images.get("fake"), res.images.get("train")
+        if fake is not None:
+            figs.append((f"{m}: samples (first 36)", img_tag(png_bytes(make_grid(fake[:36], nrow=6), 3), m)))
+        if "modes" in res.details:
+            figs.append((f"{m}: class histogram", img_tag(class_histogram_png(res.details["modes"]), "classes")))
+        if "memorization" in res.details and train is not None and fake is not None:
             figs.append((f"{m}: nearest training neighbours (generated | closest training image)",
-                         img_tag(nearest_neighbour_png(res["details"]["memorization"], fake.data.images, train.data.images, k=6),
+                         img_tag(nearest_neighbour_png(res.details["memorization"], fake, train, k=6),
                                  "nearest neighbours")))
     parts.append("<h2>Models side by side</h2><div class=row>" + "".join(
         f"<div class=fig style='flex:0 1 330px'><h3 style='font-size:14px'>{html.escape(t)}</h3>{tag}</div>" for t, tag in figs)

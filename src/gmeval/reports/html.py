@@ -124,38 +124,38 @@ def _nn_panel(det: dict, fake_images: np.ndarray, train_images: np.ndarray, k: i
     return png_bytes(make_grid(np.stack(imgs), nrow=2), scale=3)
 
 
-def write_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval evaluation", run_dir=None,
+def write_report(result, out_dir: str | os.PathLike, title: str = "gmeval evaluation", run_dir=None,
                  extra_sections: list[tuple[str, str]] | None = None, extra_files: dict | None = None) -> dict:
     """Write report.json and report.html (and `extra_files`, name -> text) into out_dir as one set: all
     files are written to temp files first and renamed only when every one of them is complete, so a
-    failure (disk full, no permission) leaves the previous report whole. Returns their paths."""
-    from ..evaluation.pipeline import to_json
+    failure (disk full, no permission) leaves the previous report whole. Returns their paths.
 
+    `result`: an `EvaluationResult` (anything with ``to_json()`` and an ``images`` dict of the fake
+    and train uint8 arrays)."""
     out = Path(out_dir)
-    data = to_json(result)
-    sides = result.get("_sides", {})
+    data = result.to_json()
+    images = getattr(result, "images", {}) or {}
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class=muted>real: <b>{html.escape(data['inputs']['real']['origin'])}</b> (n={data['inputs']['real']['n']}), "
              f"generated: <b>{html.escape(data['inputs']['fake']['origin'])}</b> (n={data['inputs']['fake']['n']}); "
              f"extractor {html.escape(data['extractor']['extractor'])}, weights sha256 "
              f"{html.escape(data['extractor']['weights'][:16])}&hellip;, gmeval {html.escape(data['gmeval_version'])}; "
              f"evaluation took {data['timings']['total']:.1f} s</p>",
-             "<h2>Metrics</h2>", _metrics_table(data["metrics"]),
+             "<h2>Metrics</h2>", metrics_table(data["metrics"]),
              "<p class=muted>&uarr; higher is better, &darr; lower is better. Intervals: bootstrap (see the signature "
              "and docs/metrics.md for the scheme). Every number's signature names the extractor, weights, layer, "
              "preprocessing, inputs, sample counts, seed and version that produced it.</p>"]
     figs = []
-    fake = sides.get("fake")
-    if fake is not None and fake.data is not None:
-        figs.append(("Generated samples (first 64)", _img_tag(png_bytes(make_grid(fake.data.images[:64]), 3), "samples")))
+    fake, train = images.get("fake"), images.get("train")
+    if fake is not None:
+        figs.append(("Generated samples (first 64)", _img_tag(png_bytes(make_grid(fake[:64]), 3), "samples")))
     if "modes" in data["details"]:
         figs.append(("Class histogram (mode coverage)", _img_tag(_class_hist(data["details"]["modes"]), "class histogram")))
     if "precision" in data["metrics"] and "recall" in data["metrics"]:
         figs.append(("Precision / recall", _img_tag(_pr_picture(data["metrics"]), "precision recall")))
-    train = sides.get("train")
-    if "memorization" in data["details"] and fake is not None and train is not None and train.data is not None:
+    if "memorization" in data["details"] and fake is not None and train is not None:
         figs.append(("Nearest training neighbours (left: generated, right: closest training image)",
-                     _img_tag(_nn_panel(data["details"]["memorization"], fake.data.images, train.data.images), "nearest neighbours")))
+                     _img_tag(_nn_panel(data["details"]["memorization"], fake, train), "nearest neighbours")))
     if run_dir is not None and (Path(run_dir) / "loss_curves.png").is_file():
         figs.append(("Training curves", _img_tag((Path(run_dir) / "loss_curves.png").read_bytes(), "training curves")))
     if figs:
@@ -175,5 +175,6 @@ def write_report(result: dict, out_dir: str | os.PathLike, title: str = "gmeval 
 
 # Public pieces for the other reports (reports/compare.py, the sanity figures).
 CSS = _CSS
+metrics_table = _metrics_table
 img_tag, fig_png, pyplot, fmt = _img_tag, _fig_png, _plt, _fmt
 class_histogram_png, nearest_neighbour_png = _class_hist, _nn_panel

@@ -94,7 +94,8 @@ class GaussianStats:
             The merged statistics (the metadata is `self`'s).
 
         Raises:
-            InvalidArgumentError: either side is fixed and both are non-empty.
+            InvalidArgumentError: fixed statistics (loaded from mu/sigma only) would be combined with samples
+                or with other fixed statistics.
             ShapeMismatchError: the dimensions differ.
 
         Example:
@@ -102,9 +103,9 @@ class GaussianStats:
             >>> (GaussianStats().update(np.ones((2, 3))) + GaussianStats().update(np.zeros((1, 3)))).sum.tolist()
             [2.0, 2.0, 2.0]
         """
-        if other.n == 0:
+        if other.n == 0 and other._fixed is None:
             return self.copy()
-        if self.n == 0:
+        if self.n == 0 and self._fixed is None:
             return other.copy()
         if self._fixed is not None or other._fixed is not None:
             raise InvalidArgumentError("stats", "statistics with raw sums to merge", "fixed (mu, sigma) statistics")
@@ -250,6 +251,30 @@ class GaussianStats:
             ['n', 'sum', 'sum_outer']
         """
         return {"n": np.array([self.n], np.float64), "sum": self.sum, "sum_outer": self.sum_outer}
+
+    def load_state_arrays(self, state: dict) -> "GaussianStats":
+        """Set the raw state from `state_arrays()`-shaped arrays (e.g. after an all-reduce).
+
+        Args:
+            state: ``{"n": [n], "sum": D, "sum_outer": D x D}``.
+
+        Returns:
+            self.
+
+        Raises:
+            ShapeMismatchError: sum is not 1-D or sum_outer is not D x D.
+
+        Example:
+            >>> import numpy as np
+            >>> a = GaussianStats().update(np.ones((2, 3)))
+            >>> GaussianStats().load_state_arrays(a.state_arrays()).n
+            2
+        """
+        s, so = np.asarray(state["sum"], np.float64), np.asarray(state["sum_outer"], np.float64)
+        if s.ndim != 1 or so.shape != (s.size, s.size):
+            raise ShapeMismatchError(f"sum must be D and sum_outer D x D, got {s.shape} and {so.shape}")
+        self.dim, self.n, self.sum, self.sum_outer = s.size, int(round(float(np.asarray(state["n"]).ravel()[0]))), s, so
+        return self
 
     def __repr__(self) -> str:
         return f"GaussianStats(n={self.n}, dim={self.dim})"

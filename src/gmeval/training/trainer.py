@@ -73,8 +73,7 @@ class Trainer:
                  overwrite: bool = False):
         self.cfg, self.hooks = cfg, list(hooks or [])
         self.monitors = list(monitors or [])
-        if gdist.launched_by_torchrun():
-            gdist.init_distributed()
+        # data-parallel when a process group is already initialised (the CLI or a torchrun entry script does it)
         self.rank, self.world = gdist.rank_world()
         self.is_main = self.rank == 0  # rank 0 writes every file
         self.device = gdist.device()

@@ -21,8 +21,8 @@ memorisation           memorization_check                Memorization           
 MSE / PSNR / SSIM      mean_squared_error, psnr_score,   MSE, PSNR, SSIM        lower / higher / higher
                        ssim_score
 bits/dim               bits_per_dim, likelihood_summary  BitsPerDim             lower
-FID-inf / IS-inf       fid_infinity_distance, incep-     -                      lower / higher
-                       tion_score_infinity, extrapo-
+FID-inf / IS-inf       fid_infinity_distance, incep-     FIDInfinity,           lower / higher
+                       tion_score_infinity, extrapo-     ISInfinity
                        late_inverse_n (fit in 1/N)
 bootstrap CI           bootstrap_ci                      -                      -
 =====================  ================================  =====================  ==========================
@@ -32,13 +32,13 @@ balls are closed (inside when distance <= radius) and a point's radius excludes 
 itself; every random choice comes from an explicit seed or np.random.Generator.
 """
 
-from ._base import Metric, TwoSampleFeatureMetric
+from ._base import ImageInputs, LogitsMetric, Metric, MetricReport, TwoSampleFeatureMetric
 from ._common import MetricResult
 from .bootstrap import BootstrapResult, bootstrap_ci
 from .c2st import C2ST, C2STResult, classifier_two_sample_test
 from .fid import FID, fid_distance, fid_distance_from_stats, fid_features_to_stats
 from .inception_score import InceptionScore, ISResult, inception_score
-from .infinity import InverseNFit, extrapolate_inverse_n, fid_infinity_distance, inception_score_infinity
+from .infinity import FIDInfinity, ISInfinity, InverseNFit, extrapolate_inverse_n, fid_infinity_distance, inception_score_infinity
 from .kid import KID, KIDResult, kid_distance, mmd2_unbiased, polynomial_kernel
 from .knn import BallStatistics, ball_statistics, knn_search, kth_neighbour_distances
 from .likelihood import BitsPerDim, LikelihoodResult, bits_per_dim, likelihood_summary
@@ -46,11 +46,13 @@ from .memorization import Memorization, MemorizationResult, memorization_check
 from .modes import ModeCoverage, ModeCoverageResult, kl_divergence, mode_coverage_from_histograms, mode_coverage_score
 from .prdc import (PRDC, DensityCoverage, PRDCResult, PrecisionRecall, density_coverage_score, prdc_score,
                    precision_recall_score)
+from .registry import IMAGE_METRICS, OptionSpec, build_metric, option_specs, split_options
 from .reconstruction import (MSE, PSNR, SSIM, mean_squared_error, per_image_mse, per_image_psnr, per_image_ssim,
                              psnr_score, ssim_score)
 
 __all__ = [
-    "Metric", "TwoSampleFeatureMetric", "MetricResult",
+    "Metric", "TwoSampleFeatureMetric", "LogitsMetric", "MetricResult", "MetricReport", "ImageInputs",
+    "IMAGE_METRICS", "OptionSpec", "build_metric", "option_specs", "split_options", "FIDInfinity", "ISInfinity",
     "fid_distance", "fid_distance_from_stats", "fid_features_to_stats", "FID",
     "kid_distance", "polynomial_kernel", "mmd2_unbiased", "KID", "KIDResult",
     "inception_score", "InceptionScore", "ISResult",

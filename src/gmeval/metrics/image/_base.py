@@ -1,115 +1,186 @@
-"""Stateful metric classes: update / compute / reset / merge around the pure formula functions.
+"""Image metrics on the engine (gmeval.metrics.base): the inputs `evaluate` feeds, two-sample feature
+metrics, and the image-level wrapper.
 
-Every class keeps its constructor arguments in `self._config`; `merge` only accepts another
-instance of the same class with the same configuration and returns a NEW object holding the
-union of both states (neither operand changes), like `GaussianStats.merge`.
+Feature level (what `evaluate` does, one extraction shared by many metrics)::
+
+    KID().update(real_features, real=True).update(fake_features, real=False).compute()
+
+Image level (the metric runs its own extractor on uint8 N x C x H x W images)::
+
+    FID(extractor="mnist").update(real_images, real=True).update(fake_images, real=False).compute()
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from ...errors import InvalidArgumentError, ShapeMismatchError
+from ...errors import InvalidArgumentError
+from ..base import Metric, MetricReport, Rows
 from ._common import as_features
 
-
-class Metric:
-    """Base class. Subclasses set `higher_is_better` (for `primary`, the headline value) and `primary`."""
-
-    higher_is_better: bool | None = None
-    primary: str = "value"
-
-    def __init__(self, **config):
-        self._config = dict(config)
-        self.reset()
-
-    # -- to implement ---------------------------------------------------------------------
-    def reset(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def compute(self):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _merge_state(self, out: "Metric", other: "Metric") -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _copy_state(self, out: "Metric") -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    # -- shared ---------------------------------------------------------------------------
-    @property
-    def config(self) -> dict:
-        return dict(self._config)
-
-    def copy(self):
-        out = type(self)(**self._config)
-        self._copy_state(out)
-        return out
-
-    def merge(self, other):
-        if type(other) is not type(self):
-            raise InvalidArgumentError("other", f"a {type(self).__name__}", type(other).__name__)
-        if other._config != self._config:
-            raise InvalidArgumentError("other", f"a {type(self).__name__} with configuration {self._config}", other._config)
-        out = self.copy()
-        self._merge_state(out, other)
-        return out
-
-    __add__ = merge
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
-        return f"{type(self).__name__}({args})"
+__all__ = ["ImageInputs", "Metric", "MetricReport", "Rows", "TwoSampleFeatureMetric", "ExtractorMixin", "LogitsMetric", "check_real"]
 
 
-class TwoSampleFeatureMetric(Metric):
-    """Accumulates real and fake feature matrices (kept in their float32/float64 dtype).
+@dataclass(frozen=True)
+class ImageInputs:
+    """What one `evaluate` extraction hands to every metric (None where a metric does not need it).
 
-    `update(features, real=True|False)`; chunks are concatenated at `compute()`, so the result
-    does not depend on how the features were batched.
+    real_features / fake_features: the extractor's feature layer; real_stats / fake_stats:
+    precomputed `GaussianStats` (statistics files) instead of features; fake_logits: the extractor's
+    logits (Inception Score); fake_class_logits / real_labels: the domain classifier's logits and the
+    real labels (mode coverage); train_features: the training split (memorisation).
     """
 
-    def reset(self) -> None:
-        self._chunks: dict[bool, list[np.ndarray]] = {True: [], False: []}
-        self._dim: int | None = None
+    real_features: np.ndarray | None = None
+    fake_features: np.ndarray | None = None
+    real_stats: object | None = None
+    fake_stats: object | None = None
+    fake_logits: np.ndarray | None = None
+    fake_class_logits: np.ndarray | None = None
+    real_labels: np.ndarray | None = None
+    train_features: np.ndarray | None = None
 
-    def update(self, features, *, real: bool):
-        if not isinstance(real, (bool, np.bool_)):
-            raise InvalidArgumentError("real", "True (real features) or False (generated features)", real)
-        x = as_features(features, "features")
-        if self._dim is None:
-            self._dim = x.shape[1]
-        elif x.shape[1] != self._dim:
-            raise ShapeMismatchError(f"features have dimension {x.shape[1]}, earlier updates had {self._dim}")
-        self._chunks[bool(real)].append(x)
+    def rows(self, real_rows=None, fake_rows=None) -> "ImageInputs":
+        """A copy restricted to the given real and fake rows (index arrays); training features stay whole."""
+        def take(x, rows):
+            return x if x is None or rows is None else np.asarray(x)[rows]
+        return replace(self, real_features=take(self.real_features, real_rows), real_labels=take(self.real_labels, real_rows),
+                       fake_features=take(self.fake_features, fake_rows), fake_logits=take(self.fake_logits, fake_rows),
+                       fake_class_logits=take(self.fake_class_logits, fake_rows))
+
+    def require(self, name: str, metric: str):
+        v = getattr(self, name)
+        if v is None:
+            raise InvalidArgumentError(name, f"the {name.replace('_', ' ')} that {metric} needs", None)
+        return v
+
+
+def check_real(real) -> bool:
+    if not isinstance(real, (bool, np.bool_)):
+        raise InvalidArgumentError("real", "True (real samples) or False (generated samples)", real)
+    return bool(real)
+
+
+class ExtractorMixin:
+    """Image-level use: with ``extractor=<name>`` the metric turns uint8 images into the layer it
+    consumes (``input_layer``: the extractor's default feature layer, or its logits) before updating."""
+
+    input_layer: str = "features"
+
+    def _init_extractor(self, extractor, layer) -> None:
+        self._extractor_name, self._layer = extractor, layer
+        self._extractor = None
+        if extractor is not None and not isinstance(extractor, str):
+            raise InvalidArgumentError("extractor", "None (features given) or an extractor name such as 'inception'",
+                                       extractor)
+
+    def _to_rows(self, x, name: str) -> np.ndarray:
+        if self._extractor_name is None:
+            return as_features(x, name)
+        from ...features import extract_features, get_extractor
+
+        if self._extractor is None:
+            self._extractor = get_extractor(self._extractor_name)
+        ext = self._extractor
+        layer = self._layer or (("logits_unbiased" if "logits_unbiased" in ext.layers else "logits")
+                                if self.input_layer == "logits" else ext.default_layer)
+        return extract_features(ext, x, layers=[layer], progress=False)[layer]
+
+
+class TwoSampleFeatureMetric(ExtractorMixin, Metric):
+    """Accumulates real and fake rows (kept in their float32/float64 dtype) as "cat" states.
+
+    ``update(x, real=True|False, index=None)``: rows are concatenated at `compute()` (in global
+    index order when indices are given), so the result does not depend on batching or sharding.
+    """
+
+    needs = ("features",)
+
+    def __init__(self, *, extractor: str | None = None, layer: str | None = None, **config):
+        self._init_extractor(extractor, layer)
+        if extractor is not None:
+            config.update(extractor=extractor, layer=layer)
+        super().__init__(**config)
+
+    def declare(self) -> None:
+        self.add_state("real", "cat")
+        self.add_state("fake", "cat")
+
+    def _new(self):
+        return type(self)(**self._config)
+
+    def update(self, features, *, real: bool, index=None):
+        side = "real" if check_real(real) else "fake"
+        x = self._to_rows(features, "features")
+        dims = {r.dim for r in (self.real, self.fake) if r.dim is not None}
+        if dims and x.shape[1:] not in dims:
+            from ...errors import ShapeMismatchError
+            raise ShapeMismatchError(f"features have dimension {x.shape[1]}, earlier updates had {dims.pop()[0]}")
+        getattr(self, side).append(x, index, f"{side} features")
         return self
 
+    def formula_config(self) -> dict:
+        """The constructor arguments the pure function takes (without the image-level ones)."""
+        return {k: v for k, v in self._config.items() if k not in ("extractor", "layer")}
+
     def num_samples(self, real: bool) -> int:
-        return sum(len(c) for c in self._chunks[bool(real)])
+        return len(self.real if real else self.fake)
 
     def features(self, real: bool) -> np.ndarray:
-        chunks = self._chunks[bool(real)]
         side = "real" if real else "fake"
-        if not chunks:
-            raise InvalidArgumentError(f"{side} features", "at least one update(..., real=%s) before compute()" % bool(real), "none")
-        if len(chunks) == 1:
-            return chunks[0]
-        dtype = np.result_type(*[c.dtype for c in chunks])
-        return np.concatenate(chunks, axis=0).astype(dtype, copy=False)
+        x = getattr(self, side).array()
+        if x is None:
+            raise InvalidArgumentError(f"{side} features", f"at least one update(..., real={bool(real)}) before compute()",
+                                       "none")
+        return x
 
-    def _copy_state(self, out) -> None:
-        out._chunks = {k: list(v) for k, v in self._chunks.items()}
-        out._dim = self._dim
-
-    def _merge_state(self, out, other) -> None:
-        if out._dim is not None and other._dim is not None and out._dim != other._dim:
-            raise ShapeMismatchError(f"cannot merge metrics on features of dimension {out._dim} and {other._dim}")
-        for k in (True, False):
-            out._chunks[k].extend(other._chunks[k])
-        out._dim = out._dim if out._dim is not None else other._dim
+    def update_from(self, inputs: ImageInputs):
+        return (self.update(inputs.require("real_features", self.name), real=True)
+                .update(inputs.require("fake_features", self.name), real=False))
 
     def compute(self):
         return self._compute(self.features(True), self.features(False))
 
     def _compute(self, real: np.ndarray, fake: np.ndarray):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class LogitsMetric(ExtractorMixin, Metric):
+    """One-sample metrics on generated logits (Inception Score, IS-infinity): one "cat" state.
+
+    ``update(logits, index=None)``; with ``extractor=<name>`` the update takes uint8 images and
+    uses the extractor's logits.
+    """
+
+    needs = ("logits",)
+    input_layer = "logits"
+
+    def __init__(self, *, extractor: str | None = None, layer: str | None = None, **config):
+        self._init_extractor(extractor, layer)
+        if extractor is not None:
+            config.update(extractor=extractor, layer=layer)
+        super().__init__(**config)
+
+    def declare(self) -> None:
+        self.add_state("logits", "cat")
+
+    def formula_config(self) -> dict:
+        return {k: v for k, v in self._config.items() if k not in ("extractor", "layer")}
+
+    def update(self, logits, index=None):
+        self.logits.append(self._to_rows(logits, "logits"), index, "logits")
+        return self
+
+    def update_from(self, inputs: ImageInputs):
+        return self.update(inputs.require("fake_logits", self.name))
+
+    def compute(self):
+        z = self.logits.array()
+        if z is None:
+            raise InvalidArgumentError("logits", "at least one update(logits) before compute()", "none")
+        return self._compute(z)
+
+    def _compute(self, logits: np.ndarray):  # pragma: no cover - abstract
         raise NotImplementedError

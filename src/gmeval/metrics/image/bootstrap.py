@@ -156,3 +156,26 @@ def _interval(point: float, reps: np.ndarray, *, n_boot, confidence, method, res
                            confidence=confidence, method=method, resample=resample, scheme=scheme, seed=seed,
                            replicates=reps)
 
+
+
+def normal_intervals(values_fn: Callable, inputs, n_boot: int, confidence: float, seed: int, scheme: str, keys) -> dict:
+    """Normal bootstrap intervals of ``values_fn(inputs)`` (a dict of values) over resampled real and fake
+    feature rows of an `ImageInputs`: point +- z * (bootstrap standard error).
+
+    Percentile and basic intervals are displaced by the small-sample bias of FID (a resample has only
+    ~63 % distinct rows, so every replicate is biased upward) and of k-NN metrics; the standard error
+    is not, so the interval is centred on the estimate and its width reflects sampling variability
+    (Efron & Tibshirani 1993, sec. 13.2). The bias itself is not corrected: see docs/metrics.md.
+    Returns {key: {"ci_low", "ci_high", "ci_std", "ci_confidence", "ci_n_boot", "ci_method"}}.
+    """
+    from dataclasses import replace
+
+    def fn(real, fake):
+        return values_fn(replace(inputs, real_features=real, fake_features=fake))
+
+    res = bootstrap_ci(fn, inputs.real_features, inputs.fake_features, n_boot=n_boot, confidence=confidence, seed=seed,
+                       scheme=scheme, keys=list(keys))
+    res = res if isinstance(res, dict) else {list(keys)[0]: res}
+    z = normal_z(confidence)
+    return {k: {"ci_low": float(r.point - z * r.std), "ci_high": float(r.point + z * r.std), "ci_std": float(r.std),
+                "ci_confidence": confidence, "ci_n_boot": r.n_boot, "ci_method": f"normal/{r.scheme}"} for k, r in res.items()}

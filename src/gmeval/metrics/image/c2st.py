@@ -28,10 +28,11 @@ import numpy as np
 
 from ...errors import InvalidArgumentError
 from ...utils.seeding import as_numpy_generator
-from ._base import TwoSampleFeatureMetric
+from ._base import MetricReport, TwoSampleFeatureMetric
 from ._common import MetricResult, as_features, check_float, check_int, same_dim
 
 C2ST_CV = 5
+C2ST_MAX_PER_SIDE = 5000
 
 
 @dataclass
@@ -101,15 +102,37 @@ def classifier_two_sample_test(real_features, fake_features, *, cv: int | float 
 
 
 class C2ST(TwoSampleFeatureMetric):
-    """Stateful C2ST: accumulates features; compute() -> C2STResult."""
+    """Stateful C2ST: accumulates features ("cat" states); compute() -> C2STResult.
 
+    Args:
+        cv, C, max_iter, seed: as `classifier_two_sample_test`.
+        max_per_side: rows per side the classifier sees (default 5000, what `evaluate` has always used;
+            None: all).
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> r = C2ST().update(rng.normal(size=(200, 4)), real=True).update(rng.normal(size=(200, 4)) + 3, real=False).compute()
+    >>> r.accuracy > 0.95
+    True
+    """
+
+    name = "c2st"
+    outputs = {"c2st_accuracy": None, "c2st_p_value": None}
+    description = "classifier two-sample test (0.5 = indistinguishable)"
+    options = ("max_per_side",)
     higher_is_better = False
     primary = "accuracy"
 
-    def __init__(self, cv: int | float = C2ST_CV, max_per_side: int | None = None, C: float = 1.0,
-                 max_iter: int = 1000, seed: int = 0):
+    def __init__(self, cv: int | float = C2ST_CV, max_per_side: int | None = C2ST_MAX_PER_SIDE, C: float = 1.0,
+                 max_iter: int = 1000, seed: int = 0, *, extractor: str | None = None, layer: str | None = None):
         check_int("seed", seed, 0)
-        super().__init__(cv=cv, max_per_side=max_per_side, C=C, max_iter=max_iter, seed=seed)
+        super().__init__(cv=cv, max_per_side=max_per_side, C=C, max_iter=max_iter, seed=seed, extractor=extractor,
+                         layer=layer)
 
     def _compute(self, real, fake) -> C2STResult:
-        return classifier_two_sample_test(real, fake, **self._config)
+        return classifier_two_sample_test(real, fake, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        return MetricReport({"c2st_accuracy": r.accuracy, "c2st_p_value": r.p_value}, {}, {"cv": r.cv})

@@ -19,7 +19,7 @@ import numpy as np
 from ...errors import InvalidArgumentError, ShapeMismatchError
 from ...stats import GaussianStats
 from ..frechet import frechet_distance_from_stats
-from ._base import Metric
+from ._base import ExtractorMixin, Metric, MetricReport, check_real
 from ._common import as_features, same_dim
 
 
@@ -46,64 +46,105 @@ def fid_distance(real_features, fake_features) -> float:
     return fid_distance_from_stats(GaussianStats.from_features(real), GaussianStats.from_features(fake))
 
 
-class FID(Metric):
-    """Stateful FID: two streaming GaussianStats; memory O(D^2) whatever the number of samples.
+class FID(ExtractorMixin, Metric):
+    """Stateful FID: two streaming GaussianStats ("sum" states); memory O(D^2) whatever the number of samples.
 
     FID() accumulates both sides with update(features, real=True|False). FID(real_stats=S) uses
     S as a fixed reference (e.g. loaded with gmeval.stats.load_stats): only fake updates are
     accepted and `merge` (batches, shards, processes) sums the fake statistics, keeping the
     reference once. Merging needs the same reference (equal n, mean and covariance).
+    FID(extractor="inception") takes uint8 images instead of features.
+
+    Args:
+        real_stats: a fixed real reference (`GaussianStats`), or None to accumulate real features.
+        extractor: None (update with features) or a feature extractor name (update with images).
+        layer: the extractor layer (default: its feature layer).
+
+    Raises:
+        InvalidArgumentError: `real_stats` is not a GaussianStats; an update of real features with a fixed reference.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> m = FID().update(rng.normal(size=(500, 4)), real=True).update(rng.normal(size=(500, 4)) + 1, real=False)
+    >>> round(m.compute(), 1)   # |mu1 - mu2|^2 = 4 plus a small covariance term
+    4.0
     """
 
+    name = "fid"
+    outputs = {"fid": False}
+    needs = ("features",)
+    intervals = True
+    description = "Frechet distance of Gaussian fits (Heusel et al. 2017)"
     higher_is_better = False
     primary = "fid"
 
-    def __init__(self, real_stats: GaussianStats | None = None):
+    def __init__(self, real_stats: GaussianStats | None = None, *, extractor: str | None = None, layer: str | None = None):
         if real_stats is not None and not isinstance(real_stats, GaussianStats):
             raise InvalidArgumentError("real_stats", "None or a gmeval.stats.GaussianStats", type(real_stats).__name__)
         self.reference = real_stats
-        super().__init__()
+        self._init_extractor(extractor, layer)
+        cfg = {"real_stats": real_stats}
+        if extractor is not None:
+            cfg.update(extractor=extractor, layer=layer)
+        super().__init__(**cfg)
 
-    def reset(self) -> None:
-        self.real = self.reference if self.reference is not None else GaussianStats()
-        self.fake = GaussianStats()
+    def declare(self) -> None:
+        self.add_state("real", "sum", lambda: self.reference.copy() if self.reference is not None else GaussianStats())
+        self.add_state("fake", "sum", GaussianStats)
 
-    def update(self, features, *, real: bool):
-        if not isinstance(real, (bool, np.bool_)):
-            raise InvalidArgumentError("real", "True (real features) or False (generated features)", real)
+    def update(self, features, *, real: bool, index=None):
+        """Add rows of real (real=True) or generated features (or images, with an extractor).
+
+        `index` (global row numbers) is accepted for the engine's uniform signature; sums do not depend on order.
+        """
+        real = check_real(real)
         if real and self.reference is not None:
             raise InvalidArgumentError("real", "False for an FID built with fixed real_stats", real,
                                        "Create FID() without real_stats to accumulate real features.")
-        x = as_features(features, "features")
+        x = self._to_rows(features, "features")
         (self.real if real else self.fake).update(x)
+        return self
+
+    def update_stats(self, stats: GaussianStats, *, real: bool):
+        """Add precomputed statistics (e.g. a statistics file) to one side."""
+        side = "real" if check_real(real) else "fake"
+        setattr(self, side, getattr(self, side).merge(stats))
+        return self
+
+    def update_from(self, inputs):
+        for real, feats, stats in ((True, inputs.real_features, inputs.real_stats),
+                                   (False, inputs.fake_features, inputs.fake_stats)):
+            if stats is not None:
+                self.update_stats(stats, real=real)
+            else:
+                self.update(inputs.require("real_features" if real else "fake_features", self.name), real=real)
         return self
 
     def compute(self) -> float:
         return fid_distance_from_stats(self.real, self.fake)
 
-    def copy(self) -> "FID":
-        out = FID(self.reference)
-        self._copy_state(out)
-        return out
-
-    def _copy_state(self, out) -> None:
-        out.real = self.reference if self.reference is not None else self.real.copy()
-        out.fake = self.fake.copy()
+    def report(self, result=None) -> MetricReport:
+        return MetricReport({"fid": self.compute() if result is None else result})
 
     def merge(self, other) -> "FID":
-        if not isinstance(other, FID):
-            raise InvalidArgumentError("other", "an FID", type(other).__name__)
-        if (self.reference is None) != (other.reference is None) or (
-                self.reference is not None and not _same_stats(self.reference, other.reference)):
+        if isinstance(other, FID) and ((self.reference is None) != (other.reference is None) or (
+                self.reference is not None and not _same_stats(self.reference, other.reference))):
             raise InvalidArgumentError("other", "an FID with the same real reference statistics",
                                        "an FID with a different (or no) reference")
-        out = self.copy()
-        if self.reference is None:
-            out.real = self.real.merge(other.real)
-        out.fake = self.fake.merge(other.fake)
+        out = super().merge(other)
+        if self.reference is not None:
+            out.real = self.real.copy()  # the reference counts once
         return out
 
     __add__ = merge
+
+    def sync(self):
+        if self.reference is not None:  # the fixed reference is the same on every rank: reduce only the fake side
+            real, self.real = self.real, GaussianStats(self.real.dim)
+            super().sync()
+            self.real = real
+            return self
+        return super().sync()
 
 
 def _same_stats(a: GaussianStats, b: GaussianStats) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import InvalidArgumentError, ShapeMismatchError
 from ...utils.seeding import as_numpy_generator
-from ._base import Metric
+from ._base import LogitsMetric, MetricReport
 from ._common import MetricResult, as_features, check_int
 
 IS_SPLITS = 10
@@ -85,34 +85,35 @@ def inception_score(logits, *, splits: int = IS_SPLITS, shuffle: bool = True,
                     values=scores)
 
 
-class InceptionScore(Metric):
-    """Stateful IS: accumulates logits (the split needs them all); compute() -> ISResult."""
+class InceptionScore(LogitsMetric):
+    """Stateful IS: accumulates logits (a "cat" state; the splits need them all); compute() -> ISResult.
 
+    Args:
+        splits, shuffle, seed: as `inception_score`.
+        extractor, layer: image-level use, e.g. ``InceptionScore(extractor="inception").update(images)``.
+
+    >>> import numpy as np
+    >>> logits = np.eye(10)[np.arange(1000) % 10] * 20   # confident and uniform over 10 classes
+    >>> round(InceptionScore(splits=2).update(logits).compute().mean, 3)
+    10.0
+    """
+
+    name = "is"
+    outputs = {"is": True, "is_std": None}
+    description = "Inception Score (Salimans et al. 2016), 10 splits"
+    options = ("splits",)
     higher_is_better = True
     primary = "mean"
 
-    def __init__(self, splits: int = IS_SPLITS, shuffle: bool = True, seed: int = 0):
+    def __init__(self, splits: int = IS_SPLITS, shuffle: bool = True, seed: int = 0, *, extractor: str | None = None,
+                 layer: str | None = None):
         check_int("splits", splits, 1)
         check_int("seed", seed, 0)
-        super().__init__(splits=splits, shuffle=shuffle, seed=seed)
+        super().__init__(splits=splits, shuffle=shuffle, seed=seed, extractor=extractor, layer=layer)
 
-    def reset(self) -> None:
-        self._chunks: list[np.ndarray] = []
+    def _compute(self, logits) -> ISResult:
+        return inception_score(logits, **self.formula_config())
 
-    def update(self, logits):
-        z = as_features(logits, "logits")
-        if self._chunks and z.shape[1] != self._chunks[0].shape[1]:
-            raise ShapeMismatchError(f"logits have {z.shape[1]} classes, earlier updates had {self._chunks[0].shape[1]}")
-        self._chunks.append(z)
-        return self
-
-    def compute(self) -> ISResult:
-        if not self._chunks:
-            raise InvalidArgumentError("logits", "at least one update(logits) before compute()", "none")
-        return inception_score(np.concatenate(self._chunks, axis=0), **self._config)
-
-    def _copy_state(self, out) -> None:
-        out._chunks = list(self._chunks)
-
-    def _merge_state(self, out, other) -> None:
-        out._chunks.extend(other._chunks)
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        return MetricReport({"is": r.mean, "is_std": r.std}, {}, {"splits": r.splits})

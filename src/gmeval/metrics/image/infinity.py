@@ -41,6 +41,7 @@ from ...errors import InvalidArgumentError
 from ...stats import GaussianStats
 from ...utils.seeding import as_numpy_generator
 from ..frechet import frechet_distance_from_stats
+from ._base import LogitsMetric, MetricReport, TwoSampleFeatureMetric
 from ._common import MetricResult, as_features, check_float, check_int, same_dim
 from .inception_score import inception_score
 
@@ -153,3 +154,80 @@ def inception_score_infinity(logits, *, points: int = INF_POINTS, n_min: int | N
     ns = sample_sizes(len(z), points, n_min, n_max)
     vals = _subset_values(lambda s: inception_score(s, splits=1, shuffle=False).mean, z, ns, as_numpy_generator(seed))
     return extrapolate_inverse_n(ns, vals, confidence)
+
+
+def _inf_report(prefix: str, r: InverseNFit) -> MetricReport:
+    values = {prefix: r.intercept, f"{prefix}_fit_low": r.low, f"{prefix}_fit_high": r.high, f"{prefix}_slope": r.slope}
+    details = {"ns": [int(v) for v in r.ns], "values": [float(v) for v in r.values], "intercept": r.intercept,
+               "slope": r.slope, "low": r.low, "high": r.high, "r2": r.r2, "confidence": r.confidence}
+    return MetricReport(values, details, {"pts": r.points, "nmin": r.n_min, "nmax": r.n_max})
+
+
+class FIDInfinity(TwoSampleFeatureMetric):
+    """Stateful FID-infinity ("cat" states of real and fake features); compute() -> InverseNFit.
+
+    Args:
+        points, n_min, n_max, confidence, seed: as `fid_infinity_distance`.
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> m = FIDInfinity(points=5).update(rng.normal(size=(400, 3)), real=True).update(rng.normal(size=(400, 3)), real=False)
+    >>> fit = m.compute()
+    >>> (fit.points, fit.n_max, fit.low <= 0.05)
+    (5, 400, True)
+    """
+
+    name = "fid-inf"
+    outputs = {"fid_inf": False, "fid_inf_fit_low": None, "fid_inf_fit_high": None, "fid_inf_slope": None}
+    description = "FID-infinity: FID at 15 sample sizes extrapolated to N = inf in 1/N (Chong & Forsyth 2020)"
+    options = ("points",)
+    higher_is_better = False
+    primary = "intercept"
+
+    def __init__(self, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
+                 confidence: float = INF_CONFIDENCE, seed: int = 0, *, extractor: str | None = None, layer: str | None = None):
+        check_int("points", points, 3)
+        check_int("seed", seed, 0)
+        super().__init__(points=points, n_min=n_min, n_max=n_max, confidence=confidence, seed=seed, extractor=extractor,
+                         layer=layer)
+
+    def _compute(self, real, fake) -> InverseNFit:
+        return fid_infinity_distance(real, fake, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        return _inf_report("fid_inf", self.compute() if result is None else result)
+
+
+class ISInfinity(LogitsMetric):
+    """Stateful IS-infinity (a "cat" state of generated logits); compute() -> InverseNFit.
+
+    Args:
+        points, n_min, n_max, confidence, seed: as `inception_score_infinity`.
+        extractor, layer: image-level use (see `LogitsMetric`).
+
+    >>> import numpy as np
+    >>> logits = np.eye(10)[np.arange(500) % 10] * 20
+    >>> round(ISInfinity(points=4).update(logits).compute().intercept, 2)
+    10.0
+    """
+
+    name = "is-inf"
+    outputs = {"is_inf": True, "is_inf_fit_low": None, "is_inf_fit_high": None, "is_inf_slope": None}
+    description = "IS-infinity: one-split IS at 15 sample sizes extrapolated to N = inf (Chong & Forsyth 2020)"
+    options = ("points",)
+    higher_is_better = True
+    primary = "intercept"
+
+    def __init__(self, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
+                 confidence: float = INF_CONFIDENCE, seed: int = 0, *, extractor: str | None = None, layer: str | None = None):
+        check_int("points", points, 3)
+        check_int("seed", seed, 0)
+        super().__init__(points=points, n_min=n_min, n_max=n_max, confidence=confidence, seed=seed, extractor=extractor,
+                         layer=layer)
+
+    def _compute(self, logits) -> InverseNFit:
+        return inception_score_infinity(logits, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        return _inf_report("is_inf", self.compute() if result is None else result)

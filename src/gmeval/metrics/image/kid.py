@@ -54,7 +54,7 @@ import numpy as np
 
 from ...errors import InvalidArgumentError
 from ...utils.seeding import as_numpy_generator
-from ._base import TwoSampleFeatureMetric
+from ._base import MetricReport, TwoSampleFeatureMetric
 from ._common import MetricResult, as_features, check_choice, check_float, check_int, parallel_map, same_dim
 
 KID_SUBSETS = 100
@@ -202,16 +202,44 @@ def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, 
 
 
 class KID(TwoSampleFeatureMetric):
-    """Stateful KID: accumulates features; compute() -> KIDResult (same seed -> same subsets)."""
+    """Stateful KID: accumulates features ("cat" states); compute() -> KIDResult (same seed -> same subsets).
 
+    Args:
+        n_subsets, subset_size, degree, gamma, coef0, seed, compute_dtype: as `kid_distance`.
+        fit_subset_size: use min(subset_size, N real, N fake) instead of raising when a side is smaller
+            (what `evaluate` does, and records the size used in the signature).
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> m = KID(n_subsets=10, subset_size=50).update(rng.normal(size=(100, 8)), real=True)
+    >>> r = m.update(rng.normal(size=(100, 8)), real=False).compute()
+    >>> (r.n_subsets, r.subset_size, abs(r.mean) < 0.1)
+    (10, 50, True)
+    """
+
+    name = "kid"
+    outputs = {"kid": False, "kid_std": None}
+    description = "Kernel Inception Distance, unbiased MMD^2, cubic kernel"
+    options = ("subset_size", "n_subsets")
     higher_is_better = False
     primary = "mean"
 
     def __init__(self, n_subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE, degree: int = KID_DEGREE,
-                 gamma: float | None = None, coef0: float = KID_COEF0, seed: int = 0, compute_dtype: str = "float32"):
+                 gamma: float | None = None, coef0: float = KID_COEF0, seed: int = 0, compute_dtype: str = "float32",
+                 fit_subset_size: bool = True, *, extractor: str | None = None, layer: str | None = None):
         check_int("seed", seed, 0)
+        check_int("n_subsets", n_subsets, 1)
+        check_int("subset_size", subset_size, 2)
         super().__init__(n_subsets=n_subsets, subset_size=subset_size, degree=degree, gamma=gamma, coef0=coef0, seed=seed,
-                         compute_dtype=compute_dtype)
+                         compute_dtype=compute_dtype, fit_subset_size=fit_subset_size, extractor=extractor, layer=layer)
 
     def _compute(self, real, fake) -> KIDResult:
-        return kid_distance(real, fake, **self._config)
+        cfg = {k: v for k, v in self._config.items() if k not in ("fit_subset_size", "extractor", "layer")}
+        if self._config["fit_subset_size"]:
+            cfg["subset_size"] = min(cfg["subset_size"], len(real), len(fake))
+        return kid_distance(real, fake, **cfg)
+
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        return MetricReport({"kid": r.mean, "kid_std": r.std}, {}, {"subsets": r.n_subsets, "size": r.subset_size})

@@ -78,11 +78,37 @@ def _summary(n, total, sq_dev, num_dims, num_bins) -> LikelihoodResult:
                             bits_per_dim_sem=sem / scale, num_dims=num_dims, num_bins=num_bins, n=n)
 
 
+class Moments:
+    """(n, mean, M2) of a stream, merged with Chan et al.'s parallel formula (a "sum" state whose
+    addition is `merge`: exact in n, stable in mean and M2)."""
+
+    __slots__ = ("n", "mean", "m2")
+
+    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0):
+        self.n, self.mean, self.m2 = int(n), float(mean), float(m2)
+
+    def copy(self) -> "Moments":
+        return Moments(self.n, self.mean, self.m2)
+
+    def merge(self, other: "Moments") -> "Moments":
+        if other.n == 0:
+            return self.copy()
+        if self.n == 0:
+            return other.copy()
+        tot = self.n + other.n
+        delta = other.mean - self.mean
+        return Moments(tot, self.mean + delta * other.n / tot, self.m2 + other.m2 + delta * delta * self.n * other.n / tot)
+
+
 class BitsPerDim(Metric):
     """Stateful: update(per-example negative ELBO in nats); compute() -> LikelihoodResult.
 
-    State is (n, mean, M2) merged with Chan et al.'s parallel formula, so batching and merging
-    do not change the result beyond rounding.
+    State is one `Moments` (n, mean, M2) merged with Chan et al.'s parallel formula, so batching and
+    merging do not change the result beyond rounding.
+
+    >>> import numpy as np
+    >>> BitsPerDim(num_dims=784).update(np.full(10, 784 * np.log(2))).compute().bits_per_dim
+    1.0
     """
 
     higher_is_better = False
@@ -92,17 +118,8 @@ class BitsPerDim(Metric):
         _check(num_dims, num_bins)
         super().__init__(num_dims=num_dims, num_bins=num_bins)
 
-    def reset(self) -> None:
-        self.n, self.mean, self.m2 = 0, 0.0, 0.0
-
-    def _combine(self, n, mean, m2):
-        if n == 0:
-            return
-        tot = self.n + n
-        delta = mean - self.mean
-        self.mean += delta * n / tot
-        self.m2 += m2 + delta * delta * self.n * n / tot
-        self.n = tot
+    def declare(self) -> None:
+        self.add_state("moments", "sum", Moments)
 
     def update(self, nelbo_per_example):
         v = np.asarray(to_numpy(nelbo_per_example), np.float64).ravel()
@@ -110,16 +127,15 @@ class BitsPerDim(Metric):
             raise InvalidArgumentError("nelbo_per_example", "finite values (nats)", "NaN or inf entries")
         if v.size:
             mu = float(v.mean())
-            self._combine(v.size, mu, float(np.sum((v - mu) ** 2)))
+            self.moments = self.moments.merge(Moments(v.size, mu, float(np.sum((v - mu) ** 2))))
         return self
 
+    @property
+    def n(self) -> int:
+        return self.moments.n
+
     def compute(self) -> LikelihoodResult:
-        if self.n == 0:
+        m = self.moments
+        if m.n == 0:
             raise InvalidArgumentError("nelbo_per_example", "at least one update before compute()", "none")
-        return _summary(self.n, self.mean * self.n, self.m2, **self._config)
-
-    def _copy_state(self, out) -> None:
-        out.n, out.mean, out.m2 = self.n, self.mean, self.m2
-
-    def _merge_state(self, out, other) -> None:
-        out._combine(other.n, other.mean, other.m2)
+        return _summary(m.n, m.mean * m.n, m.m2, **self._config)

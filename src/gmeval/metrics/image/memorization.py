@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...utils.seeding import as_numpy_generator
-from ._base import TwoSampleFeatureMetric
+from ._base import MetricReport, TwoSampleFeatureMetric
 from ._common import MetricResult, as_features, check_float, check_int, same_dim
 from .knn import DEFAULT_BLOCK_SIZE, knn_search
 
@@ -88,17 +88,42 @@ def memorization_check(fake_features, train_features, *, alpha: float = MEMO_ALP
 
 
 class Memorization(TwoSampleFeatureMetric):
-    """Stateful memorisation check: update(train_features, real=True), update(fake_features, real=False)."""
+    """Stateful memorisation check: update(train_features, real=True), update(fake_features, real=False).
 
+    Args:
+        alpha, n_train_queries, n_closest, seed, block_size, compute_dtype: as `memorization_check`.
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> train = np.random.default_rng(0).normal(size=(300, 8))
+    >>> Memorization().update(train, real=True).update(train[:50], real=False).compute().near_copy_share
+    1.0
+    """
+
+    name = "memorization"
+    outputs = {"near_copy_share": False, "median_distance_ratio": True}
+    needs = ("features", "train")
+    description = "nearest-training-neighbour check"
     higher_is_better = False
     primary = "near_copy_share"
 
     def __init__(self, alpha: float = MEMO_ALPHA, n_train_queries: int | None = N_TRAIN_QUERIES,
                  n_closest: int = N_CLOSEST, seed: int = 0, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float64"):
+                 compute_dtype: str = "float64", *, extractor: str | None = None, layer: str | None = None):
         check_int("seed", seed, 0)
         super().__init__(alpha=alpha, n_train_queries=n_train_queries, n_closest=n_closest, seed=seed,
-                         block_size=block_size, compute_dtype=compute_dtype)
+                         block_size=block_size, compute_dtype=compute_dtype, extractor=extractor, layer=layer)
+
+    def update_from(self, inputs):
+        return (self.update(inputs.require("train_features", self.name), real=True)
+                .update(inputs.require("fake_features", self.name), real=False))
 
     def _compute(self, real, fake) -> MemorizationResult:
-        return memorization_check(fake, real, **self._config)
+        return memorization_check(fake, real, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        details = {"closest_fake": list(map(int, r.closest_fake)), "closest_train": list(map(int, r.closest_train)),
+                   "closest_distances": [float(r.nn_distances[i]) for i in r.closest_fake], "threshold": r.threshold}
+        return MetricReport({"near_copy_share": r.near_copy_share, "median_distance_ratio": r.median_distance_ratio},
+                            details, {"alpha": r.alpha, "ntrain": r.n_train})

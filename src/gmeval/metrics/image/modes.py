@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import InvalidArgumentError, ShapeMismatchError
-from ._base import Metric
+from ._base import Metric, MetricReport, check_real
 from ._common import MetricResult, check_float, check_int, to_numpy
 from .inception_score import log_softmax
 
@@ -148,11 +148,24 @@ def mode_coverage_score(fake, real=None, *, num_classes: int | None = None, thre
 
 
 class ModeCoverage(Metric):
-    """Stateful mode coverage: keeps only class histograms and confident counts (mergeable sums).
+    """Stateful mode coverage: keeps only class histograms and confident counts ("sum" states).
 
     update(logits_or_labels, real=False) for generated samples, real=True for the reference.
+
+    Args:
+        num_classes: the classifier's number of classes.
+        threshold, eps, confidence: as `mode_coverage_score`.
+
+    >>> import numpy as np
+    >>> m = ModeCoverage(10).update(np.arange(100) % 5).update(np.arange(100) % 10, real=True)
+    >>> m.compute().modes_covered
+    5
     """
 
+    name = "modes"
+    outputs = {"modes_covered": True, "kl_fake_real": False, "confident_share": True}
+    needs = ("classes",)
+    description = "mode coverage by the domain classifier"
     higher_is_better = True
     primary = "modes_covered"
 
@@ -161,41 +174,47 @@ class ModeCoverage(Metric):
         check_int("num_classes", num_classes, 2)
         super().__init__(num_classes=num_classes, threshold=threshold, eps=eps, confidence=confidence)
 
-    def reset(self) -> None:
-        c = self._config["num_classes"]
-        self.hist = {True: np.zeros(c, np.int64), False: np.zeros(c, np.int64)}
-        self.confident = {True: 0, False: 0}
-        self.with_logits = {True: 0, False: 0}  # samples that came as logits (confident share denominator)
+    @classmethod
+    def for_inputs(cls, inputs, **options) -> "ModeCoverage":
+        return cls(num_classes=inputs.require("fake_class_logits", cls.name).shape[1], **options)
 
-    def update(self, logits_or_labels, *, real: bool = False):
-        if not isinstance(real, (bool, np.bool_)):
-            raise InvalidArgumentError("real", "True (real samples) or False (generated samples)", real)
+    def declare(self) -> None:
+        c = self._config["num_classes"]
+        for side in ("fake", "real"):  # histogram, confident count, count of samples that came as logits
+            self.add_state(f"{side}_hist", "sum", np.zeros(c, np.int64))
+            self.add_state(f"{side}_counts", "sum", np.zeros(2, np.int64))
+
+    def update(self, logits_or_labels, *, real: bool = False, index=None):
+        side = "real" if check_real(real) else "fake"
         lab, conf, _ = _labels_or_logits(logits_or_labels, "logits_or_labels", self._config["num_classes"])
-        real = bool(real)
-        self.hist[real] += class_histogram(lab, self._config["num_classes"])
+        setattr(self, f"{side}_hist", getattr(self, f"{side}_hist") + class_histogram(lab, self._config["num_classes"]))
         if conf is not None:
-            self.confident[real] += int(np.sum(conf > np.log(self._config["confidence"])))
-            self.with_logits[real] += len(lab)
+            add = np.array([np.sum(conf > np.log(self._config["confidence"])), len(lab)], np.int64)
+            setattr(self, f"{side}_counts", getattr(self, f"{side}_counts") + add)
+        return self
+
+    def update_from(self, inputs):
+        self.update(inputs.require("fake_class_logits", self.name), real=False)
+        if inputs.real_labels is not None:
+            self.update(np.asarray(inputs.real_labels), real=True)
         return self
 
     def compute(self) -> ModeCoverageResult:
-        if self.hist[False].sum() == 0:
+        if self.fake_hist.sum() == 0:
             raise InvalidArgumentError("fake samples", "at least one update(..., real=False) before compute()", "none")
         cfg = self._config
-        res = mode_coverage_from_histograms(self.hist[False], self.hist[True] if self.hist[True].sum() else None,
+        res = mode_coverage_from_histograms(self.fake_hist, self.real_hist if self.real_hist.sum() else None,
                                             threshold=cfg["threshold"], eps=cfg["eps"])
         res.confidence = cfg["confidence"]
-        for side, attr in ((False, "confident_share"), (True, "real_confident_share")):
-            n = self.with_logits[side]
-            setattr(res, attr, self.confident[side] / n if n and n == self.hist[side].sum() else None)
+        for side, attr in (("fake", "confident_share"), ("real", "real_confident_share")):
+            confident, n = getattr(self, f"{side}_counts")
+            setattr(res, attr, int(confident) / int(n) if n and n == getattr(self, f"{side}_hist").sum() else None)
         return res
 
-    def _copy_state(self, out) -> None:
-        out.hist = {k: v.copy() for k, v in self.hist.items()}
-        out.confident, out.with_logits = dict(self.confident), dict(self.with_logits)
-
-    def _merge_state(self, out, other) -> None:
-        for k in (True, False):
-            out.hist[k] = out.hist[k] + other.hist[k]
-            out.confident[k] += other.confident[k]
-            out.with_logits[k] += other.with_logits[k]
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        details = {"fake_histogram": list(map(int, r.fake_histogram)),
+                   "real_histogram": None if r.real_histogram is None else list(map(int, r.real_histogram)),
+                   "covered": list(map(bool, r.covered))}
+        return MetricReport({"modes_covered": r.modes_covered, "kl_fake_real": r.kl_fake_real,
+                             "confident_share": r.confident_share}, details, {"thr": r.threshold})

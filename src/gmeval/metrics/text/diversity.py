@@ -14,6 +14,10 @@
 
 Tokenization is a named option (default: the sacreBLEU tokenizer for the language, mixed case,
 as for BLEU), recorded in the signature.
+
+Headline values (``to_dict()["value"]``): distinct-2 for `DistinctResult` (the order Li et al. and
+most dialogue papers report beside distinct-1; the first order asked for when 2 is not among them),
+seq-rep-n for `RepetitionResult`; ``"headline"`` names it, every order stays under ``"scores"``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ...errors import InvalidArgumentError
+from ..score import Score, ScoreResult, Signature
 from .io import as_sentences
 from .tokenizers import WordTokenizer, bleu_tokenizer_for, check_lang
 
@@ -47,23 +52,28 @@ def _ngrams(tokens: list[str], n: int):
 
 
 @dataclass(frozen=True)
-class DistinctResult:
+class DistinctResult(ScoreResult):
     scores: dict  # n -> distinct-n (float, NaN if no n-grams)
     unique: dict  # n -> number of distinct n-grams
     total: dict  # n -> number of n-grams
     signature: str
     n_sentences: int
 
-    def to_dict(self) -> dict:
-        nan_to_none = {n: (None if s != s else s) for n, s in self.scores.items()}
-        return {"scores": {f"distinct-{n}": v for n, v in nan_to_none.items()},
-                "unique": {str(n): v for n, v in self.unique.items()},
-                "total": {str(n): v for n, v in self.total.items()},
-                "signature": self.signature, "n_sentences": self.n_sentences}
+    @property
+    def headline(self) -> int:
+        """The order n whose distinct-n is the headline value: 2, else the first order."""
+        return 2 if 2 in self.scores else next(iter(self.scores))
+
+    def to_score(self) -> Score:
+        extra = {"headline": f"distinct-{self.headline}",
+                 "scores": {f"distinct-{n}": v for n, v in self.scores.items()},  # NaN -> None in the export
+                 "unique": {str(n): v for n, v in self.unique.items()},
+                 "total": {str(n): v for n, v in self.total.items()}, "n_sentences": self.n_sentences}
+        return Score("distinct", self.scores[self.headline], Signature.parse(self.signature), True, extra)
 
 
 @dataclass(frozen=True)
-class RepetitionResult:
+class RepetitionResult(ScoreResult):
     seq_rep: float  # mean within-sentence repetition of n-grams (Welleck et al. 2020); NaN if no sentence qualifies
     n: int
     n_skipped: int  # sentences with fewer than n tokens
@@ -71,10 +81,10 @@ class RepetitionResult:
     signature: str
     n_sentences: int
 
-    def to_dict(self) -> dict:
-        return {f"seq-rep-{self.n}": None if self.seq_rep != self.seq_rep else self.seq_rep,
-                "duplicate_rate": self.duplicate_rate, "n_skipped": self.n_skipped,
-                "signature": self.signature, "n_sentences": self.n_sentences}
+    def to_score(self) -> Score:
+        extra = {"headline": f"seq-rep-{self.n}", "duplicate_rate": self.duplicate_rate, "n_skipped": self.n_skipped,
+                 "n_sentences": self.n_sentences}
+        return Score("repetition", self.seq_rep, Signature.parse(self.signature), False, extra)
 
 
 class DistinctN:
@@ -107,7 +117,8 @@ class DistinctN:
             raise InvalidArgumentError("DistinctN", "at least one update() before compute()", "no sentences")
         unique = {n: len(self._seen[n]) for n in self.orders}
         scores = {n: (unique[n] / self._total[n] if self._total[n] else float("nan")) for n in self.orders}
-        return DistinctResult(scores, unique, dict(self._total), f"distinct|{self.tokenizer.signature}", self._count)
+        sig = Signature("distinct", self.tokenizer.signature_fields).format()
+        return DistinctResult(scores, unique, dict(self._total), sig, self._count)
 
 
 class Repetition:
@@ -147,8 +158,8 @@ class Repetition:
             raise InvalidArgumentError("Repetition", "at least one update() before compute()", "no sentences")
         seq_rep = self._rep_sum / self._rep_count if self._rep_count else float("nan")
         dup = 1.0 - len(self._sentences) / self._count
-        return RepetitionResult(seq_rep, self.n, self._skipped, dup,
-                                f"repetition|n:{self.n}|{self.tokenizer.signature}", self._count)
+        sig = Signature("repetition", [("n", self.n), *self.tokenizer.signature_fields]).format()
+        return RepetitionResult(seq_rep, self.n, self._skipped, dup, sig, self._count)
 
 
 def distinct_n(hypotheses: Sequence[str], n: int | Sequence[int] = DEFAULT_ORDERS, *, lang: str = "en",

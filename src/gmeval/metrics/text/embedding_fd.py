@@ -17,19 +17,21 @@ from dataclasses import asdict, dataclass
 from ...errors import InvalidArgumentError, ShapeMismatchError
 from ...stats import GaussianStats
 from ..frechet import frechet_distance_from_stats
-from ._embedding import as_features, source_signature, texts_or_features
+from ..score import Score, ScoreResult, Signature
+from ._embedding import as_features, embedding_signature, source_signature, texts_or_features
 
 
 @dataclass(frozen=True)
-class EmbeddingFDResult:
+class EmbeddingFDResult(ScoreResult):
     distance: float
     n_hypotheses: int
     n_references: int
     dim: int
     signature: str
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_score(self) -> Score:
+        extra = {k: v for k, v in asdict(self).items() if k not in ("distance", "signature")}
+        return Score("fd", self.distance, Signature.parse(self.signature), False, extra)
 
 
 def _check_dims(a: GaussianStats, b: GaussianStats) -> None:
@@ -78,7 +80,7 @@ class EmbeddingFrechetDistance:
         _check_dims(hyp, ref)
         d = frechet_distance_from_stats(hyp, ref)
         src = source_signature("+".join(sorted(self._sigs["hyp"])), "+".join(sorted(self._sigs["ref"])))
-        sig = f"embedding-fd|{src}|cov:n-1|n_hyp:{hyp.n}|n_ref:{ref.n}"
+        sig = embedding_signature("embedding-fd", src, [("cov", "n-1"), ("n_hyp", hyp.n), ("n_ref", ref.n)])
         return EmbeddingFDResult(d, hyp.n, ref.n, int(hyp.dim), sig)
 
 
@@ -89,7 +91,17 @@ def embedding_frechet_distance(hypotheses=None, references=None, *, hyp_features
     Each side takes exactly one of texts or features; texts are embedded with ``encoder`` (None = the
     offline MiniLM, a sentence-transformers folder, or an object with ``encode``).
     """
-    metric = EmbeddingFrechetDistance(encoder=encoder)
-    metric._add("hyp", *texts_or_features(hypotheses, hyp_features, "hypotheses", "hyp_features", metric._holder))
-    metric._add("ref", *texts_or_features(references, ref_features, "references", "ref_features", metric._holder))
+    holder = [encoder]
+    q, q_sig = texts_or_features(hypotheses, hyp_features, "hypotheses", "hyp_features", holder)
+    p, p_sig = texts_or_features(references, ref_features, "references", "ref_features", holder)
+    return embedding_fd_from_features(q, p, hyp_source=q_sig, ref_source=p_sig)
+
+
+def embedding_fd_from_features(hyp_features, ref_features, *, hyp_source: str = "features:given",
+                               ref_source: str = "features:given") -> EmbeddingFDResult:
+    """FD between two N x D embedding arrays, with the signatures of what produced them (an encoder's
+    ``signature``, or ``"features:given"``)."""
+    metric = EmbeddingFrechetDistance()
+    metric._add("hyp", as_features(hyp_features, "hyp_features"), hyp_source)
+    metric._add("ref", as_features(ref_features, "ref_features"), ref_source)
     return metric.compute()

@@ -40,14 +40,15 @@ import numpy as np
 
 from ...errors import InvalidArgumentError, ShapeMismatchError
 from ...utils.seeding import as_numpy_generator
-from ._embedding import as_features, source_signature, texts_or_features
+from ..score import Score, ScoreResult, Signature
+from ._embedding import as_features, embedding_signature, source_signature, texts_or_features
 
 DEFAULTS = dict(num_clusters="auto", explained_variance=0.9, kmeans_n_init=5, kmeans_max_iter=500, scaling=5.0,
                 num_mixtures=25, normalize=True)
 
 
 @dataclass(frozen=True)
-class MauveResult:
+class MauveResult(ScoreResult):
     score: float  # mean over seeds
     std: float | None  # sample std over seeds (None with one seed)
     scores: tuple[float, ...]
@@ -61,13 +62,16 @@ class MauveResult:
     p_hist: np.ndarray = field(repr=False)
     q_hist: np.ndarray = field(repr=False)
 
-    def to_dict(self, include_curve: bool = False) -> dict:
-        d = {"score": self.score, "std": self.std, "scores": list(self.scores), "seeds": list(self.seeds),
-             "num_clusters": self.num_clusters, "pca_components": self.pca_components,
-             "n_references": self.n_p, "n_hypotheses": self.n_q, "signature": self.signature}
+    def to_score(self, include_curve: bool = False) -> Score:
+        extra = {"std": self.std, "scores": list(self.scores), "seeds": list(self.seeds),
+                 "num_clusters": self.num_clusters, "pca_components": self.pca_components,
+                 "n_references": self.n_p, "n_hypotheses": self.n_q}
         if include_curve:
-            d["divergence_curve"] = self.divergence_curve.tolist()
-        return d
+            extra["divergence_curve"] = self.divergence_curve.tolist()
+        return Score("mauve", self.score, Signature.parse(self.signature), True, extra)
+
+    def to_dict(self, include_curve: bool = False) -> dict:
+        return self.to_score(include_curve).to_dict()
 
 
 # -- pure formula on histograms --------------------------------------------------------------------
@@ -202,9 +206,10 @@ def mauve_from_features(p_features, q_features, *, num_clusters="auto", explaine
         if first is None:
             first = (curve, ph, qh)
     std = float(np.std(scores, ddof=1)) if len(scores) > 1 else None
-    sig = (f"mauve|{source}|norm:{'l2' if normalize else 'none'}|pca:{explained_variance:g}->{k_pca}|"
-           f"kmeans:k={k},n_init={kmeans_n_init},max_iter={kmeans_max_iter}|c:{scaling:g}|mix:{num_mixtures}|"
-           f"n_p:{n_p}|n_q:{n_q}|seeds:{len(seeds)}")
+    sig = embedding_signature("mauve", source, [
+        ("norm", "l2" if normalize else "none"), ("pca", f"{explained_variance:g}->{k_pca}"),
+        ("kmeans", f"k={k},n_init={kmeans_n_init},max_iter={kmeans_max_iter}"), ("c", f"{scaling:g}"),
+        ("mix", num_mixtures), ("n_p", n_p), ("n_q", n_q), ("seeds", len(seeds))])
     return MauveResult(float(np.mean(scores)), std, tuple(scores), seeds, k, k_pca, n_p, n_q, sig, *first)
 
 

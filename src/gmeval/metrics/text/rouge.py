@@ -17,6 +17,9 @@ ASCII text). rouge-score computes the n-gram and LCS statistics.
   sentences' token counts (a 200k-token line would need ~10^10 cells). A hypothesis/reference pair
   whose product exceeds ``MAX_LCS_CELLS`` (4 million, e.g. 2000 x 2000 tokens: ~150 MB and ~2 s) is a
   TextInputError naming the line, raised before any score is computed. ROUGE-N has no such limit.
+* Headline (``to_dict()["value"]``, what ``gmeval text`` reports first): the mean ROUGE-L F-measure
+  (the first type asked for when rougeL is not among them; ``"headline"`` names it). Every type's
+  precision, recall and F-measure stay under ``"scores"``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from ...errors import InvalidArgumentError
+from ..score import Score, ScoreResult, Signature
 from .io import TextInputError, as_reference_streams, as_sentences
 from .tokenizers import ROUGE_TOKENIZERS, check_choice, check_lang, rouge_tokenizer, rouge_tokenizer_for
 
@@ -39,7 +43,7 @@ _ROUGE_TYPE_RE = re.compile(r"^rouge[1-9]$|^rougeL$|^rougeLsum$")
 
 
 @dataclass(frozen=True)
-class ROUGEResult:
+class ROUGEResult(ScoreResult):
     """Mean precision / recall / F-measure per ROUGE type (0-1), and the signature."""
 
     scores: dict  # rouge type -> {"precision": float, "recall": float, "fmeasure": float}
@@ -50,11 +54,16 @@ class ROUGEResult:
     def fmeasure(self, rouge_type: str) -> float:
         return self.scores[rouge_type]["fmeasure"]
 
-    def to_dict(self) -> dict:
-        d = {"scores": self.scores, "signature": self.signature, "n_sentences": self.n_sentences}
+    @property
+    def headline(self) -> str:
+        """The ROUGE type whose F-measure is the headline value: rougeL, else the first type."""
+        return "rougeL" if "rougeL" in self.scores else next(iter(self.scores))
+
+    def to_score(self) -> Score:
+        extra = {"headline": f"{self.headline} fmeasure", "scores": self.scores, "n_sentences": self.n_sentences}
         if self.per_sentence is not None:
-            d["per_sentence"] = self.per_sentence
-        return d
+            extra["per_sentence"] = self.per_sentence
+        return Score("rouge", self.fmeasure(self.headline), Signature.parse(self.signature), True, extra)
 
 
 def _check_types(rouge_types) -> tuple[str, ...]:
@@ -83,10 +92,9 @@ class _Config:
                                                tokenizer=self.tokenizer)
 
     def signature(self, nrefs: int) -> str:
-        version = metadata.version("rouge-score")
-        return (f"rouge|nrefs:{nrefs}|multi:max-f|tok:{self.tokenizer_name}|case:lc|"
-                f"stem:{'yes' if self.use_stemmer else 'no'}|lsum-split:newline|agg:mean|rouge-score:{version}")
-
+        return Signature("rouge", [("nrefs", nrefs), ("multi", "max-f"), ("tok", self.tokenizer_name), ("case", "lc"),
+                                   ("stem", "yes" if self.use_stemmer else "no"), ("lsum-split", "newline"),
+                                   ("agg", "mean"), ("rouge-score", metadata.version("rouge-score"))]).format()
 
     def check_lengths(self, hyps: list[str], refs: list[list[str]]) -> None:
         """Refuse sentence pairs whose LCS table would exceed MAX_LCS_CELLS (only ROUGE-L/Lsum build one)."""

@@ -42,22 +42,23 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ...errors import InvalidArgumentError
-from .bleu import make_sacrebleu_metric
+from ..score import Score, ScoreResult, Signature
+from .bleu import make_sacrebleu_metric, sacrebleu_signature
 from .io import as_sentences
 
 
 @dataclass(frozen=True)
-class SelfBLEUResult:
+class SelfBLEUResult(ScoreResult):
     score: float  # mean sentence BLEU, 0-100, lower = more diverse
     signature: str
     n_sentences: int
     per_sentence: tuple[float, ...] | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict:
-        d = {"score": self.score, "signature": self.signature, "n_sentences": self.n_sentences}
+    def to_score(self) -> Score:
+        extra = {"n_sentences": self.n_sentences}
         if self.per_sentence is not None:
-            d["per_sentence"] = list(self.per_sentence)
-        return d
+            extra["per_sentence"] = list(self.per_sentence)
+        return Score("self-bleu", self.score, Signature.parse(self.signature), False, extra)
 
 
 def _preprocess(metric, sentence: str) -> str:
@@ -70,7 +71,7 @@ def _preprocess(metric, sentence: str) -> str:
 
 def _signature(metric, n: int) -> str:
     metric.num_refs = n - 1  # what sacreBLEU sets when it caches N-1 references
-    return f"self-bleu|n:{n}|" + metric.get_signature().format()
+    return sacrebleu_signature(metric, "self-bleu", [("n", n)]).format()
 
 
 def _mean(values: Sequence[float]) -> float:

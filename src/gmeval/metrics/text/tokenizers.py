@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ...errors import InvalidArgumentError, MissingDependencyError, require
+from ..score import Signature
 
 #: sacreBLEU tokenizers offered here (spm/flores need a downloaded SentencePiece model: excluded)
 BLEU_TOKENIZERS = ("13a", "intl", "zh", "char", "none", "ja-mecab", "ko-mecab")
@@ -245,6 +246,11 @@ class WordTokenizer:
         return self.batch([sentence])[0]
 
     @property
-    def signature(self) -> str:
+    def signature_fields(self) -> tuple[tuple[str, str], ...]:
+        """The tokenizer's fields of a metric's `Signature`: ``(("tok", name), ("case", "lc" | "mixed"))``."""
         lower = self.lowercase or self.name.startswith("unicode-")  # the unicode tokenizers always lower-case
-        return f"tok:{self.name}|case:{'lc' if lower else 'mixed'}"
+        return (("tok", self.name), ("case", "lc" if lower else "mixed"))
+
+    @property
+    def signature(self) -> str:
+        return Signature("", self.signature_fields).format()
