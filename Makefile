@@ -4,6 +4,7 @@
 #   make test-isa   the numerics-sensitive tests again under forced kernel paths and thread counts
 #   make zoo    train every seed model on MNIST + Fashion-MNIST, compare them (long; runs in $(ZOO), docs/zoo.md)
 #   make screenshots   regenerate docs/img/human_*.png with the browser test (not part of make test)
+#   make docs   the API reference from the docstrings, into build/api (docs/api.md)
 #   make bench  gmeval vs torch-fidelity, clean-fid, prdc, torchmetrics, pytorch-fid (bench-only venv)
 VENV      ?= .venv
 BENCH_VENV ?= .venv-bench
@@ -15,7 +16,7 @@ export GMEVAL_DATA ?= $(SHARED)
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: setup demo test test-fast test-isa tolerances screenshots bench bench-gmeval zoo zoo-row sanity browser-deps classifiers clean
+.PHONY: setup demo docs test test-fast test-isa tolerances screenshots bench bench-gmeval zoo zoo-row sanity browser-deps classifiers clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +37,12 @@ browser-deps:
 demo: setup
 	$(PY) -m gmeval train mlp-gan --dataset mnist:train --loss wgan-gp --d-steps 5 --lr 1e-4 --beta1 0.5 --beta2 0.9 \
 	  --steps 5000 --batch-size 64 --seed 0 --threads 1 --out runs/demo --overwrite --evaluate-at-end
+
+# The API reference (pdoc, Google-style docstrings; builds offline, pages load nothing remote).
+DOCS_OUT ?= build/api
+docs: setup
+	rm -rf $(DOCS_OUT)
+	$(PY) docs/build_api.py $(DOCS_OUT)
 
 test: setup browser-deps
 	$(PY) -m pytest -q

@@ -34,18 +34,59 @@ from .utils.seeding import as_torch_generator
 
 
 def describe_source(spec) -> str:
+    """A short description of a source for messages: the string itself, else the object's type name.
+
+    Args:
+        spec: any source.
+
+    Returns:
+        The description.
+
+    Example:
+        >>> import numpy as np
+        >>> describe_source("mnist:test"), describe_source(np.zeros(1))
+        ('mnist:test', 'ndarray')
+    """
     return spec if isinstance(spec, str) else type(spec).__name__
 
 
 def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=None,
                 distributed: bool = False) -> ImageData:
-    """Load or generate images from `spec` (see module docstring).
+    """Load or generate images from any source (the kinds are in the module docstring).
 
-    `n`: for datasets/files, the first n items (all when None); for generators, required.
-    `seed`: only used by generators (the sampling seed); recorded in ImageData.meta.
-    `distributed`: under torchrun, divide generation among the ranks (a collective: every rank
-    must call it); every rank gets the same full ImageData. Stored sources are read by every rank;
-    a callable is called on rank 0 only and its images broadcast. No effect in a single process.
+    Args:
+        spec: a dataset split (``"digits:test"``), an image folder, a ``.npy``/``.npz`` file, a
+            checkpoint (``.pt``), ImageData, an array/tensor, an iterable of batches, a
+            `GenerativeModel`, or a callable ``f(n, generator) -> images``.
+        n: for stored sources, the first n items (all when None); for generators, required.
+        seed: the sampling seed of generators (recorded in ``meta``); unused by stored sources.
+        data_root: a data root searched first for dataset files.
+        size: (H, W) to resize a folder's images to.
+        distributed: under torchrun, divide generation among the ranks (a collective: every rank
+            must call it); every rank gets the same full ImageData. Stored sources are read by every
+            rank; a callable is called on rank 0 only and its images broadcast. No effect in a single
+            process.
+
+    Returns:
+        `ImageData`.
+
+    Raises:
+        InvalidArgumentError: `n` missing for a generator, or larger than a stored source; an
+            unrecognised `spec`.
+        DataError: the files are missing, corrupt or inconsistent (subclasses name the file).
+        CheckpointError: a checkpoint cannot be read.
+
+    Example:
+        >>> import torch
+        >>> from gmeval.models import build_model
+        >>> load_images("digits:test", n=5).images.shape
+        (5, 1, 8, 8)
+        >>> gan = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=4, hidden=16)
+        >>> fake = load_images(gan, n=4, seed=1)
+        >>> fake.origin, fake.meta["seed"], torch.equal(torch.from_numpy(fake.images), gan.sample(4, seed=1))
+        ('model:mlp-gan', 1, True)
+        >>> load_images(lambda n, g: torch.rand(n, 1, 8, 8, generator=g), n=3).origin
+        'callable:<lambda>'
     """
     from .models.base import GenerativeModel
 
@@ -81,10 +122,24 @@ def load_images(spec, n: int | None = None, seed: int = 0, data_root=None, size=
 
 
 def sample_chunks(model, n: int, seed: int, chunks, labels=None) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the given chunks of n samples (chunk rule in the module docstring).
+    """Draw the given chunks of n samples (the chunk rule is in the module docstring).
 
-    labels: n class labels for a conditional model (default: balanced, `model.default_labels(n)`).
-    Returns (uint8 images of those chunks in order, their global indices as int64).
+    Args:
+        model: a `GenerativeModel`.
+        n: the total number of samples (fixes the chunk bounds).
+        seed: the global sampling seed.
+        chunks: chunk numbers to draw, in the order wanted.
+        labels: n class labels for a conditional model (default: balanced, ``model.default_labels(n)``).
+
+    Returns:
+        (uint8 images of those chunks in order, their global indices as int64).
+
+    Example:
+        >>> from gmeval.models import build_model
+        >>> gan = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=4, hidden=16)
+        >>> images, idx = sample_chunks(gan, 2500, seed=0, chunks=[2])
+        >>> images.shape, idx[[0, -1]].tolist()
+        ((500, 1, 8, 8), [2000, 2499])
     """
     from .distributed.sharding import chunk_bounds, chunk_seed
 
@@ -110,12 +165,31 @@ def _sample_labels(model, n: int, labels) -> np.ndarray | None:
 
 def sample_images(model, n, seed: int = 0, distributed: bool = False,
                   describe: str | None = None, labels=None) -> ImageData:
-    """n samples of a GenerativeModel as ImageData, drawn chunk by chunk (module docstring).
-
-    labels: n class labels for a conditional model (default: balanced 0, 1, ..., K-1, 0, ...).
+    """n samples of a `GenerativeModel` as ImageData, drawn chunk by chunk (module docstring).
 
     With `distributed=True` under torchrun each rank draws its chunks and all ranks receive the
     full set in global order (collective). The result does not depend on the number of ranks.
+
+    Args:
+        model: a `GenerativeModel`.
+        n: the number of samples (a positive int).
+        seed: the sampling seed.
+        distributed: share the drawing among the torchrun ranks.
+        describe: the result's origin (default ``model:<name>``).
+        labels: n class labels for a conditional model (default: balanced 0, 1, ..., K-1, 0, ...).
+
+    Returns:
+        `ImageData` with the labels (conditional models) and ``meta`` seed, model and chunk size.
+
+    Raises:
+        InvalidArgumentError: a bad `n`, or labels for an unconditional model or of the wrong shape.
+
+    Example:
+        >>> from gmeval.models import build_model
+        >>> cgan = build_model("cgan", image_shape=(1, 8, 8), latent_dim=4, num_classes=3, hidden=16)
+        >>> data = sample_images(cgan, 4, seed=0)
+        >>> data.images.shape, data.labels.tolist(), data.meta["sample_chunk"]
+        ((4, 1, 8, 8), [0, 1, 2, 0], 1000)
     """
     from .distributed import gather_in_order, rank_chunks, rank_world
     from .distributed.sharding import chunk_bounds

@@ -20,6 +20,33 @@ _LABEL_KEYS = ("labels", "y")
 
 
 def load_array_file(path: str | os.PathLike) -> ImageData:
+    """Load images (and labels) from a ``.npy`` or ``.npz`` file.
+
+    In a ``.npz``, images are under ``images`` (or ``x``, ``arr_0``, ``samples``, or the only
+    array) and labels under ``labels`` (or ``y``) when present. Layouts N x C x H x W, N x H x W x C
+    or N x H x W; uint8, or floats in [0, 1] (see `as_uint8_nchw`).
+
+    Args:
+        path: the array file.
+
+    Returns:
+        `ImageData` with origin ``file:<path>``.
+
+    Raises:
+        InvalidArgumentError: `path` is not an existing file.
+        CorruptFileError: numpy cannot read it.
+        DataError: a ``.npz`` has no recognisable image array.
+        ShapeMismatchError: the array is not an image batch, or the labels do not match it.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     np.savez(d + "/s.npz", images=np.zeros((4, 28, 28, 1), np.uint8), labels=np.arange(4))
+        ...     data = load_array_file(d + "/s.npz")
+        >>> data.images.shape, data.labels.tolist()
+        ((4, 1, 28, 28), [0, 1, 2, 3])
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidArgumentError("path", "an existing .npy or .npz file", str(path))

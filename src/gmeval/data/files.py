@@ -23,7 +23,20 @@ ENV_OFFLINE = "GMEVAL_OFFLINE"
 
 
 def data_roots(root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
-    """The local roots searched, in order, each labelled by where it came from."""
+    """The local roots searched for dataset files, in order, each labelled by where it came from.
+
+    Args:
+        root: an explicit root (``--data-root``), searched first.
+
+    Returns:
+        (label, path) pairs: `root`, ``$GMEVAL_DATA``, then the user cache's ``data`` folder.
+
+    Example:
+        >>> [label for label, _ in data_roots("/data")][0]
+        '--data-root'
+        >>> data_roots()[-1][0]
+        'user cache'
+    """
     roots: list[tuple[str, Path]] = []
     if root is not None:
         roots.append(("--data-root", Path(root)))
@@ -39,6 +52,28 @@ def _candidates(root: Path, dataset: str, filename: str) -> list[Path]:
 
 
 def verified_bytes(path: Path, sha256: str) -> bytes:
+    """The decompressed bytes of an IDX file, checked against the expected SHA-256.
+
+    Args:
+        path: the file (``.gz`` or raw).
+        sha256: the expected SHA-256 of the decompressed content.
+
+    Returns:
+        The decompressed bytes.
+
+    Raises:
+        ChecksumError: the content's SHA-256 differs.
+        CorruptFileError: the file cannot be read or decompressed.
+
+    Example:
+        >>> import gzip, tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.utils import sha256_bytes
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d, "f.gz"); _ = p.write_bytes(gzip.compress(b"abc"))
+        ...     verified_bytes(p, sha256_bytes(b"abc"))
+        b'abc'
+    """
     data = read_idx_bytes(path)
     got = sha256_bytes(data)
     if got != sha256:
@@ -52,10 +87,33 @@ def verified_bytes(path: Path, sha256: str) -> bytes:
 def resolve_dataset_file(
     dataset: str, filename: str, sha256: str, mirrors: tuple[str, ...] = (), root: str | os.PathLike | None = None
 ) -> bytes:
-    """Return the verified decompressed bytes of `<dataset>/<filename>`.
+    """The verified decompressed bytes of ``<dataset>/<filename>``, found locally or downloaded.
 
-    Looks in `root`, `$GMEVAL_DATA`, the user cache, then downloads from `mirrors` into the
-    cache (unless `$GMEVAL_OFFLINE` is set). Raises DatasetNotFoundError listing every place tried.
+    Looks in `root`, ``$GMEVAL_DATA``, the user cache, then downloads from `mirrors` into the
+    cache (unless ``$GMEVAL_OFFLINE`` is set). Every file is verified by the SHA-256 of its
+    decompressed bytes; a download is renamed into place only after verification.
+
+    Args:
+        dataset: the dataset's folder name (``"mnist"``).
+        filename: the file's name without ``.gz`` (``"t10k-labels-idx1-ubyte"``).
+        sha256: the expected SHA-256 of the decompressed content.
+        mirrors: base URLs to download ``<mirror>/<filename>.gz`` from.
+        root: an explicit data root, searched first.
+
+    Returns:
+        The decompressed bytes.
+
+    Raises:
+        DatasetNotFoundError: not found locally and not downloadable; the message lists every place tried.
+        ChecksumError: a local copy has the wrong content.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     resolve_dataset_file("mnist", "nothing-here", "0" * 64, root=d)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.DatasetNotFoundError: mnist: file 'nothing-here' of dataset 'mnist' not found. Looked in: ...
     """
     looked: list[str] = []
     for label, base in data_roots(root):

@@ -27,6 +27,29 @@ _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
+    """The image files under `folder`, recursively, sorted by relative path.
+
+    Extensions `IMAGE_EXTENSIONS` in any case; hidden files and folders (leading dot) are skipped.
+
+    Args:
+        folder: the folder.
+
+    Returns:
+        The files' paths.
+
+    Raises:
+        InvalidArgumentError: `folder` is not an existing directory.
+        EmptySourceError: it holds no image files.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     for name in ("b.PNG", "a/c.jpg", ".hidden.png", "notes.txt"):
+        ...         Path(d, name).parent.mkdir(exist_ok=True); _ = Path(d, name).write_bytes(b"")
+        ...     [p.relative_to(d).as_posix() for p in list_image_files(d)]
+        ['a/c.jpg', 'b.PNG']
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise InvalidArgumentError("folder", "an existing directory of images", str(folder))
@@ -68,7 +91,32 @@ def _to_array(im, rgb: bool) -> np.ndarray:
 
 
 def load_image_folder(folder: str | os.PathLike, size: tuple[int, int] | None = None, limit: int | None = None) -> ImageData:
-    """Load every image under `folder` (see module docstring for the policy)."""
+    """Load every image under `folder` (the policy is in this module's docstring).
+
+    Args:
+        folder: the folder of images.
+        size: (H, W) to resize images of another size to (PIL bicubic); without it mixed sizes are an error.
+        limit: read only the first `limit` files (in sorted order).
+
+    Returns:
+        `ImageData` with origin ``folder:<folder>`` and the files read in ``meta["files"]``.
+
+    Raises:
+        InvalidArgumentError: `folder` is not a directory.
+        EmptySourceError: no image files.
+        CorruptFileError: an image cannot be read (named).
+        ShapeMismatchError: images of different sizes and no `size` (two of them are named).
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from gmeval.utils.imageio import save_png_folder
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = save_png_folder(np.full((3, 1, 8, 8), 200, np.uint8), d + "/imgs")
+        ...     data = load_image_folder(d + "/imgs", size=(4, 4))
+        >>> data.images.shape, int(data.images.max())
+        ((3, 1, 4, 4), 200)
+    """
     from PIL import Image
 
     files = list_image_files(folder)

@@ -17,7 +17,25 @@ _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
 
 
 def read_idx_bytes(path: str | os.PathLike) -> bytes:
-    """The decompressed bytes of an IDX file (`.gz` or raw). Corrupt gzip -> CorruptFileError."""
+    r"""The decompressed bytes of an IDX file (``.gz`` or raw).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The bytes.
+
+    Raises:
+        CorruptFileError: the file cannot be read, or its gzip stream is damaged.
+
+    Example:
+        >>> import gzip, tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = Path(d, "x.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01"))
+        ...     read_idx_bytes(Path(d, "x.gz"))
+        b'\x00\x00\x08\x01'
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -29,6 +47,23 @@ def read_idx_bytes(path: str | os.PathLike) -> bytes:
 
 
 def parse_idx(data: bytes, name: object = "<bytes>") -> np.ndarray:
+    """Parse IDX bytes (LeCun et al.'s format, as MNIST ships) into a native-endian numpy array.
+
+    Args:
+        data: the decompressed file content.
+        name: what to call it in error messages (the file name).
+
+    Returns:
+        The array, with the dtype and dims the header gives.
+
+    Raises:
+        CorruptFileError: wrong magic number, short header, or a payload of the wrong length.
+
+    Example:
+        >>> import struct
+        >>> parse_idx(struct.pack(">HBBI", 0, 0x08, 1, 3) + bytes([7, 8, 9])).tolist()
+        [7, 8, 9]
+    """
     if len(data) < 4:
         raise CorruptFileError(f"IDX file is {len(data)} bytes long, shorter than its 4-byte magic number", name)
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
@@ -52,4 +87,23 @@ def parse_idx(data: bytes, name: object = "<bytes>") -> np.ndarray:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (``.gz`` or raw) into a numpy array.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The array (see `parse_idx`).
+
+    Raises:
+        CorruptFileError: the file cannot be read or parsed (named).
+
+    Example:
+        >>> import struct, tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = Path(d, "labels").write_bytes(struct.pack(">HBBI", 0, 0x08, 1, 2) + bytes([4, 2]))
+        ...     read_idx(Path(d, "labels")).tolist()
+        [4, 2]
+    """
     return parse_idx(read_idx_bytes(path), path)

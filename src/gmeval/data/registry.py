@@ -16,6 +16,24 @@ from .idx import parse_idx
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """How to load one registered dataset (an entry of `DATASETS`).
+
+    Attributes:
+        name: the registry name (``"mnist"``).
+        splits: the split names (``("train", "test")``).
+        num_classes: the number of classes.
+        class_names: one display name per class.
+        description: one line for ``gmeval datasets``.
+        loader: ``loader(spec, split, root) -> ImageData``.
+        files: split -> (images file, labels file), for file-backed datasets.
+        sha256: file -> SHA-256 of its decompressed bytes.
+        mirrors: base URLs to download the files from.
+
+    Example:
+        >>> spec = DATASETS["digits"]
+        >>> spec.splits, spec.num_classes
+        (('train', 'test'), 10)
+    """
     name: str
     splits: tuple[str, ...]
     num_classes: int
@@ -89,7 +107,25 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def parse_dataset_spec(spec: str) -> tuple[str, str]:
-    """'mnist:test' -> ('mnist', 'test'); 'mnist' -> ('mnist', 'train')."""
+    """Split ``"name[:split]"`` into a registered dataset name and split (default ``train``).
+
+    Args:
+        spec: e.g. ``"mnist:test"`` or ``"fashion-mnist"`` (the name is case-insensitive).
+
+    Returns:
+        (name, split).
+
+    Raises:
+        InvalidArgumentError: unknown dataset or split (the message lists the allowed ones).
+
+    Example:
+        >>> parse_dataset_spec("MNIST:test"), parse_dataset_spec("digits")
+        (('mnist', 'test'), ('digits', 'train'))
+        >>> parse_dataset_spec("digits:val")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `split` must be one of ['train', 'test'] for digits, but got 'val'.
+    """
     name, _, split = spec.partition(":")
     name = name.strip().lower()
     if name not in DATASETS:
@@ -101,11 +137,18 @@ def parse_dataset_spec(spec: str) -> tuple[str, str]:
 
 
 def training_split(source) -> str | None:
-    """The training split of the registered dataset a source spec or origin names ("mnist:test" ->
-    "mnist:train"), or None when the source is no registered dataset or the dataset has no train split.
+    """The training split of the registered dataset a source spec or origin names.
 
-    >>> training_split("fashion-mnist:test"), training_split("runs/samples.npz")
-    ('fashion-mnist:train', None)
+    Args:
+        source: a source spec or an `ImageData` origin (``"mnist:test"``); anything else gives None.
+
+    Returns:
+        ``"<name>:train"``, or None when the source is no registered dataset or the dataset has no
+        train split.
+
+    Example:
+        >>> training_split("fashion-mnist:test"), training_split("runs/samples.npz")
+        ('fashion-mnist:train', None)
     """
     if not isinstance(source, str):
         return None
@@ -114,14 +157,43 @@ def training_split(source) -> str | None:
 
 
 def load_dataset(spec: str, root: str | os.PathLike | None = None) -> ImageData:
-    """Load a registered dataset split, e.g. ``load_dataset("mnist:test")``."""
+    """Load a registered dataset split, e.g. ``load_dataset("mnist:test")``.
+
+    Args:
+        spec: ``"name[:split]"`` (see `parse_dataset_spec`).
+        root: a data root searched before ``$GMEVAL_DATA`` and the cache (see `resolve_dataset_file`).
+
+    Returns:
+        `ImageData` with labels, origin ``name:split`` and `num_classes`.
+
+    Raises:
+        InvalidArgumentError: unknown dataset or split.
+        DatasetNotFoundError: the files are not available.
+        ChecksumError: a local file has the wrong content.
+
+    Example:
+        >>> data = load_dataset("digits:train")
+        >>> data.images.shape, data.images.dtype, data.labels[:5].tolist()
+        ((1437, 1, 8, 8), dtype('uint8'), [0, 1, 2, 3, 4])
+    """
     name, split = parse_dataset_spec(spec)
     ds = DATASETS[name]
     return ds.loader(ds, split, root)
 
 
 def dataset_status(root=None) -> list[dict]:
-    """For `gmeval datasets`: which registered datasets are available locally, and where."""
+    """Which registered datasets are available locally, and where (for ``gmeval datasets``).
+
+    Args:
+        root: an explicit data root, searched first.
+
+    Returns:
+        One dict per dataset with keys ``name``, ``available``, ``where`` and ``description``.
+
+    Example:
+        >>> [row for row in dataset_status() if row["name"] == "digits"][0]["where"]
+        'bundled with scikit-learn'
+    """
     rows = []
     for name, ds in DATASETS.items():
         if not ds.files:

@@ -49,9 +49,21 @@ def _torch():
 
 
 def barrier(name: str = "barrier", timeout: float | None = None) -> None:
-    """Wait for every rank, at most `timeout` seconds (default GMEVAL_DIST_TIMEOUT).
+    """Wait for every rank, at most `timeout` seconds (default ``GMEVAL_DIST_TIMEOUT``).
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
 
     Uses gloo's monitored_barrier, so a rank that never arrives is named in the error.
+
+    Args:
+        name: the step's name, for error messages.
+        timeout: seconds.
+
+    Raises:
+        DistributedError: a rank failed or did not arrive in time.
+
+    Example:
+        >>> barrier("after extraction")  # returns at once in a single process
     """
     if not is_distributed():
         return
@@ -64,7 +76,25 @@ def barrier(name: str = "barrier", timeout: float | None = None) -> None:
 
 
 def broadcast_object(obj=None, src: int = 0, name: str = "broadcast"):
-    """Rank `src`'s picklable `obj` on every rank."""
+    """Rank `src`'s picklable `obj` on every rank.
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Args:
+        obj: the object (used on rank `src` only).
+        src: the sending rank.
+        name: the step's name, for error messages.
+
+    Returns:
+        Rank `src`'s object.
+
+    Raises:
+        DistributedError: the collective failed.
+
+    Example:
+        >>> broadcast_object({"seed": 3})
+        {'seed': 3}
+    """
     if not is_distributed():
         return obj
     _, dist = _torch()
@@ -75,7 +105,24 @@ def broadcast_object(obj=None, src: int = 0, name: str = "broadcast"):
 
 
 def all_gather_object(obj, name: str = "all_gather_object") -> list:
-    """Every rank's small picklable `obj`, in rank order."""
+    """Every rank's small picklable `obj`, in rank order.
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Args:
+        obj: this rank's object.
+        name: the step's name, for error messages.
+
+    Returns:
+        One object per rank.
+
+    Raises:
+        DistributedError: the collective failed.
+
+    Example:
+        >>> all_gather_object("rank-local value")
+        ['rank-local value']
+    """
     if not is_distributed():
         return [obj]
     _, dist = _torch()
@@ -86,7 +133,26 @@ def all_gather_object(obj, name: str = "all_gather_object") -> list:
 
 
 def all_reduce_sum(x, name: str = "all_reduce_sum"):
-    """Elementwise float64 sum over ranks of an array (or of each array in a dict)."""
+    """Elementwise float64 sum over ranks of an array (or of each array in a dict).
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    The summation order is fixed by the backend for a given world size, so results are deterministic.
+
+    Args:
+        x: an array-like, or a dict of them (e.g. `GaussianStats.state_arrays`).
+        name: the step's name, for error messages.
+
+    Returns:
+        A new float64 array (or dict of arrays).
+
+    Raises:
+        DistributedError: the collective failed.
+
+    Example:
+        >>> all_reduce_sum({"n": [3], "sum": [1, 2]})
+        {'n': array([3.]), 'sum': array([1., 2.])}
+    """
     if isinstance(x, dict):
         return {k: all_reduce_sum(v, f"{name}[{k}]") for k, v in x.items()}
     arr = np.array(x, dtype=np.float64, copy=True)
@@ -100,7 +166,24 @@ def all_reduce_sum(x, name: str = "all_reduce_sum"):
 
 
 def all_reduce_mean(values: dict[str, float], name: str = "all_reduce_mean") -> dict[str, float]:
-    """Mean over ranks of scalar values (float64), same keys on every rank required."""
+    """Mean over ranks of scalar values (float64); every rank must send the same keys.
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Args:
+        values: name -> float.
+        name: the step's name, for error messages.
+
+    Returns:
+        name -> mean over ranks.
+
+    Raises:
+        DistributedError: the ranks sent different keys, or the collective failed.
+
+    Example:
+        >>> all_reduce_mean({"loss": 0.5})
+        {'loss': 0.5}
+    """
     if not is_distributed() or not values:
         return dict(values)
     keys = sorted(values)
@@ -113,7 +196,27 @@ def all_reduce_mean(values: dict[str, float], name: str = "all_reduce_mean") -> 
 
 
 def all_gather_arrays(x: np.ndarray, name: str = "all_gather") -> list[np.ndarray]:
-    """Every rank's array (any length along axis 0, same trailing shape and dtype), in rank order."""
+    """Every rank's array (any length along axis 0, same trailing shape and dtype), in rank order.
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Sent in pieces of at most `PIECE_BYTES` per rank, so a large feature set never needs one huge buffer.
+
+    Args:
+        x: this rank's array.
+        name: the step's name, for error messages.
+
+    Returns:
+        One array per rank.
+
+    Raises:
+        DistributedError: trailing shapes or dtypes differ, or the collective failed.
+
+    Example:
+        >>> import numpy as np
+        >>> [a.shape for a in all_gather_arrays(np.zeros((3, 2)))]
+        [(3, 2)]
+    """
     x = np.ascontiguousarray(x)
     if not is_distributed():
         return [x]
@@ -148,8 +251,27 @@ def all_gather_arrays(x: np.ndarray, name: str = "all_gather") -> list[np.ndarra
 def gather_in_order(local: np.ndarray, indices, n: int, name: str = "gather") -> np.ndarray:
     """The full n-row array on every rank, from each rank's rows `local` at global `indices`.
 
-    Every index in [0, n) must be held by exactly one rank (checked): the result is then the
-    array a single process would have built, with no padded duplicates.
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Every index in [0, n) must be held by exactly one rank (checked): the result is then the array a
+    single process would have built, with no padded duplicates.
+
+    Args:
+        local: this rank's rows.
+        indices: their global indices (e.g. from `shard_indices`).
+        n: the total number of rows.
+        name: the step's name, for error messages.
+
+    Returns:
+        The n-row array in global order.
+
+    Raises:
+        DistributedError: rows and indices differ in number, or the indices do not cover 0..n-1 once.
+
+    Example:
+        >>> import numpy as np
+        >>> gather_in_order(np.array([[10], [20]]), [1, 0], 2).ravel().tolist()
+        [20, 10]
     """
     local = np.ascontiguousarray(local)
     indices = np.asarray(indices, dtype=np.int64)
@@ -174,7 +296,26 @@ def gather_in_order(local: np.ndarray, indices, n: int, name: str = "gather") ->
 
 
 def broadcast_array(x: np.ndarray | None, src: int = 0, name: str = "broadcast_array") -> np.ndarray:
-    """Rank `src`'s array on every rank (other ranks pass None)."""
+    """Rank `src`'s array on every rank (other ranks pass None).
+
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
+    Args:
+        x: the array on rank `src`; None elsewhere.
+        src: the sending rank.
+        name: the step's name, for error messages.
+
+    Returns:
+        Rank `src`'s array.
+
+    Raises:
+        DistributedError: the collective failed.
+
+    Example:
+        >>> import numpy as np
+        >>> broadcast_array(np.arange(3)).tolist()
+        [0, 1, 2]
+    """
     if not is_distributed():
         return x
     torch, dist = _torch()
@@ -189,7 +330,23 @@ def broadcast_array(x: np.ndarray | None, src: int = 0, name: str = "broadcast_a
 def broadcast_tensors(tensors, src: int = 0, name: str = "broadcast_tensors") -> None:
     """Overwrite `tensors` (in place, on their own device) with rank `src`'s values, via the default group.
 
+    Collective: every rank must call it, in the same order. In a single process it is the identity.
+
     Used for module buffers (batch-norm running statistics) so every rank samples with rank 0's model.
+
+    Args:
+        tensors: the tensors to overwrite.
+        src: the sending rank.
+        name: the step's name, for error messages.
+
+    Raises:
+        DistributedError: the collective failed.
+
+    Example:
+        >>> import torch
+        >>> bn = torch.nn.BatchNorm1d(2)
+        >>> broadcast_tensors(list(bn.buffers())); bn.running_var.tolist()
+        [1.0, 1.0]
     """
     if not is_distributed():
         return
@@ -202,8 +359,24 @@ def broadcast_tensors(tensors, src: int = 0, name: str = "broadcast_tensors") ->
 def run_on_rank_zero(fn, name: str = "rank-zero computation"):
     """Run `fn()` on rank 0 only and return its result on every rank (picklable results only).
 
+    Collective: every rank must call it, in the same order. In a single process it just calls `fn`.
+
     If rank 0 raises, it re-raises there and the other ranks raise DistributedError naming the
     error, instead of waiting for a result that never comes.
+
+    Args:
+        fn: a callable without arguments.
+        name: the step's name, for error messages.
+
+    Returns:
+        `fn`'s result, on every rank.
+
+    Raises:
+        DistributedError: on the other ranks, when rank 0 failed.
+
+    Example:
+        >>> run_on_rank_zero(lambda: sum(range(4)))
+        6
     """
     if not is_distributed():
         return fn()
@@ -223,9 +396,22 @@ def run_on_rank_zero(fn, name: str = "rank-zero computation"):
 
 @contextlib.contextmanager
 def rank_zero_first(name: str = "rank-zero-first"):
-    """Rank 0 runs the block first (downloads, creates caches or weights); the others run it after.
+    """Context manager: rank 0 runs the block first (downloads, creates caches or weights); the others run it after.
+
+    Collective: every rank must call it, in the same order. In a single process the block just runs.
 
     If rank 0's block raises, the other ranks raise DistributedError instead of waiting.
+
+    Args:
+        name: the step's name, for error messages.
+
+    Raises:
+        DistributedError: on the other ranks, when rank 0's block failed.
+
+    Example:
+        >>> with rank_zero_first("create cache"):
+        ...     print("filled")
+        filled
     """
     if not is_distributed():
         yield

@@ -26,7 +26,12 @@ BACKENDS = ("gloo", "nccl")
 
 
 class DistributedError(GmevalError, RuntimeError):
-    """A collective operation failed or timed out: usually another rank failed first (see its error)."""
+    """A collective operation failed or timed out: usually another rank failed first (see its error).
+
+    Example:
+        >>> issubclass(DistributedError, RuntimeError)
+        True
+    """
 
 
 _state = threading.local()  # local_only() nesting depth, per thread
@@ -34,7 +39,27 @@ _owned = {"initialised_here": False, "cpu_group": None}
 
 
 def launched_by_torchrun() -> bool:
-    """True when torchrun's variables are set and describe more than one process."""
+    """True when torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) are set and describe more than one process.
+
+    Returns:
+        Whether this process is one rank of a multi-process torchrun launch.
+
+    Raises:
+        InvalidArgumentError: WORLD_SIZE is not an integer.
+
+    Example:
+
+        >>> import os
+        >>> from unittest import mock
+        >>> torchrun_env = {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "MASTER_ADDR": "127.0.0.1",
+        ...                 "MASTER_PORT": "29500"}
+        >>> with mock.patch.dict(os.environ, torchrun_env):
+        ...     launched_by_torchrun()
+        True
+        >>> with mock.patch.dict(os.environ, dict(torchrun_env, WORLD_SIZE="1")):
+        ...     launched_by_torchrun()
+        False
+    """
     if not all(v in os.environ for v in TORCHRUN_VARS):
         return False
     try:
@@ -44,7 +69,21 @@ def launched_by_torchrun() -> bool:
 
 
 def timeout_seconds() -> float:
-    """GMEVAL_DIST_TIMEOUT in seconds (default 1800): the bound of every collective and barrier."""
+    """``GMEVAL_DIST_TIMEOUT`` in seconds (default 1800): the bound of every collective and barrier.
+
+    Returns:
+        The timeout in seconds.
+
+    Raises:
+        InvalidArgumentError: the variable is not a positive number.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"GMEVAL_DIST_TIMEOUT": "90"}):
+        ...     timeout_seconds()
+        90.0
+    """
     text = os.environ.get("GMEVAL_DIST_TIMEOUT")
     if text is None or text == "":
         return DEFAULT_TIMEOUT_S
@@ -58,6 +97,21 @@ def timeout_seconds() -> float:
 
 
 def default_backend() -> str:
+    """The process-group backend: ``GMEVAL_DIST_BACKEND``, else nccl when CUDA is available, else gloo.
+
+    Returns:
+        ``"gloo"`` or ``"nccl"``.
+
+    Raises:
+        InvalidArgumentError: ``GMEVAL_DIST_BACKEND`` names another backend.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"GMEVAL_DIST_BACKEND": "gloo"}):
+        ...     default_backend()
+        'gloo'
+    """
     text = os.environ.get("GMEVAL_DIST_BACKEND")
     if text:
         if text not in BACKENDS:
@@ -75,6 +129,15 @@ def _dist():
 
 
 def is_initialized() -> bool:
+    """Whether torch.distributed has a default process group (of any size).
+
+    Returns:
+        True once a process group is initialised.
+
+    Example:
+        >>> is_initialized()
+        False
+    """
     dist = _dist()
     return dist.is_available() and dist.is_initialized()
 
@@ -82,12 +145,25 @@ def is_initialized() -> bool:
 def init_distributed(backend: str | None = None, timeout: float | None = None) -> bool:
     """Initialise the default process group from torchrun's environment; idempotent.
 
-    Returns True when a process group with more than one rank is active afterwards. Does nothing
-    (and returns False) when the process was not started by torchrun with WORLD_SIZE > 1.
-    backend: "gloo" (CPU) or "nccl" (one GPU per process, cuda:LOCAL_RANK); default from
-    GMEVAL_DIST_BACKEND, else nccl when CUDA is available, else gloo. timeout: seconds
-    (default GMEVAL_DIST_TIMEOUT, 1800). With nccl a second, gloo group is created for the CPU
-    collectives of evaluation (features and statistics stay in host memory).
+    Does nothing (and returns False) when the process was not started by torchrun with
+    WORLD_SIZE > 1. With nccl a second, gloo group is created for the CPU collectives of evaluation
+    (features and statistics stay in host memory). Called once, at the CLI or torchrun entry.
+
+    Args:
+        backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per process, cuda:LOCAL_RANK); default
+            `default_backend`.
+        timeout: seconds (default `timeout_seconds`).
+
+    Returns:
+        True when a process group with more than one rank is active afterwards.
+
+    Raises:
+        InvalidArgumentError: an unknown backend, or nccl without CUDA.
+        DistributedError: the rendezvous failed (wrong address, port in use, a rank that never came).
+
+    Example:
+        >>> init_distributed()  # a plain process: nothing to do
+        False
     """
     if is_initialized():
         return _dist().get_world_size() > 1
@@ -119,7 +195,11 @@ def init_distributed(backend: str | None = None, timeout: float | None = None) -
 
 
 def shutdown() -> None:
-    """Destroy the process group if this module created it (clean exit; safe to call twice)."""
+    """Destroy the process group if this module created it (clean exit; safe to call twice).
+
+    Example:
+        >>> shutdown(); shutdown()
+    """
     if _owned["initialised_here"] and is_initialized():
         with contextlib.suppress(Exception):
             _dist().destroy_process_group()
@@ -129,10 +209,15 @@ def shutdown() -> None:
 
 @contextlib.contextmanager
 def local_only():
-    """Inside this block gmeval acts as a single process even under torchrun (no collectives).
+    """Context manager: inside it gmeval acts as a single process even under torchrun (no collectives).
 
     Use it for work done by one rank alone (rank 0 writing a report); otherwise a collective
     entered by one rank only would wait for the others until the timeout.
+
+    Example:
+        >>> with local_only():
+        ...     rank_world(), is_distributed()
+        ((0, 1), False)
     """
     _state.depth = getattr(_state, "depth", 0) + 1
     try:
@@ -142,14 +227,30 @@ def local_only():
 
 
 def is_distributed() -> bool:
-    """True when a process group with more than one rank is active (and not inside local_only())."""
+    """True when a process group with more than one rank is active (and not inside `local_only`).
+
+    Returns:
+        Whether collectives talk to other ranks.
+
+    Example:
+        >>> is_distributed()
+        False
+    """
     if getattr(_state, "depth", 0) > 0 or not is_initialized():
         return False
     return _dist().get_world_size() > 1
 
 
 def rank_world() -> tuple[int, int]:
-    """(rank, world size); (0, 1) when not distributed (no torch.distributed set-up involved)."""
+    """(rank, world size); (0, 1) when not distributed (no torch.distributed set-up involved).
+
+    Returns:
+        The pair.
+
+    Example:
+        >>> rank_world()
+        (0, 1)
+    """
     if not is_distributed():
         return 0, 1
     dist = _dist()
@@ -157,28 +258,86 @@ def rank_world() -> tuple[int, int]:
 
 
 def get_rank() -> int:
+    """This process's rank (0 when not distributed).
+
+    Returns:
+        The rank.
+
+    Example:
+        >>> get_rank()
+        0
+    """
     return rank_world()[0]
 
 
 def get_world_size() -> int:
+    """The number of ranks (1 when not distributed).
+
+    Returns:
+        The world size.
+
+    Example:
+        >>> get_world_size()
+        1
+    """
     return rank_world()[1]
 
 
 def is_rank_zero() -> bool:
+    """Whether this process is rank 0 (always True in a single process).
+
+    Returns:
+        True on rank 0.
+
+    Example:
+        >>> is_rank_zero()
+        True
+    """
     return rank_world()[0] == 0
 
 
 def local_rank() -> int:
-    """LOCAL_RANK from torchrun (the process's index on its machine); 0 otherwise."""
+    """``LOCAL_RANK`` from torchrun (the process's index on its machine); 0 otherwise.
+
+    Returns:
+        The local rank.
+
+    Example:
+
+        >>> import os
+        >>> from unittest import mock
+        >>> torchrun_env = {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "MASTER_ADDR": "127.0.0.1",
+        ...                 "MASTER_PORT": "29500"}
+        >>> with mock.patch.dict(os.environ, torchrun_env):
+        ...     local_rank()
+        1
+    """
     return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def backend() -> str | None:
+    """The active backend's name, or None when not distributed.
+
+    Returns:
+        ``"gloo"``, ``"nccl"`` or None.
+
+    Example:
+        >>> backend() is None
+        True
+    """
     return _dist().get_backend() if is_distributed() else None
 
 
 def device():
-    """Where this rank computes: cuda:LOCAL_RANK with the nccl backend, else the CPU."""
+    """Where this rank computes: cuda:LOCAL_RANK with the nccl backend, else the CPU.
+
+    Returns:
+        A ``torch.device``.
+
+    Example:
+        >>> device()
+        device(type='cpu')
+    """
     import torch
 
     if is_distributed() and _dist().get_backend() == "nccl":
@@ -187,18 +346,47 @@ def device():
 
 
 def cpu_group():
-    """The process group for CPU tensors: the default group with gloo, a gloo subgroup with nccl."""
+    """The process group for CPU tensors: None (the default group) with gloo, a gloo subgroup with nccl.
+
+    Returns:
+        The group to pass to torch.distributed calls on CPU tensors.
+
+    Example:
+        >>> cpu_group() is None
+        True
+    """
     return _owned["cpu_group"]
 
 
 def rank_seed(seed: int, *keys, rank: int | None = None) -> int:
-    """A seed for this rank derived from a global seed: derive_seed(seed, "rank", rank, *keys)."""
+    """A seed for this rank derived from a global seed: ``derive_seed(seed, "rank", rank, *keys)``.
+
+    Args:
+        seed: the global seed.
+        *keys: further keys (an epoch, a purpose).
+        rank: the rank (default: this process's).
+
+    Returns:
+        A 63-bit int, different per rank.
+
+    Example:
+        >>> rank_seed(0) == rank_seed(0, rank=0), rank_seed(0, rank=0) != rank_seed(0, rank=1)
+        (True, True)
+    """
     from ..utils.seeding import derive_seed
 
     return derive_seed(seed, "rank", get_rank() if rank is None else int(rank), *keys)
 
 
 def describe() -> dict:
-    """{world_size, backend} for result records (only meaningful when distributed)."""
+    """``{world_size, backend}`` for result records (only meaningful when distributed).
+
+    Returns:
+        The dict.
+
+    Example:
+        >>> describe()
+        {'world_size': 1, 'backend': None}
+    """
     rank, world = rank_world()
     return {"world_size": world, "backend": backend()}

@@ -36,11 +36,26 @@ def _check(n: int, rank: int, world: int) -> None:
 
 
 def shard_indices(n: int, rank: int | None = None, world: int | None = None, block: int = 1) -> np.ndarray:
-    """Global indices rank `rank` of `world` handles: blocks rank, rank + world, ... of `block`
-    consecutive indices (< n), in increasing order, as int64. block=1 is the strided rule.
+    """Global indices rank `rank` of `world` handles: blocks rank, rank + world, ... of `block` consecutive indices.
 
-    Defaults: this process's rank and world size ((0, 1) when not distributed: all of 0..n-1).
-    No index is repeated or padded; shard sizes differ by at most one block.
+    No index is repeated or padded; shard sizes differ by at most one block; the union over ranks is
+    0..n-1. block=1 is the strided rule.
+
+    Args:
+        n: the number of items.
+        rank: the rank (default: this process's).
+        world: the world size (default: this process's; (0, 1) when not distributed: all of 0..n-1).
+        block: consecutive indices per block (feature extraction uses its batch size).
+
+    Returns:
+        int64 array of indices < n, increasing.
+
+    Raises:
+        InvalidArgumentError: a bad n, rank, world or block.
+
+    Example:
+        >>> shard_indices(10, rank=0, world=2, block=3).tolist(), shard_indices(10, rank=1, world=2, block=3).tolist()
+        ([0, 1, 2, 6, 7, 8], [3, 4, 5, 9])
     """
     if rank is None or world is None:
         from .env import rank_world
@@ -59,14 +74,45 @@ def shard_indices(n: int, rank: int | None = None, world: int | None = None, blo
 
 
 def chunk_bounds(n: int, chunk: int = SAMPLE_CHUNK) -> list[tuple[int, int]]:
-    """[start, stop) of each chunk of n generated samples: (0, chunk), (chunk, 2 chunk), ..., ragged last."""
+    """[start, stop) of each chunk of n generated samples: (0, chunk), (chunk, 2 chunk), ..., ragged last.
+
+    Args:
+        n: the number of samples.
+        chunk: samples per chunk (`SAMPLE_CHUNK`).
+
+    Returns:
+        The bounds.
+
+    Raises:
+        InvalidArgumentError: a bad chunk size.
+
+    Example:
+        >>> chunk_bounds(2500)
+        [(0, 1000), (1000, 2000), (2000, 2500)]
+    """
     if not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise InvalidArgumentError("chunk", "a positive integer", chunk)
     return [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
 
 
 def rank_chunks(n_chunks: int, rank: int, world: int) -> list[int]:
-    """The chunk numbers rank `rank` of `world` generates: rank, rank + world, ..."""
+    """The chunk numbers rank `rank` of `world` generates: rank, rank + world, ...
+
+    Args:
+        n_chunks: the number of chunks.
+        rank: the rank.
+        world: the world size.
+
+    Returns:
+        The chunk numbers.
+
+    Raises:
+        InvalidArgumentError: a bad count, rank or world size.
+
+    Example:
+        >>> rank_chunks(5, rank=1, world=2)
+        [1, 3]
+    """
     _check(n_chunks, rank, world)
     return list(range(rank, n_chunks, world))
 
@@ -74,7 +120,18 @@ def rank_chunks(n_chunks: int, rank: int, world: int) -> list[int]:
 def chunk_seed(seed: int, chunk_index: int) -> int:
     """The sampling seed of chunk `chunk_index`.
 
-    Chunk 0 uses `seed` itself, so up to SAMPLE_CHUNK samples equal `model.sample(n, seed=seed)`;
-    chunk c > 0 uses derive_seed(seed, "sample-chunk", c).
+    Chunk 0 uses `seed` itself, so up to `SAMPLE_CHUNK` samples equal ``model.sample(n, seed=seed)``;
+    chunk c > 0 uses ``derive_seed(seed, "sample-chunk", c)``.
+
+    Args:
+        seed: the global sampling seed.
+        chunk_index: the chunk number.
+
+    Returns:
+        The chunk's seed.
+
+    Example:
+        >>> chunk_seed(7, 0), chunk_seed(7, 1) != 7
+        (7, True)
     """
     return int(seed) if chunk_index == 0 else derive_seed(seed, "sample-chunk", int(chunk_index))

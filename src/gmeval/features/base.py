@@ -30,7 +30,22 @@ from ..errors import InvalidArgumentError, ShapeMismatchError
 
 
 class FeatureExtractor(nn.Module):
-    """Base class: uint8 N x 3 x H x W in, named float32 layers out (see module docstring)."""
+    """Base class of every feature extractor: uint8 N x 3 x H x W in, named float32 layers out.
+
+    Subclasses set `name`, `layers` (name -> dimension), `default_layer` and `default_batch_size`,
+    and implement `forward` and `signature` (the contract is in this module's docstring). Build
+    them with `gmeval.features.get_extractor`.
+
+    Example:
+        >>> import torch
+        >>> from gmeval.features import get_extractor
+        >>> ext = get_extractor("mnist")
+        >>> isinstance(ext, FeatureExtractor), ext.layers, ext.default_layer
+        (True, {'features': 128, 'logits': 10}, 'features')
+        >>> out = ext(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), ["features"])
+        >>> out["features"].shape, out["features"].dtype
+        (torch.Size([2, 128]), torch.float32)
+    """
 
     name: str = "base"
     layers: dict[str, int] = {}
@@ -38,15 +53,48 @@ class FeatureExtractor(nn.Module):
     default_batch_size: int = 500
 
     def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:  # pragma: no cover
+        """Features of a batch.
+
+        Args:
+            x: uint8 tensor N x 3 x H x W (N x 1 x H x W is replicated to 3 channels).
+            layers: layer names to return; None returns every layer.
+
+        Returns:
+            Layer name -> float32 tensor N x dim, in the order asked.
+
+        Raises:
+            InvalidArgumentError: an unknown layer, or input that is not a uint8 tensor.
+            ShapeMismatchError: input that is not N x C x H x W with C in (1, 3).
+        """
         raise NotImplementedError
 
     def signature(self) -> dict:  # pragma: no cover
+        """What a reported number must carry about the extractor.
+
+        Returns:
+            A dict with at least ``extractor``, ``weights`` (SHA-256 of the weights file), ``layers`` and
+            ``preprocess``.
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers shared by subclasses
     def resolve_layers(self, layers: Iterable[str] | str | None) -> list[str]:
-        """Validate requested layer names; None means every layer. Unknown names raise
-        InvalidArgumentError listing the available ones (subclasses may raise more specific errors)."""
+        """Validate requested layer names (duplicates dropped, order kept).
+
+        Args:
+            layers: a name, names, or None for every layer.
+
+        Returns:
+            The layer names.
+
+        Raises:
+            InvalidArgumentError: an empty list or an unknown name (the message lists the available ones).
+
+        Example:
+            >>> from gmeval.features import get_extractor
+            >>> get_extractor("mnist").resolve_layers(["logits", "features", "logits"])
+            ['logits', 'features']
+        """
         if layers is None:
             return list(self.layers)
         if isinstance(layers, str):
@@ -61,7 +109,25 @@ class FeatureExtractor(nn.Module):
 
     @staticmethod
     def check_input(x: torch.Tensor) -> torch.Tensor:
-        """uint8 N x C x H x W with C in {1, 3}; anything else is a typed error, not a torch crash."""
+        """Check that `x` is a uint8 tensor N x C x H x W with C in {1, 3}.
+
+        Args:
+            x: the input batch.
+
+        Returns:
+            `x` unchanged.
+
+        Raises:
+            InvalidArgumentError: not a tensor, or not uint8.
+            ShapeMismatchError: not 4-D with 1 or 3 channels.
+
+        Example:
+            >>> import torch
+            >>> FeatureExtractor.check_input(torch.zeros(2, 3, 8, 8))
+            Traceback (most recent call last):
+            ...
+            gmeval.errors.InvalidArgumentError: Argument `x` must be a torch.uint8 tensor (pixels 0..255), but got 'dtype torch.float32'. Convert with gmeval.data.as_uint8_nchw first.
+        """
         if not isinstance(x, torch.Tensor):
             raise InvalidArgumentError("x", "a torch.uint8 tensor N x 3 x H x W", type(x).__name__)
         if x.dtype != torch.uint8:
@@ -73,6 +139,13 @@ class FeatureExtractor(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device of the extractor's weights (CPU when it has none).
+
+        Example:
+            >>> from gmeval.features import get_extractor
+            >>> get_extractor("mnist").device
+            device(type='cpu')
+        """
         for t in self.buffers():
             return t.device
         for t in self.parameters():
@@ -80,4 +153,5 @@ class FeatureExtractor(nn.Module):
         return torch.device("cpu")
 
     def extra_repr(self) -> str:
+        """The name, layers and default layer, shown in ``repr(extractor)``."""
         return f"name={self.name!r}, layers={self.layers}, default_layer={self.default_layer!r}"

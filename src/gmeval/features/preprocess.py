@@ -49,7 +49,19 @@ INCEPTION_SIZE = 299
 
 
 def to_rgb(x: torch.Tensor) -> torch.Tensor:
-    """N x 1 x H x W -> N x 3 x H x W by replication (a view); 3-channel input is returned unchanged."""
+    """N x 1 x H x W -> N x 3 x H x W by replication (a view); 3-channel input is returned unchanged.
+
+    Args:
+        x: a tensor N x C x H x W.
+
+    Returns:
+        The 3-channel tensor (no copy).
+
+    Example:
+        >>> import torch
+        >>> tuple(to_rgb(torch.zeros(2, 1, 4, 4)).shape), tuple(to_rgb(torch.zeros(2, 3, 4, 4)).shape)
+        ((2, 3, 4, 4), (2, 3, 4, 4))
+    """
     if x.ndim == 4 and x.shape[1] == 1:
         return x.expand(-1, 3, -1, -1)
     return x
@@ -73,6 +85,21 @@ def resize_tf1_bilinear(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION
     Separable: the horizontal lerp of TF's formula gives the rows ``top``/``bottom`` that the
     vertical lerp combines, so interpolating along W first and then along H is the same
     arithmetic, in the same order, as TF's four-corner formula.
+
+    Args:
+        x: floating-point tensor N x C x H x W.
+        size: the output side, or (height, width).
+
+    Returns:
+        Tensor N x C x size x size, the dtype of `x`.
+
+    Raises:
+        InvalidArgumentError: `x` is not floating point.
+
+    Example:
+        >>> import torch
+        >>> resize_tf1_bilinear(torch.tensor([[[[0.0, 10.0]]]]), (1, 4)).tolist()
+        [[[[0.0, 5.0, 10.0, 10.0]]]]
     """
     if not torch.is_floating_point(x):
         raise InvalidArgumentError("x", "a floating-point tensor", f"dtype {x.dtype}")
@@ -87,13 +114,40 @@ def resize_tf1_bilinear(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION
 
 
 def resize_torch_bilinear(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_SIZE) -> torch.Tensor:
-    """``F.interpolate(mode="bilinear", align_corners=False)``, no antialiasing (pytorch-fid)."""
+    """``F.interpolate(mode="bilinear", align_corners=False)``, no antialiasing (what pytorch-fid does).
+
+    Args:
+        x: floating-point tensor N x C x H x W.
+        size: the output side, or (height, width).
+
+    Returns:
+        Tensor N x C x size x size.
+
+    Example:
+        >>> import torch
+        >>> resize_torch_bilinear(torch.tensor([[[[0.0, 10.0]]]]), (1, 4)).tolist()
+        [[[[0.0, 2.5, 7.5, 10.0]]]]
+    """
     oh, ow = (size, size) if isinstance(size, int) else size
     return F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=False)
 
 
 def resize_pil_bicubic(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_SIZE) -> torch.Tensor:
-    """Pillow bicubic on each channel as a float32 ("F" mode) image, no re-quantisation (clean-fid)."""
+    """Pillow bicubic on each channel as a float32 (mode "F") image, no re-quantisation (clean-fid).
+
+    Args:
+        x: floating-point tensor N x C x H x W (copied to the CPU for Pillow).
+        size: the output side, or (height, width).
+
+    Returns:
+        float32 tensor N x C x size x size on `x`'s device.
+
+    Example:
+        >>> import torch
+        >>> y = resize_pil_bicubic(torch.full((1, 1, 4, 4), 7.0), 9)
+        >>> tuple(y.shape), torch.allclose(y, torch.tensor(7.0))
+        ((1, 1, 9, 9), True)
+    """
     from PIL import Image
 
     oh, ow = (size, size) if isinstance(size, int) else size
@@ -110,7 +164,24 @@ def resize_pil_bicubic(x: torch.Tensor, size: int | tuple[int, int] = INCEPTION_
 # ---------------------------------------------------------------------------------------------- named specs
 @dataclass(frozen=True)
 class Preprocess:
-    """One named preprocessing: how uint8 pixels become the network's float input."""
+    """One named preprocessing: how uint8 pixels become the network's float input (`PREPROCESSING`).
+
+    Calling it maps uint8 N x C x H x W (C in 1, 3) to float32 N x 3 x size x size: `to_float`, then
+    `resize` of each channel plane (skipped at the target size), then `normalize`, then `to_rgb`.
+
+    Attributes:
+        name: the registry key (``"tf1"``, ``"pytorch-fid"``, ``"clean"``).
+        description: one line, recorded in docs and signatures.
+        to_float: uint8 -> float32, before the resize.
+        resize: ``resize(x, size)`` on N x 1 x H x W planes.
+        normalize: applied after the resize.
+
+    Example:
+        >>> import torch
+        >>> y = PREPROCESSING["tf1"](torch.full((2, 1, 28, 28), 255, dtype=torch.uint8))
+        >>> tuple(y.shape), y.dtype, y.max().item()
+        ((2, 3, 299, 299), torch.float32, 0.9921875)
+    """
 
     name: str
     description: str
@@ -119,7 +190,15 @@ class Preprocess:
     normalize: Callable[[torch.Tensor], torch.Tensor]  # after the resize
 
     def __call__(self, x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
-        """uint8 N x C x H x W (C in 1, 3) -> float32 N x 3 x size x size."""
+        """uint8 N x C x H x W (C in 1, 3) -> float32 N x 3 x size x size.
+
+        Args:
+            x: uint8 tensor.
+            size: the output side.
+
+        Returns:
+            The network input.
+        """
         y = self.to_float(x)
         if tuple(y.shape[-2:]) != (size, size):  # every filter here is the identity at scale 1
             n, c, h, w = y.shape
@@ -152,11 +231,44 @@ PREPROCESSING: dict[str, Preprocess] = {
 
 
 def get_preprocess(name: str) -> Preprocess:
+    """The named preprocessing.
+
+    Args:
+        name: ``"tf1"``, ``"pytorch-fid"`` or ``"clean"``.
+
+    Returns:
+        The `Preprocess`.
+
+    Raises:
+        InvalidArgumentError: unknown name.
+
+    Example:
+        >>> get_preprocess("clean").description.split(",")[0]
+        'Pillow bicubic float32 resize to 299 per channel (clean-fid)'
+    """
     if name not in PREPROCESSING:
         raise InvalidArgumentError("preprocess", f"one of {sorted(PREPROCESSING)}", name)
     return PREPROCESSING[name]
 
 
 def preprocess_images(x: torch.Tensor, name: str = "tf1", size: int = INCEPTION_SIZE) -> torch.Tensor:
-    """uint8 N x C x H x W -> float32 N x 3 x size x size with the named preprocessing."""
+    """uint8 N x C x H x W -> float32 N x 3 x size x size with the named preprocessing.
+
+    Args:
+        x: uint8 tensor N x C x H x W, C in (1, 3).
+        name: ``"tf1"``, ``"pytorch-fid"`` or ``"clean"``.
+        size: the output side (299 for Inception).
+
+    Returns:
+        float32 tensor N x 3 x size x size in about [-1, 1].
+
+    Raises:
+        InvalidArgumentError: unknown preprocessing.
+
+    Example:
+        >>> import torch
+        >>> x = torch.zeros(1, 1, 8, 8, dtype=torch.uint8)
+        >>> preprocess_images(x, "pytorch-fid", size=16).unique().tolist(), preprocess_images(x, "tf1", 16).unique().tolist()
+        ([-1.0], [-1.0])
+    """
     return get_preprocess(name)(x, size)

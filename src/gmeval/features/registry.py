@@ -19,12 +19,39 @@ EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
 
 
 def register_extractor(name: str, factory: Callable[..., FeatureExtractor]) -> None:
-    """Add a factory (keyword options only) under `name`; re-registering a name replaces it."""
+    """Add an extractor factory under `name`; re-registering a name replaces it.
+
+    Args:
+        name: the registry key (what ``get_extractor(name)`` and ``--extractor`` take).
+        factory: a callable taking keyword options only and returning a `FeatureExtractor`.
+
+    Example:
+        >>> register_extractor("mnist-copy", lambda path=None: build_classifier("mnist", path))
+        >>> get_extractor("mnist-copy").layers
+        {'features': 128, 'logits': 10}
+        >>> del EXTRACTORS["mnist-copy"]
+    """
     EXTRACTORS[name] = factory
 
 
 def extractor_options(name: str) -> list[str]:
-    """The keyword options `get_extractor(name, ...)` accepts."""
+    """The keyword options ``get_extractor(name, ...)`` accepts.
+
+    Args:
+        name: a registered extractor.
+
+    Returns:
+        The option names.
+
+    Raises:
+        InvalidArgumentError: unknown extractor.
+
+    Example:
+        >>> extractor_options("mnist")
+        ['path']
+        >>> extractor_options("inception")
+        ['preprocess', 'weights', 'download', 'allow_unverified', 'precision']
+    """
     factory = _factory(name)
     return [p.name for p in inspect.signature(factory).parameters.values()
             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -37,11 +64,31 @@ def _factory(name: str):
 
 
 def get_extractor(name: str, **options) -> FeatureExtractor:
-    """Build the extractor `name` ("inception", "mnist", "fashion-mnist", ...).
+    """Build the extractor `name` (``"inception"``, ``"mnist"``, ``"fashion-mnist"``, ...).
 
-    Options are strict: a misspelt option is an InvalidArgumentError listing the accepted ones.
-    inception: preprocess="tf1"|"pytorch-fid"|"clean", weights=None|path, download=False,
-    allow_unverified=False. mnist / fashion-mnist: path=None (classifier weights file).
+    Options are strict: a misspelt option is an error listing the accepted ones.
+    inception: ``preprocess="tf1"|"pytorch-fid"|"clean"``, ``weights=None|path``, ``download=False``,
+    ``allow_unverified=False``, ``precision="float32"`` (see `build_inception`).
+    mnist / fashion-mnist: ``path=None`` (classifier weights file).
+
+    Args:
+        name: a key of `EXTRACTORS`.
+        **options: the factory's keyword options (`extractor_options`).
+
+    Returns:
+        The `FeatureExtractor`.
+
+    Raises:
+        InvalidArgumentError: unknown extractor or option.
+        WeightsError: the weights cannot be found or verified.
+
+    Example:
+        >>> get_extractor("mnist").name
+        'mnist'
+        >>> get_extractor("mnist", preprocess="tf1")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `mnist option` must be among ['path'], but got 'preprocess'.
     """
     factory = _factory(name)
     allowed = extractor_options(name)

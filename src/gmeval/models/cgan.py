@@ -28,7 +28,29 @@ from .registry import register_model
 
 
 def one_hot_labels(labels, n: int, num_classes: int, dtype=torch.float32, device=None) -> torch.Tensor:
-    """Validate `labels` (n integers in [0, num_classes)) and return them one-hot, n x num_classes."""
+    """Validate `labels` (n integers in [0, num_classes)) and return them one-hot.
+
+    Args:
+        labels: n integer labels (a tensor, array or list).
+        n: the expected count.
+        num_classes: K.
+        dtype: the output dtype.
+        device: the output device.
+
+    Returns:
+        Tensor n x K.
+
+    Raises:
+        InvalidArgumentError: labels missing, not n integers, or out of range.
+
+    Example:
+        >>> one_hot_labels([2, 0], 2, 3).tolist()
+        [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+        >>> one_hot_labels([3], 1, 3)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `labels` must be integers in [0, 3), but got 'values in [3, 3]'.
+    """
     if labels is None:
         raise InvalidArgumentError("labels", f"{n} integer class labels in [0, {num_classes}) for a conditional model",
                                    None)
@@ -43,7 +65,22 @@ def one_hot_labels(labels, n: int, num_classes: int, dtype=torch.float32, device
 
 
 class ConditionalMLPGenerator(nn.Module):
-    """[z, onehot(y)] -> (Lin [BN] LReLU) x 2 -> Lin D -> sigmoid."""
+    """[z, onehot(y)] -> (Linear [BatchNorm] LeakyReLU) x 2 -> Linear -> sigmoid.
+
+    Args:
+        latent_dim: latent size.
+        num_classes: K.
+        out_dim: output size (C * H * W).
+        hidden: width of the hidden layers.
+        slope: LeakyReLU slope.
+        batch_norm: batch norm after the hidden linear layers.
+
+    Example:
+        >>> import torch
+        >>> g = ConditionalMLPGenerator(4, 10, 64, hidden=16, slope=0.2).eval()
+        >>> g(torch.zeros(2, 4), torch.tensor([3, 7])).shape
+        torch.Size([2, 64])
+    """
 
     def __init__(self, latent_dim: int, num_classes: int, out_dim: int, hidden: int, slope: float,
                  batch_norm: bool = True):
@@ -61,17 +98,32 @@ class ConditionalMLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, labels):  # N x latent, N labels -> N x out_dim in [0, 1]
+        """N x latent and N labels -> N x out_dim in [0, 1]."""
         y = one_hot_labels(labels, z.shape[0], self.num_classes, z.dtype, z.device)  # N x K
         return self.net(torch.cat([z, y], dim=1))
 
 
 class ConditionalMLPDiscriminator(nn.Module):
+    """[flatten(x), onehot(y)] -> the MLP GAN's discriminator: one logit per image.
+
+    Args:
+        in_dim: image size (C * H * W).
+        num_classes: K.
+        hidden: width of the hidden layers.
+        slope: LeakyReLU slope.
+
+    Example:
+        >>> import torch
+        >>> ConditionalMLPDiscriminator(64, 10, 16, 0.2)(torch.zeros(2, 1, 8, 8), [1, 2]).shape
+        torch.Size([2])
+    """
     def __init__(self, in_dim: int, num_classes: int, hidden: int, slope: float):
         super().__init__()
         self.num_classes = num_classes
         self.net = MLPDiscriminator(in_dim + num_classes, hidden, slope)
 
     def forward(self, x, labels):  # N x C x H x W, N labels -> N logits
+        """N x C x H x W and N labels -> N logits."""
         x = x.flatten(1)  # N x D
         y = one_hot_labels(labels, x.shape[0], self.num_classes, x.dtype, x.device)  # N x K
         return self.net(torch.cat([x, y], dim=1))
@@ -79,10 +131,30 @@ class ConditionalMLPDiscriminator(nn.Module):
 
 @register_model("cgan")
 class ConditionalGAN(GenerativeModel):
-    """Class-conditional MLP GAN on any (C, H, W); output range [0, 1] (sigmoid), like mlp-gan.
+    """Class-conditional MLP GAN ("cgan") on any (C, H, W); output range [0, 1] (sigmoid), like mlp-gan.
 
-    `sample(n, seed=..., labels=y)` draws images of the given classes; without labels the
-    base contract uses balanced labels 0, 1, ..., K-1, 0, 1, ...
+    ``sample(n, seed=..., labels=y)`` draws images of the given classes; without labels the base
+    contract uses balanced labels 0, 1, ..., K-1, 0, 1, ...
+
+    Args:
+        image_shape: (C, H, W).
+        latent_dim: the latent dimension.
+        num_classes: K >= 2.
+        hidden: width of the hidden layers.
+        slope: LeakyReLU slope.
+        batch_norm: batch norm in the generator (see the module docstring).
+
+    Raises:
+        InvalidArgumentError: a bad shape, fewer than 2 classes, or a bad width.
+
+    Example:
+        >>> gan = ConditionalGAN(image_shape=(1, 8, 8), latent_dim=4, num_classes=3, hidden=16)
+        >>> gan.sample(4, seed=0, labels=[2, 2, 0, 1]).shape
+        torch.Size([4, 1, 8, 8])
+        >>> gan.sample(1, labels=[5])
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `labels` must be 1 integers in [0, 3), but got tensor([5]).
     """
 
     kind = "gan"
@@ -104,11 +176,14 @@ class ConditionalGAN(GenerativeModel):
         self.discriminator = ConditionalMLPDiscriminator(dim, self.num_classes, self.hidden, self.slope)
 
     def config(self) -> dict:
+        """Constructor options that rebuild the model (``num_classes``, ``hidden``, ``slope``, ``batch_norm`` and the base ones)."""
         return {**super().config(), "num_classes": self.num_classes, "hidden": self.hidden, "slope": self.slope,
                 "batch_norm": self.batch_norm}
 
     def decode(self, z, labels=None):  # N x latent, N labels -> N x C x H x W in [0, 1]
+        """N x latent and N labels -> N x C x H x W in [0, 1]."""
         return self.generator(z, labels).view(-1, *self.image_shape)
 
     def discriminate(self, x, labels=None):  # images in [0, 1], N labels -> N logits
+        """Images in [0, 1] and N labels -> N logits."""
         return self.discriminator(x, labels)

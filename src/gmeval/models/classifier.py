@@ -36,6 +36,23 @@ def _block(cin, cout):
 
 
 class MNISTClassifier(nn.Module):
+    """The project's small CNN classifier for 28 x 28 MNIST or Fashion-MNIST (architecture in the module docstring).
+
+    Input float N x 1 x 28 x 28 in [0, 1], normalised inside with the dataset's mean/std.
+    `load_classifier` returns it with the shipped weights.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"`` (selects the input normalisation).
+
+    Raises:
+        InvalidArgumentError: another dataset.
+
+    Example:
+        >>> import torch
+        >>> net = MNISTClassifier().eval()
+        >>> net.features(torch.zeros(2, 1, 28, 28)).shape, net(torch.zeros(2, 1, 28, 28)).shape
+        (torch.Size([2, 128]), torch.Size([2, 10]))
+    """
     def __init__(self, dataset: str = "mnist"):
         super().__init__()
         if dataset not in CLASSIFIER_DATASETS:
@@ -49,23 +66,74 @@ class MNISTClassifier(nn.Module):
         self.weights_sha256: str | None = None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:  # N x 1 x 28 x 28 in [0, 1] -> N x 128
+        """The penultimate layer: N x 1 x 28 x 28 in [0, 1] -> N x 128.
+
+        Args:
+            x: float tensor N x 1 x 28 x 28 in [0, 1].
+
+        Returns:
+            float tensor N x 128.
+        """
         return self.body((x - self.mean) / self.std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # -> N x 10 logits
+        """N x 1 x 28 x 28 in [0, 1] -> N x 10 logits.
+
+        Args:
+            x: float tensor N x 1 x 28 x 28 in [0, 1].
+
+        Returns:
+            float tensor N x 10.
+        """
         return self.head(self.features(x))
 
 
 def weights_dir() -> Path:
+    """The package folder holding the shipped classifier weights and ``weights.json``.
+
+    Returns:
+        The folder's path.
+
+    Example:
+        >>> (weights_dir() / "weights.json").is_file()
+        True
+    """
     return Path(str(resources.files("gmeval.models") / "weights"))
 
 
 def manifest() -> dict:
+    """``weights.json``: per dataset, the shipped weights file, its SHA-256 and how it was made.
+
+    Returns:
+        Dataset -> entry dict (with at least ``file`` and ``sha256``); empty if there is no manifest.
+
+    Example:
+        >>> sorted(manifest()), len(manifest()["mnist"]["sha256"])
+        (['fashion-mnist', 'mnist'], 64)
+    """
     path = weights_dir() / "weights.json"
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def load_classifier(dataset: str = "mnist", path: str | Path | None = None) -> MNISTClassifier:
-    """Load the shipped (or a given) classifier in eval mode, verifying the SHA-256 of shipped weights."""
+    """Load the shipped (or a given) classifier in eval mode, verifying the SHA-256 of shipped weights.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        path: a weights file (a state dict) instead of the shipped one (its hash is recorded, not checked).
+
+    Returns:
+        `MNISTClassifier` in eval mode, with ``weights_sha256`` set.
+
+    Raises:
+        InvalidArgumentError: another dataset.
+        WeightsError: the file is missing, changed, or does not fit the architecture.
+
+    Example:
+        >>> net = load_classifier("mnist")
+        >>> net.training, net.weights_sha256 == manifest()["mnist"]["sha256"]
+        (False, True)
+    """
     if dataset not in CLASSIFIER_DATASETS:
         raise InvalidArgumentError("dataset", f"one of {CLASSIFIER_DATASETS}", dataset)
     entry = manifest().get(dataset)

@@ -22,6 +22,25 @@ from ..utils.io import NPY_READ_ERRORS, atomic_path
 
 
 class GaussianStats:
+    """Streaming first and second moments of a feature set, in float64, mergeable by summation.
+
+    State is (n, sum x, sum x x^T); `mean` and `cov` (unbiased, N-1) are computed from it on demand.
+    Statistics loaded from (mu, sigma) alone (``n < 2``) are *fixed*: usable for FID, not mergeable.
+
+    Args:
+        dim: the feature dimension; None takes it from the first `update`.
+
+    Raises:
+        ShapeMismatchError: features that are not N x D, or of another dimension.
+        InvalidArgumentError: updating or merging fixed statistics; `mean`/`cov` with too few samples.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(12.0).reshape(6, 2)
+        >>> s = GaussianStats().update(x[:4]).merge(GaussianStats().update(x[4:]))
+        >>> s, s.mean.tolist(), bool(np.allclose(s.cov, np.cov(x, rowvar=False)))
+        (GaussianStats(n=6, dim=2), [5.0, 6.0], True)
+    """
     def __init__(self, dim: int | None = None):
         self.dim = dim
         self.n = 0
@@ -32,6 +51,23 @@ class GaussianStats:
 
     # -- accumulation ---------------------------------------------------------------------
     def update(self, features) -> "GaussianStats":
+        """Add a batch of features to the sums.
+
+        Args:
+            features: N x D array or tensor (converted to float64 on the CPU).
+
+        Returns:
+            self, for chaining.
+
+        Raises:
+            ShapeMismatchError: not N x D, or D differs from `dim`.
+            InvalidArgumentError: these statistics are fixed (loaded from mu/sigma only).
+
+        Example:
+            >>> import numpy as np
+            >>> GaussianStats(3).update(np.ones((5, 3))).n
+            5
+        """
         x = np.asarray(features.detach().cpu().numpy() if hasattr(features, "detach") else features, dtype=np.float64)
         if x.ndim != 2:
             raise ShapeMismatchError(f"features must be N x D, got shape {x.shape}")
@@ -47,7 +83,26 @@ class GaussianStats:
         return self
 
     def merge(self, other: "GaussianStats") -> "GaussianStats":
-        """Return a new object holding the union of both sample sets."""
+        """A new object holding the union of both sample sets (``a + b`` does the same).
+
+        Merging is exact up to float64 rounding and independent of how the samples were split.
+
+        Args:
+            other: statistics of the same dimension.
+
+        Returns:
+            The merged statistics (the metadata is `self`'s).
+
+        Raises:
+            InvalidArgumentError: fixed statistics (loaded from mu/sigma only) would be combined with samples
+                or with other fixed statistics.
+            ShapeMismatchError: the dimensions differ.
+
+        Example:
+            >>> import numpy as np
+            >>> (GaussianStats().update(np.ones((2, 3))) + GaussianStats().update(np.zeros((1, 3)))).sum.tolist()
+            [2.0, 2.0, 2.0]
+        """
         if other.n == 0 and other._fixed is None:
             return self.copy()
         if self.n == 0 and self._fixed is None:
@@ -66,6 +121,17 @@ class GaussianStats:
     __add__ = merge
 
     def copy(self) -> "GaussianStats":
+        """An independent copy (arrays and metadata copied).
+
+        Returns:
+            The copy.
+
+        Example:
+            >>> import numpy as np
+            >>> a = GaussianStats().update(np.ones((2, 2))); b = a.copy(); _ = b.update(np.ones((1, 2)))
+            >>> a.n, b.n
+            (2, 3)
+        """
         out = GaussianStats(self.dim)
         out.n = self.n
         if self.sum is not None:
@@ -76,10 +142,49 @@ class GaussianStats:
 
     @classmethod
     def from_features(cls, features) -> "GaussianStats":
+        """Statistics of one feature array.
+
+        Args:
+            features: N x D array or tensor.
+
+        Returns:
+            New statistics.
+
+        Raises:
+            ShapeMismatchError: not N x D.
+
+        Example:
+            >>> import numpy as np
+            >>> GaussianStats.from_features(np.zeros((4, 8))).dim
+            8
+        """
         return cls().update(features)
 
     @classmethod
     def from_mu_sigma(cls, mu, sigma, n: int = 0, meta: dict | None = None) -> "GaussianStats":
+        """Statistics from a mean and covariance (e.g. a pytorch-fid ``.npz``).
+
+        With ``n >= 2`` the raw sums are recovered (up to rounding), so the result can be merged and
+        updated again; otherwise it is fixed.
+
+        Args:
+            mu: the mean, D.
+            sigma: the covariance, D x D (N-1 convention).
+            n: the sample count, 0 if unknown.
+            meta: metadata to keep.
+
+        Returns:
+            New statistics.
+
+        Raises:
+            ShapeMismatchError: mu is not 1-D or sigma is not D x D.
+
+        Example:
+            >>> import numpy as np
+            >>> s = GaussianStats.from_mu_sigma([0.0, 1.0], np.eye(2), n=10)
+            >>> s.mean.tolist(), bool(np.allclose(s.cov, np.eye(2)))
+            ([0.0, 1.0], True)
+        """
         mu = np.asarray(mu, np.float64)
         sigma = np.asarray(sigma, np.float64)
         if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
@@ -97,6 +202,16 @@ class GaussianStats:
     # -- results --------------------------------------------------------------------------
     @property
     def mean(self) -> np.ndarray:
+        """The mean, D (float64).
+
+        Raises:
+            InvalidArgumentError: no samples.
+
+        Example:
+            >>> import numpy as np
+            >>> GaussianStats().update(np.array([[1.0], [3.0]])).mean.tolist()
+            [2.0]
+        """
         if self._fixed is not None:
             return self._fixed[0]
         self._need(1)
@@ -104,6 +219,16 @@ class GaussianStats:
 
     @property
     def cov(self) -> np.ndarray:
+        """The unbiased covariance (N-1), D x D (float64), exactly symmetric.
+
+        Raises:
+            InvalidArgumentError: fewer than 2 samples.
+
+        Example:
+            >>> import numpy as np
+            >>> GaussianStats().update(np.array([[1.0], [3.0]])).cov.tolist()
+            [[2.0]]
+        """
         if self._fixed is not None:
             return self._fixed[1]
         self._need(2)
@@ -116,11 +241,35 @@ class GaussianStats:
             raise InvalidArgumentError("stats", f"at least {k} samples", f"{self.n} samples")
 
     def state_arrays(self) -> dict[str, np.ndarray]:
-        """Raw float64 state, for all-reduce across processes."""
+        """The raw float64 state, for an all-reduce (SUM) across processes.
+
+        Returns:
+            ``{"n": [n], "sum": D, "sum_outer": D x D}``.
+
+        Example:
+            >>> sorted(GaussianStats(2).state_arrays())
+            ['n', 'sum', 'sum_outer']
+        """
         return {"n": np.array([self.n], np.float64), "sum": self.sum, "sum_outer": self.sum_outer}
 
     def load_state_arrays(self, state: dict) -> "GaussianStats":
-        """Set the raw state from `state_arrays()`-shaped arrays (e.g. after an all-reduce); returns self."""
+        """Set the raw state from `state_arrays()`-shaped arrays (e.g. after an all-reduce).
+
+        Args:
+            state: ``{"n": [n], "sum": D, "sum_outer": D x D}``.
+
+        Returns:
+            self.
+
+        Raises:
+            ShapeMismatchError: sum is not 1-D or sum_outer is not D x D.
+
+        Example:
+            >>> import numpy as np
+            >>> a = GaussianStats().update(np.ones((2, 3)))
+            >>> GaussianStats().load_state_arrays(a.state_arrays()).n
+            2
+        """
         s, so = np.asarray(state["sum"], np.float64), np.asarray(state["sum_outer"], np.float64)
         if s.ndim != 1 or so.shape != (s.size, s.size):
             raise ShapeMismatchError(f"sum must be D and sum_outer D x D, got {s.shape} and {so.shape}")
@@ -132,7 +281,28 @@ class GaussianStats:
 
 
 def save_stats(stats: GaussianStats, path: str | os.PathLike, meta: dict | None = None) -> Path:
-    """Write mu, sigma (pytorch-fid compatible keys), n and JSON metadata atomically to `.npz`."""
+    """Write mu, sigma (pytorch-fid compatible keys), n and JSON metadata to a ``.npz``, atomically.
+
+    Args:
+        stats: the statistics (at least 2 samples, or fixed).
+        path: the ``.npz`` file.
+        meta: metadata added to ``stats.meta`` in the file.
+
+    Returns:
+        `path` as a Path.
+
+    Raises:
+        StorageError: the file cannot be written.
+        InvalidArgumentError: fewer than 2 samples.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_stats(GaussianStats().update(np.eye(3)), d + "/real.npz", meta={"extractor": "mnist"})
+        ...     sorted(np.load(p).keys())
+        ['meta', 'mu', 'n', 'sigma']
+    """
     meta = {**stats.meta, **(meta or {})}
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -142,7 +312,25 @@ def save_stats(stats: GaussianStats, path: str | os.PathLike, meta: dict | None 
 
 
 def load_stats(path: str | os.PathLike) -> GaussianStats:
-    """Read a gmeval or pytorch-fid style `.npz` with keys `mu` and `sigma` (and optionally `n`, `meta`)."""
+    """Read a gmeval or pytorch-fid style ``.npz`` with keys ``mu`` and ``sigma`` (optionally ``n``, ``meta``).
+
+    Args:
+        path: the ``.npz`` file.
+
+    Returns:
+        `GaussianStats` (mergeable when the file records n >= 2, else fixed).
+
+    Raises:
+        DataError: the file cannot be read, lacks mu/sigma, or their shapes do not fit (names the file).
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     s = load_stats(save_stats(GaussianStats().update(np.eye(3)), d + "/s.npz", meta={"k": 1}))
+        >>> s.n, s.mean.tolist(), s.meta
+        (3, [0.3333333333333333, 0.3333333333333333, 0.3333333333333333], {'k': 1})
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as f:
