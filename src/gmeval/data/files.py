@@ -47,7 +47,20 @@ def data_roots(root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     return roots
 
 
-def _candidates(root: Path, dataset: str, filename: str) -> list[Path]:
+def candidate_paths(root: Path, dataset: str, filename: str) -> list[Path]:
+    """Where a dataset file may lie under a data root: compressed first, then raw.
+
+    Args:
+        root: a data root.
+        dataset: the dataset name (its folder).
+        filename: the file name without ``.gz``.
+
+    Returns:
+        The two candidate paths.
+
+    >>> [p.name for p in candidate_paths(Path("/data"), "mnist", "t10k-labels-idx1-ubyte")]
+    ['t10k-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte']
+    """
     return [root / dataset / (filename + ".gz"), root / dataset / filename]
 
 
@@ -117,7 +130,7 @@ def resolve_dataset_file(
     """
     looked: list[str] = []
     for label, base in data_roots(root):
-        for cand in _candidates(base, dataset, filename):
+        for cand in candidate_paths(base, dataset, filename):
             if cand.is_file():
                 return verified_bytes(cand, sha256)
             looked.append(f"{cand} ({label})")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DatasetNotFoundError, InvalidArgumentError, ShapeMismatchError
 from .canonical import ImageData
-from .files import data_roots, resolve_dataset_file, _candidates
+from .files import candidate_paths, data_roots, resolve_dataset_file
 from .idx import parse_idx
 
 
@@ -202,7 +202,7 @@ def dataset_status(root=None) -> list[dict]:
         found = None
         needed = {f for pair in ds.files.values() for f in pair}
         for label, base in data_roots(root):
-            if all(any(c.is_file() for c in _candidates(base, name, f)) for f in needed):
+            if all(any(c.is_file() for c in candidate_paths(base, name, f)) for f in needed):
                 found = f"{base / name} ({label})"
                 break
         rows.append({"name": name, "available": found is not None, "where": found or "not local (downloadable)", "description": ds.description})
