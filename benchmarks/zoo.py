@@ -84,7 +84,7 @@ def evaluate_dataset(out: Path, dataset: str, names: list[str], img_dir: Path) -
     sources = [f"{n}={out / dataset / n / 'checkpoint.pt'}" for n in names if (out / dataset / n / "checkpoint.pt").is_file()]
     cdir = out / dataset / "compare"
     cmd = _py() + ["compare", "--real", f"{dataset}:test", *sources, "--extractor", dataset, "-n", str(EVAL_N),
-                   "--metrics", "fid,fid-inf,kid,prd,dc,modes,memorization", "--bootstrap", str(EVAL_BOOT),
+                   "--metrics", "fid,fid-inf,kid,pr,dc,modes,memorization", "--bootstrap", str(EVAL_BOOT),
                    "--seed", str(SEED), "--report", str(cdir), "--json", "--no-progress"]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
