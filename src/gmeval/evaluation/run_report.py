@@ -28,8 +28,7 @@ def _ssim_window(hw) -> int:
 
 def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
     """Reconstruction metrics (autoencoders) or ELBO / bits-per-dim (VAE) on held-out data."""
-    from ..metrics.image.likelihood import likelihood_summary
-    from ..metrics.image.reconstruction import mean_squared_error, psnr_score, ssim_score
+    from ..metrics.image import MSE, PSNR, SSIM, BitsPerDim
     from ..sources import load_images
     from ..utils.seeding import as_torch_generator
 
@@ -39,7 +38,7 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
         xm = model.to_model_range(x)
         if model.kind == "vae":
             out = model.negative_elbo(xm, as_torch_generator(0))
-            r = likelihood_summary(out["per_sample"].numpy(), int(np.prod(x.shape[1:])))
+            r = BitsPerDim(num_dims=int(np.prod(x.shape[1:]))).update(out["per_sample"].numpy()).compute()
             vals = {"nelbo_nats": float(r.nelbo), "nelbo_sem": float(r.nelbo_sem), "bits_per_dim": float(r.bits_per_dim)}
             rec = model.to_uint8(model.decode(model.encode(xm)[0]))
         else:
@@ -47,9 +46,9 @@ def _recon_section(model, real_spec, data_root, n) -> tuple[dict, str]:
         orig = x.numpy()
         recon = rec.numpy()
         vals = {**(vals if model.kind == "vae" else {}),
-                "mse": float(mean_squared_error(orig, recon, data_range=255.0)),
-                "psnr_db": float(psnr_score(orig, recon, data_range=255.0)),
-                "ssim": float(ssim_score(orig, recon, data_range=255.0, win_size=_ssim_window(orig.shape[-2:]))),
+                "mse": MSE(data_range=255.0).update(orig, recon).compute(),
+                "psnr_db": PSNR(data_range=255.0).update(orig, recon).compute(),
+                "ssim": SSIM(data_range=255.0, win_size=_ssim_window(orig.shape[-2:])).update(orig, recon).compute(),
                 "ssim_window": _ssim_window(orig.shape[-2:])}
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v:.4g}</td></tr>" for k, v in vals.items() if v is not None)
     return vals, f"<p class=muted>{html.escape(data.origin)}, n={len(data)}</p><table>{rows}</table>"
