@@ -103,3 +103,12 @@ def test_bad_values_are_one_line_exit_2_naming_the_flag(tmp_path, capsys, argv, 
     assert info.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert err.startswith("gmeval train: error: ") and all(n in err for n in needles), err
     assert not (tmp_path / "r").exists()
+
+
+def test_docs_flag_table_is_current():
+    from pathlib import Path
+
+    from gmeval.cli.train import config_flag_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
+    assert config_flag_table() in doc, "regenerate the table in docs/training.md with gmeval.cli.train.config_flag_table()"

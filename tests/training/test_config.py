@@ -15,7 +15,7 @@ from gmeval.training.config import DEFAULT_STEPS, TrainConfig, knobs
     ("lr_d", 0.0, "a finite number > 0"), ("betas", (0.5, 1.0), "a finite number in [0, 1)"),
     ("betas", (0.5,), "2 values"), ("loss", "wgan", "one of ['hinge', 'least-squares', 'minimax'"),
     ("model", "gan", "one of ['ae', 'cgan'"), ("gp_weight", -1.0, "a finite number >= 0"), ("d_steps", 0, "an integer >= 1"),
-    ("seed", -1, "an integer in [0, 9.22337e+18]"), ("log_every", 0, "an integer >= 1"),
+    ("seed", -1, "an integer in [0, 9223372036854775807]"), ("log_every", 0, "an integer >= 1"),
     ("sample_every", -1, "an integer >= 0"), ("checkpoint_every", -1, "an integer >= 0"), ("eval_every", -5, "an integer >= 0"),
     ("stop_when", ["fid<40"], "a condition like 'fid<=40'"), ("grid_size", 0, "an integer >= 1"),
     ("monitor_every", -1, "an integer >= 0"), ("tensorboard", "yes", "True or False"), ("lr", None, "not None"),

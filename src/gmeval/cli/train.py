@@ -82,6 +82,37 @@ def add_config_options(p) -> None:
                            help=f"element {i + 1} of --{k.name.replace('_', '-')} [{k.default[i]}]")
 
 
+#: how the flag table states a path check of gmeval.cli._validate
+_PATH_TEXT = {"output_folder": "a folder (not an existing file)", "existing_folder": "an existing folder"}
+
+
+def config_flag_table() -> str:
+    """The Markdown table of the TrainConfig options (docs/training.md holds its output; a test keeps it current)."""
+    from ..training.config import knobs
+    from ..utils.checks import OneOf
+
+    rows = ["| flag | field | allowed | default | what |", "|---|---|---|---|---|"]
+    for k in knobs():
+        m, check = k.meta, k.meta["check"]
+        flags = ["MODEL"] if m["positional"] else ["--" + k.name.replace("_", "-"), *m["aliases"], *m["element_flags"]]
+        if k.kind is bool:
+            flags.append("--no-" + k.name.replace("_", "-"))
+        if isinstance(check, OneOf):
+            allowed = ", ".join(check.choices)
+        elif check is not None:
+            allowed = check.allowed
+        else:
+            allowed = _PATH_TEXT.get(m["path"]) or ("KEY=VALUE" if k.container is dict else "on / off" if k.kind is bool else "text")
+        if k.container in (list, dict):
+            allowed += " (repeatable)"
+        elif k.container is tuple:
+            allowed = f"{k.length} numbers, each {allowed}"
+        shown = None if m["positional"] else _shown_default(k)
+        rows.append(f"| {', '.join(f'`{f}`' for f in flags)} | `{k.name}` | {allowed} | "
+                    f"{'' if shown is None else f'`{shown}`'} | {m['help']} |")
+    return "\n".join(rows)
+
+
 def config_from_args(args):
     """The TrainConfig of the flags given (every other field keeps the dataclass default)."""
     from ..training.config import TrainConfig, knobs

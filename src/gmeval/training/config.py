@@ -117,7 +117,7 @@ class TrainConfig:
                               "the domain classifier; 0: off", check=NON_NEGATIVE_INT)
     tensorboard: bool = knob(False, "also log scalars, sample grids and alerts to OUT/tensorboard (needs the "
                              "tensorboard package: pip install 'gmeval[tensorboard]')")
-    data_root: str | None = knob(None, "folder holding <dataset>/<file>.gz", default_text="$GMEVAL_DATA, cache, download",
+    data_root: str | None = knob(None, "folder holding DATASET/FILE.gz", default_text="$GMEVAL_DATA, cache, download",
                                  path="existing_folder")
 
     def __post_init__(self):

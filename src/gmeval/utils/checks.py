@@ -65,13 +65,13 @@ class Range(Constraint):
     @property
     def allowed(self) -> str:  # type: ignore[override]
         what = "an integer" if self.kind is int else "a finite number"
-        lo, hi = self.lo, self.hi
+        lo, hi = (None if b is None else str(int(b)) if self.kind is int else f"{b:g}" for b in (self.lo, self.hi))
         if lo is not None and hi is not None:
-            return f"{what} in {'(' if self.lo_open else '['}{lo:g}, {hi:g}{')' if self.hi_open else ']'}"
+            return f"{what} in {'(' if self.lo_open else '['}{lo}, {hi}{')' if self.hi_open else ']'}"
         if lo is not None:
-            return f"{what} {'>' if self.lo_open else '>='} {lo:g}"
+            return f"{what} {'>' if self.lo_open else '>='} {lo}"
         if hi is not None:
-            return f"{what} {'<' if self.hi_open else '<='} {hi:g}"
+            return f"{what} {'<' if self.hi_open else '<='} {hi}"
         return what
 
     def ok(self, value) -> bool:
