@@ -32,7 +32,7 @@ def test_every_field_has_an_option_and_every_option_a_field(train_parser):
     elements = {"betas[0]", "betas[1]"}  # --beta1, --beta2
     assert set(acts) == fields | elements | CLI_ONLY
     for name in fields - {"model"}:
-        assert "--" + name.replace("_", "-") in acts[name].option_strings, name
+        assert "--" + name.replace("_", "-") in acts[name].option_strings, name  # the flag is the field name
         assert acts[name].default is argparse.SUPPRESS, name  # no default lives in the CLI
     assert acts["model"].option_strings == [] and acts["model"].choices == sorted(acts["model"].choices)
     # every flag the README, Makefile, docs and tests use keeps working

@@ -9,8 +9,10 @@ import sys
 def _kv(text: str):
     import json
 
+    from ._validate import FlagValueError
+
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+        raise FlagValueError("a KEY=VALUE pair", text)
     k, v = text.split("=", 1)
     try:
         return k, json.loads(v)
@@ -75,11 +77,11 @@ def add_config_options(p) -> None:
         if m["group"] and m["group"] not in groups:
             groups[m["group"]] = p.add_mutually_exclusive_group()
         target = groups[m["group"]] if m["group"] else p
-        target.add_argument("--" + k.name.replace("_", "-"), *m["aliases"], dest=k.name, default=argparse.SUPPRESS, **kw)
+        target.add_argument(k.flag, *m["aliases"], dest=k.name, default=argparse.SUPPRESS, **kw)
         for i, flag in enumerate(m["element_flags"]):
             p.add_argument(flag, dest=f"{k.name}[{i}]", type=_value_type(k), default=argparse.SUPPRESS,
                            metavar=flag.lstrip("-").upper(),
-                           help=f"element {i + 1} of --{k.name.replace('_', '-')} [{k.default[i]}]")
+                           help=f"element {i + 1} of {k.flag} [{k.default[i]}]")
 
 
 #: how the flag table states a path check of gmeval.cli._validate
@@ -94,9 +96,9 @@ def config_flag_table() -> str:
     rows = ["| flag | field | allowed | default | what |", "|---|---|---|---|---|"]
     for k in knobs():
         m, check = k.meta, k.meta["check"]
-        flags = ["MODEL"] if m["positional"] else ["--" + k.name.replace("_", "-"), *m["aliases"], *m["element_flags"]]
+        flags = ["MODEL"] if m["positional"] else [k.flag, *m["aliases"], *m["element_flags"]]
         if k.kind is bool:
-            flags.append("--no-" + k.name.replace("_", "-"))
+            flags.append("--no-" + k.flag[2:])
         if isinstance(check, OneOf):
             allowed = ", ".join(check.choices)
         elif check is not None:
@@ -122,7 +124,7 @@ def config_from_args(args):
         if hasattr(args, k.name):
             v = getattr(args, k.name)
             given[k.name] = dict(v) if k.container is dict else k.container(v) if k.container else v
-        for i, _ in enumerate(k.meta["element_flags"]):
+        for i in range(len(k.meta["element_flags"])):
             if hasattr(args, f"{k.name}[{i}]"):
                 values = list(given.get(k.name, k.default))
                 values[i] = getattr(args, f"{k.name}[{i}]")

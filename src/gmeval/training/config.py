@@ -20,6 +20,7 @@ Two defaults are resolved from other fields, in `__post_init__`, and stated in t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -157,6 +158,11 @@ class Knob:
         return self.field.name
 
     @property
+    def flag(self) -> str:
+        """The command-line flag: the field name with dashes."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
     def meta(self):
         return self.field.metadata
 
@@ -186,7 +192,8 @@ class Knob:
                 check.check(self.name, v)
 
 
-def knobs() -> list[Knob]:
+@functools.cache
+def knobs() -> tuple[Knob, ...]:
     """Every TrainConfig field with its type taken from the annotation, in declaration order."""
     hints = typing.get_type_hints(TrainConfig)
     out = []
@@ -200,7 +207,7 @@ def knobs() -> list[Knob]:
             length = len(args) if container is tuple else None
             t = args[-1] if container is dict else args[0]
         out.append(Knob(f, t if t in (int, float, str, bool) else str, container, length, optional))
-    return out
+    return tuple(out)
 
 
 #: keys that may differ between the run that wrote a checkpoint and the one resuming it
