@@ -8,8 +8,6 @@ import pytest
 import torch
 
 from gmeval.cli import main
-from gmeval.training.config import TrainConfig
-from gmeval.training.trainer import Trainer
 
 from ..conftest import needs_mnist
 
@@ -62,12 +60,14 @@ def test_cli_evaluate_at_end_honours_threads_and_choices(tmp_path, monkeypatch, 
     assert seen["extractors"] == ["domain"] and seen["metrics"] == "fid,modes"
 
 
-def test_evaluate_run_runs_only_the_chosen_extractors(tmp_path, monkeypatch):
+def test_evaluate_run_runs_only_the_chosen_extractors(tmp_path, monkeypatch, gan_ckpt):
+    import shutil
+
     import gmeval.evaluation.run_report as rr
 
     run = tmp_path / "r"
-    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(run), steps=5, batch_size=16, sample_every=0,
-                        checkpoint_every=0), progress=False).run()
+    run.mkdir()
+    shutil.copy(gan_ckpt, run / "checkpoint.pt")  # the report is written beside it, not into the shared fixture
     calls = []
     real_evaluate = rr.evaluate
     monkeypatch.setattr(rr, "evaluate", lambda *a, **kw: calls.append((kw["extractor"], a[2])) or real_evaluate(*a, **kw))
@@ -91,13 +91,10 @@ def test_sample_label(tmp_path, cgan_ckpt, label, expect):
         assert np.array_equal(f["images"], m.sample(12, seed=2, labels=torch.tensor(expect)).numpy())
 
 
-def test_sample_label_errors(tmp_path, cgan_ckpt, capsys):
+def test_sample_label_errors(tmp_path, cgan_ckpt, gan_ckpt, capsys):
     assert main(["sample", str(cgan_ckpt), "-n", "4", "-o", str(tmp_path / "a.npz"), "--label", "10"]) == 2
     assert "[0, 10)" in capsys.readouterr().err
-    gan = tmp_path / "gan"
-    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(gan), steps=2, batch_size=16, sample_every=0,
-                        checkpoint_every=0), progress=False).run()
-    assert main(["sample", str(gan / "checkpoint.pt"), "-n", "4", "-o", str(tmp_path / "b.npz"), "--label", "3"]) == 2
+    assert main(["sample", str(gan_ckpt), "-n", "4", "-o", str(tmp_path / "b.npz"), "--label", "3"]) == 2
     assert "not a conditional model" in capsys.readouterr().err
 
 

@@ -18,8 +18,6 @@ import numpy as np
 import pytest
 
 from gmeval.evaluation.pipeline import evaluate
-from gmeval.training.config import TrainConfig
-from gmeval.training.trainer import Trainer
 
 from ..tolerances import FID_F64_RTOL
 from ._launch import explain, torchrun, worker
@@ -27,14 +25,6 @@ from ._launch import explain, torchrun, worker
 N, SEED = 1100, 3
 METRICS = "fid,is,kid,pr,dc"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def gan_ckpt(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gan")
-    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(out), steps=10, batch_size=32, sample_every=0,
-                        checkpoint_every=0, log_every=10), progress=False).run()
-    return out / "checkpoint.pt"
 
 
 @pytest.fixture(scope="module")

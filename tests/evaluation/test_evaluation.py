@@ -17,17 +17,11 @@ from gmeval.evaluation.pipeline import to_json
 from gmeval.models import build_model
 from gmeval.training.config import TrainConfig
 from gmeval.training.trainer import Trainer
+
+from ..conftest import train_tiny
 from ..tolerances import FID_F64_RTOL
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def gan_ckpt(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    Trainer(TrainConfig(model="mlp-gan", data="digits:train", out=str(out), steps=20, batch_size=32, sample_every=0,
-                        checkpoint_every=0, log_every=10), progress=False).run()
-    return out / "checkpoint.pt"
 
 
 def test_parse_metrics():
@@ -177,8 +171,7 @@ def test_evaluate_run_reconstruction_and_likelihood(tmp_path, model):
     from gmeval.evaluation.run_report import evaluate_run
 
     out = tmp_path / model
-    Trainer(TrainConfig(model=model, data="digits:train", out=str(out), steps=30, batch_size=32, lr=1e-3,
-                        sample_every=0, checkpoint_every=0, log_every=10), progress=False).run()
+    train_tiny(out, model, steps=30, lr=1e-3)
     res = evaluate_run(out, real="digits:test", n=100, inception_n=None, progress=False, bootstrap=0, domain="mnist")
     rec = json.loads(Path(res["evaluation_json"]).read_text())["reconstruction"]
     assert 0 < rec["mse"] < 1 and rec["psnr_db"] > 0 and -1 <= rec["ssim"] <= 1 and rec["ssim_window"] == 7

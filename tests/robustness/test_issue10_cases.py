@@ -176,7 +176,7 @@ def test_06_permission_denied_is_a_one_line_error(small_run, tmp_path, capsys):
 @pytest.mark.parametrize("flag,value,allowed", [
     ("--steps", "0", "an integer >= 1"), ("--lr", "-1", "a finite number > 0"), ("--lr", "nan", "a finite number > 0"),
     ("--log-every", "0", "an integer >= 1"), ("--threads", "0", "an integer >= 1"),
-    ("--checkpoint-every", "0", "an integer >= 1"), ("--sample-every", "-1", "an integer >= 0"),
+    ("--checkpoint-every", "-1", "an integer >= 0"), ("--sample-every", "-1", "an integer >= 0"),
     ("--beta1", "1", "a finite number in [0, 1)"), ("--batch-size", "x", "an integer >= 1"),
 ])
 def test_07_numeric_flags_are_validated(tmp_path, capsys, flag, value, allowed):

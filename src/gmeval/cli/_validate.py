@@ -10,10 +10,10 @@ what was given, with exit code 2:
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
-from ..errors import GmevalError
+from ..errors import GmevalError, InvalidArgumentError
+from ..utils.checks import Constraint, Range
 
 
 class FlagValueError(GmevalError, argparse.ArgumentTypeError):
@@ -24,44 +24,28 @@ class FlagValueError(GmevalError, argparse.ArgumentTypeError):
         super().__init__(f"must be {allowed}, but got {got!r}")
 
 
-def _range_text(kind: str, lo, hi, lo_open: bool, hi_open: bool) -> str:
-    if lo is not None and hi is not None:
-        return f"{kind} in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-    if lo is not None:
-        return f"{kind} {'>' if lo_open else '>='} {lo:g}"
-    if hi is not None:
-        return f"{kind} {'<' if hi_open else '<='} {hi:g}"
-    return kind
-
-
-def _in_range(v, lo, hi, lo_open, hi_open) -> bool:
-    return ((lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or (v < hi if hi_open else v <= hi)))
-
-
-def _bounded(kind: str, convert, lo, hi, lo_open: bool = False, hi_open: bool = False):
-    allowed = _range_text(kind, lo, hi, lo_open, hi_open)
+def flag_type(constraint: Constraint):
+    """An argparse `type=` that converts and checks a flag's text with a declared constraint
+    (gmeval.utils.checks); a bad value is a FlagValueError naming the allowed values."""
 
     def parse(text: str):
         try:
-            v = convert(text)
-        except ValueError:
-            raise FlagValueError(allowed, text) from None
-        if (isinstance(v, float) and not math.isfinite(v)) or not _in_range(v, lo, hi, lo_open, hi_open):
-            raise FlagValueError(allowed, text)
-        return v
+            return constraint.parse(text)
+        except InvalidArgumentError as exc:
+            raise FlagValueError(exc.allowed, text) from None
 
-    parse.__name__ = kind
+    parse.__name__ = constraint.allowed  # argparse names the type in some messages
     return parse
 
 
 def integer(lo: int | None = None, hi: int | None = None):
     """An integer in [lo, hi] (either bound optional)."""
-    return _bounded("an integer", int, lo, hi)
+    return flag_type(Range(int, lo, hi))
 
 
 def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False):
     """A finite real number in the given (open or closed) range."""
-    return _bounded("a finite number", float, lo, hi, lo_open, hi_open)
+    return flag_type(Range(float, lo, hi, lo_open, hi_open))
 
 
 #: the usual ones

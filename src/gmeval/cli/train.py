@@ -9,8 +9,10 @@ import sys
 def _kv(text: str):
     import json
 
+    from ._validate import FlagValueError
+
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+        raise FlagValueError("a KEY=VALUE pair", text)
     k, v = text.split("=", 1)
     try:
         return k, json.loads(v)
@@ -18,48 +20,132 @@ def _kv(text: str):
         return k, v
 
 
-def register(sub) -> None:
-    from ..training.config import TrainConfig
+def _shown_default(k) -> str | None:
+    """The default `--help` states for a field: the dataclass's (or its `default_text` when __post_init__ resolves it)."""
+    if k.meta["default_text"] is not None:
+        return k.meta["default_text"]
+    d = k.default
+    if d is None or (k.container is not None and not d):
+        return None
+    if isinstance(d, bool):
+        return "on" if d else "off"
+    return " ".join(map(str, d)) if isinstance(d, tuple) else str(d)
+
+
+def _value_type(k):
+    """argparse `type=` for one value (one element) of field `k`: its path check, constraint or annotated type."""
     from . import _validate as V
 
-    d = TrainConfig()
-    p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
-                       "(checkpoint.pt, log.jsonl, samples/, loss_curves.png, and report.html with --evaluate-at-end).")
-    from ..models import MODELS
+    if k.meta["path"]:
+        return getattr(V, k.meta["path"])
+    if k.container is dict:
+        return _kv
+    if k.meta["check"] is not None:
+        return V.flag_type(k.meta["check"])
+    return k.kind
 
-    p.add_argument("model", choices=sorted(MODELS), help="model to train: %(choices)s")
-    p.add_argument("--dataset", "--data", dest="data", default=d.data, help="dataset split (mnist:train), image folder or .npy/.npz [%(default)s]")
-    p.add_argument("--data-root", default=None, type=V.existing_folder, help="folder holding <dataset>/<file>.gz (else $GMEVAL_DATA, cache, download)")
-    p.add_argument("--out", "-o", default=None, type=V.output_folder, help="run folder [runs/MODEL]")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--steps", type=V.positive_int, default=None, help="optimizer steps (GAN: generator updates)")
-    g.add_argument("--epochs", type=V.positive_number, default=None, help="passes over the data")
-    p.add_argument("--batch-size", type=V.positive_int, default=d.batch_size)
-    p.add_argument("--lr", type=V.positive_number, default=d.lr)
-    p.add_argument("--lr-d", type=V.positive_number, default=None, help="discriminator learning rate [lr]")
-    p.add_argument("--beta1", type=V.beta, default=d.betas[0])
-    p.add_argument("--beta2", type=V.beta, default=d.betas[1])
-    p.add_argument("--loss", default=d.loss, help="GAN loss: minimax, non-saturating, hinge, least-squares, wgan-gp [%(default)s]")
-    p.add_argument("--gp-weight", type=V.number(0.0), default=d.gp_weight)
-    p.add_argument("--d-steps", type=V.positive_int, default=d.d_steps, help="discriminator updates per generator update [%(default)s]")
-    p.add_argument("--seed", type=V.seed, default=d.seed)
-    p.add_argument("--log-every", type=V.positive_int, default=d.log_every)
-    p.add_argument("--sample-every", type=V.non_negative_int, default=d.sample_every, help="[%(default)s; 0: no grids]")
-    p.add_argument("--checkpoint-every", type=V.positive_int, default=d.checkpoint_every)
-    p.add_argument("--eval-every", type=V.non_negative_int, default=0, help="run evaluation hooks every N steps (0: at the end only)")
+
+def add_config_options(p) -> None:
+    """One option per TrainConfig field, generated from the dataclass (gmeval.training.config).
+
+    Flag = field name with dashes (plus the field's `aliases`); bools are --flag/--no-flag; tuples take
+    their elements (and `element_flags` set one each); lists and dicts are repeatable. No option has a
+    default here (argparse.SUPPRESS): only the flags given reach TrainConfig, whose defaults apply."""
+    from ..training.config import knobs
+    from ..utils.checks import OneOf
+
+    groups = {}
+    for k in knobs():
+        m, check = k.meta, k.meta["check"]
+        shown = None if m["positional"] else _shown_default(k)  # a positional is always given
+        kw = {"help": (m["help"] + (f" [{shown}]" if shown is not None else "")).replace("%", "%%")}
+        if m["metavar"]:
+            kw["metavar"] = m["metavar"]
+        if k.kind is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        elif isinstance(check, OneOf):
+            kw["choices"] = check.choices
+        else:
+            kw["type"] = _value_type(k)
+        if k.container in (list, dict):
+            kw["action"] = "append"
+        elif k.container is tuple:
+            kw["nargs"] = k.length
+        if m["positional"]:
+            p.add_argument(k.name, **kw)
+            continue
+        if m["group"] and m["group"] not in groups:
+            groups[m["group"]] = p.add_mutually_exclusive_group()
+        target = groups[m["group"]] if m["group"] else p
+        target.add_argument(k.flag, *m["aliases"], dest=k.name, default=argparse.SUPPRESS, **kw)
+        for i, flag in enumerate(m["element_flags"]):
+            p.add_argument(flag, dest=f"{k.name}[{i}]", type=_value_type(k), default=argparse.SUPPRESS,
+                           metavar=flag.lstrip("-").upper(),
+                           help=f"element {i + 1} of {k.flag} [{k.default[i]}]")
+
+
+#: how the flag table states a path check of gmeval.cli._validate
+_PATH_TEXT = {"output_folder": "a folder (not an existing file)", "existing_folder": "an existing folder"}
+
+
+def config_flag_table() -> str:
+    """The Markdown table of the TrainConfig options (docs/training.md holds its output; a test keeps it current)."""
+    from ..training.config import knobs
+    from ..utils.checks import OneOf
+
+    rows = ["| flag | field | allowed | default | what |", "|---|---|---|---|---|"]
+    for k in knobs():
+        m, check = k.meta, k.meta["check"]
+        flags = ["MODEL"] if m["positional"] else [k.flag, *m["aliases"], *m["element_flags"]]
+        if k.kind is bool:
+            flags.append("--no-" + k.flag[2:])
+        if isinstance(check, OneOf):
+            allowed = ", ".join(check.choices)
+        elif check is not None:
+            allowed = check.allowed
+        else:
+            allowed = _PATH_TEXT.get(m["path"]) or ("KEY=VALUE" if k.container is dict else "on / off" if k.kind is bool else "text")
+        if k.container in (list, dict):
+            allowed += " (repeatable)"
+        elif k.container is tuple:
+            allowed = f"{k.length} numbers, each {allowed}"
+        shown = None if m["positional"] else _shown_default(k)
+        rows.append(f"| {', '.join(f'`{f}`' for f in flags)} | `{k.name}` | {allowed} | "
+                    f"{'' if shown is None else f'`{shown}`'} | {m['help']} |")
+    return "\n".join(rows)
+
+
+def config_from_args(args):
+    """The TrainConfig of the flags given (every other field keeps the dataclass default)."""
+    from ..training.config import TrainConfig, knobs
+
+    given = {}
+    for k in knobs():
+        if hasattr(args, k.name):
+            v = getattr(args, k.name)
+            given[k.name] = dict(v) if k.container is dict else k.container(v) if k.container else v
+        for i in range(len(k.meta["element_flags"])):
+            if hasattr(args, f"{k.name}[{i}]"):
+                values = list(given.get(k.name, k.default))
+                values[i] = getattr(args, f"{k.name}[{i}]")
+                given[k.name] = tuple(values)
+    return TrainConfig(**given)
+
+
+def register(sub) -> None:
+    from . import _validate as V
+
+    p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
+                       "(checkpoint.pt, log.jsonl, samples/, loss_curves.png, and report.html with --evaluate-at-end). "
+                       "The options up to --data-root are the fields of gmeval.training.config.TrainConfig, with its "
+                       "defaults and checks.", epilog="A --stop-when key that an evaluation metric produces (fid, "
+                       f"modes_covered, ...) turns that metric's evaluation on, every --eval-every steps (default {STOP_EVAL_EVERY}).")
+    add_config_options(p)
+    # options of this command that are not training configuration
     p.add_argument("--eval-metrics", default="", help="metrics for periodic evaluation, e.g. fid,modes (needs --eval-every or --stop-when)")
     p.add_argument("--eval-n", type=V.positive_int, default=2000, help="generated samples per periodic evaluation [%(default)s]")
     p.add_argument("--eval-extractor", default=None, help="feature extractor for periodic evaluation [the dataset's "
                    "domain classifier (mnist, fashion-mnist), else inception]")
-    p.add_argument("--stop-when", action="append", default=[], metavar="COND",
-                   help="stop when logged values reach a target, e.g. 'fid<=30' or 'd_real>=0.6' (repeatable: all must "
-                   "hold); checked at every log step and evaluation; a metric key turns on its evaluation (every "
-                   f"--eval-every steps, default {STOP_EVAL_EVERY})")
-    p.add_argument("--monitor-every", type=V.non_negative_int, default=d.monitor_every, help="collapse checks every N steps: pixel std "
-                   "over z and a 500-sample mode count with the domain classifier; 0: off [%(default)s]")
-    p.add_argument("--tensorboard", action="store_true", help="also log scalars, sample grids and alerts to "
-                   "OUT/tensorboard (needs the tensorboard package: pip install 'gmeval[tensorboard]')")
-    p.add_argument("--model-opt", action="append", default=[], type=_kv, metavar="KEY=VALUE", help="model constructor option")
     r = p.add_mutually_exclusive_group()
     r.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     r.add_argument("--overwrite", action="store_true", help="replace the run in --out (an existing run is refused otherwise)")
@@ -86,7 +172,7 @@ def _eval_hooks(args, cfg) -> list:
     from ..training.stopping import StopConditions
 
     metrics = [m for m in args.eval_metrics.split(",") if m]
-    for_stop = metrics_for_keys(StopConditions(args.stop_when).keys())
+    for_stop = metrics_for_keys(StopConditions(cfg.stop_when).keys())
     metrics += [m for m in for_stop if m not in metrics]
     if not metrics:
         return []
@@ -94,23 +180,22 @@ def _eval_hooks(args, cfg) -> list:
         cfg.eval_every = STOP_EVAL_EVERY
         print(f"evaluating {','.join(metrics)} every {STOP_EVAL_EVERY} steps for --stop-when (set --eval-every to change)",
               file=sys.stderr)
-    return [EvaluationHook(metrics, real=args.eval_real or _test_split(args.data), n=args.eval_n,
-                           extractor=args.eval_extractor, data_root=args.data_root, seed=args.seed)]
+    return [EvaluationHook(metrics, real=args.eval_real or _test_split(cfg.data), n=args.eval_n,
+                           extractor=args.eval_extractor, data_root=cfg.data_root, seed=cfg.seed)]
 
 
-def _monitors(args) -> list:
+def _monitors(cfg) -> list:
     """The cheap mode check, when the data has a domain classifier."""
     from ..evaluation.domain import domain_of
     from ..evaluation.hooks import ModeCheckHook
 
-    return [ModeCheckHook(args.data, seed=args.seed)] if args.monitor_every and domain_of(args.data) else []
+    return [ModeCheckHook(cfg.data, seed=cfg.seed)] if cfg.monitor_every and domain_of(cfg.data) else []
 
 
 def run(args) -> int:
     import torch
 
     from .. import distributed as gdist
-    from ..training.config import TrainConfig
     from ..training.trainer import Trainer
     from . import print_json
 
@@ -118,17 +203,9 @@ def run(args) -> int:
         gdist.init_distributed()
     if args.threads:
         torch.set_num_threads(args.threads)  # training and --evaluate-at-end
-    steps = args.steps if (args.steps is not None or args.epochs is not None) else 2000
-    cfg = TrainConfig(
-        model=args.model, model_options=dict(args.model_opt), data=args.data, out=args.out or f"runs/{args.model}",
-        steps=steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d,
-        betas=(args.beta1, args.beta2), loss=args.loss, gp_weight=args.gp_weight, d_steps=args.d_steps, seed=args.seed,
-        log_every=args.log_every, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
-        eval_every=args.eval_every, stop_when=list(args.stop_when), data_root=args.data_root,
-        monitor_every=args.monitor_every, tensorboard=args.tensorboard,
-    )
+    cfg = config_from_args(args)
     hooks = _eval_hooks(args, cfg)
-    trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress, monitors=_monitors(args),
+    trainer = Trainer(cfg, hooks=hooks, resume=args.resume, progress=not args.no_progress, monitors=_monitors(cfg),
                       overwrite=args.overwrite)
     result = trainer.run()
     if not gdist.is_rank_zero():
@@ -137,8 +214,8 @@ def run(args) -> int:
         from ..evaluation.run_report import evaluate_run
 
         with gdist.local_only():  # rank 0 alone: no collectives with ranks that have finished
-            result["evaluation"] = evaluate_run(cfg.out, real=args.eval_real or _test_split(args.data),
-                                                data_root=args.data_root, progress=not args.no_progress,
+            result["evaluation"] = evaluate_run(cfg.out, real=args.eval_real or _test_split(cfg.data),
+                                                data_root=cfg.data_root, progress=not args.no_progress,
                                                 extractors=[e for e in args.end_extractor.split(",") if e],
                                                 metrics=args.end_metrics)
     if args.json:

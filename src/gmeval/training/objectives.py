@@ -19,7 +19,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import InvalidArgumentError
 from ..utils.seeding import derive_seed
 from .losses import check_loss_compatible, get_loss, gradient_penalty
 
@@ -88,8 +87,6 @@ class GANObjective(_DataParallel):
     metric_names = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
 
     def __init__(self, model, cfg):
-        if cfg.d_steps < 1:
-            raise InvalidArgumentError("d_steps", "an integer >= 1", cfg.d_steps)
         self.model, self.cfg = model, cfg
         self.loss = get_loss(cfg.loss)
         check_loss_compatible(self.loss, model)

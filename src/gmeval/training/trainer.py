@@ -105,8 +105,6 @@ class Trainer:
             raise InvalidArgumentError("data", f"a labelled source for the conditional model {cfg.model!r}", cfg.data)
         self.objective = OBJECTIVES[self.model.kind](self.model, cfg)
         per_step = self.objective.batches_per_step * cfg.batch_size
-        if cfg.steps is None and cfg.epochs is None:
-            raise InvalidArgumentError("steps/epochs", "a number of steps or epochs", None)
         self.total_steps = int(cfg.steps) if cfg.steps is not None else math.ceil(cfg.epochs * len(self.images) / per_step)
         if cfg.batch_size < 1 or cfg.batch_size > len(self.images):
             raise InvalidArgumentError("batch_size", f"an integer in [1, {len(self.images)}] (the data size)", cfg.batch_size)
