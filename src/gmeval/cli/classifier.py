@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("classifier", help="train or check the shipped MNIST/Fashion-MNIST classifiers")
     csub = p.add_subparsers(dest="action", required=True)

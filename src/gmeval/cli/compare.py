@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
     from .evaluate import add_evaluation_options
 
     p = sub.add_parser(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("datasets", help="list datasets and where they are available")
     p.add_argument("--data-root", default=None, type=V.existing_folder)

@@ -6,7 +6,7 @@ from __future__ import annotations
 def add_evaluation_options(p) -> None:
     """The options `evaluate` and `compare` share: where the real data comes from, how features are
     extracted, how many samples, and the output switches (each command adds its own --metrics and --bootstrap)."""
-    from . import _validate as V
+    from . import validate as V
 
     p.add_argument("--real", required=True, help="real data source")
     p.add_argument("--extractor", default="inception", choices=["inception", "mnist", "fashion-mnist"], help="[%(default)s]")
@@ -34,7 +34,7 @@ def add_metric_options(p) -> None:
     """One flag per metric parameter the metric classes expose (``--kid-subset-size``, ``--pr-k`` ...),
     generated from `gmeval.metrics.image.option_specs`; unset flags keep each class's default."""
     from ..metrics.image import option_specs
-    from . import _validate as V
+    from . import validate as V
 
     g = p.add_argument_group("metric options (defaults: each metric class's own)")
     for spec in option_specs().values():
@@ -49,7 +49,7 @@ def metric_options(args) -> dict:
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser(
         "evaluate", help="evaluate generated images against real ones",

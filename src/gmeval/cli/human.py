@@ -14,7 +14,7 @@ TOKEN_ENV = "GMEVAL_HUMAN_ADMIN_TOKEN"
 
 def register(sub) -> None:
     from ..human.server import ServerSettings
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("human", help="human evaluation (HYPE): serve the web app, score a study",
                        description="Human evaluation with the HYPE protocol (Zhou et al., NeurIPS 2019).")

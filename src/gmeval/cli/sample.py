@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("sample", help="sample images from a checkpoint", description="Sample N images from a checkpoint "
                        "with the model's sampling contract; writes a folder of PNGs or a .npz (keys images, labels).")

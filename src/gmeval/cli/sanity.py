@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser(
         "sanity", help="degrade real data in controlled ways and measure which metric detects which failure",

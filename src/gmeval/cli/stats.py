@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("stats", help="compute or inspect feature statistics (mu, sigma) for FID")
     ssub = p.add_subparsers(dest="action", required=True)

@@ -15,7 +15,7 @@ import sys
 from ..errors import InvalidArgumentError
 from ..metrics.text.registry import DEFAULT_METRICS, TEXT_METRICS
 from ..metrics.text.tokenizers import BLEU_TOKENIZERS
-from . import _validate as V
+from . import validate as V
 
 METRIC_NAMES = tuple(TEXT_METRICS)
 

@@ -9,7 +9,7 @@ import sys
 def _kv(text: str):
     import json
 
-    from ._validate import FlagValueError
+    from .validate import FlagValueError
 
     if "=" not in text:
         raise FlagValueError("a KEY=VALUE pair", text)
@@ -34,7 +34,7 @@ def _shown_default(k) -> str | None:
 
 def _value_type(k):
     """argparse `type=` for one value (one element) of field `k`: its path check, constraint or annotated type."""
-    from . import _validate as V
+    from . import validate as V
 
     if k.meta["path"]:
         return getattr(V, k.meta["path"])
@@ -84,7 +84,7 @@ def add_config_options(p) -> None:
                            help=f"element {i + 1} of {k.flag} [{k.default[i]}]")
 
 
-#: how the flag table states a path check of gmeval.cli._validate
+#: how the flag table states a path check of gmeval.cli.validate
 _PATH_TEXT = {"output_folder": "a folder (not an existing file)", "existing_folder": "an existing folder"}
 
 
@@ -133,7 +133,7 @@ def config_from_args(args):
 
 
 def register(sub) -> None:
-    from . import _validate as V
+    from . import validate as V
 
     p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
                        "(checkpoint.pt, log.jsonl, samples/, loss_curves.png, and report.html with --evaluate-at-end). "
@@ -199,8 +199,6 @@ def run(args) -> int:
     from ..training.trainer import Trainer
     from . import print_json
 
-    if gdist.launched_by_torchrun():  # torchrun --nproc-per-node N -m gmeval train ...: data-parallel
-        gdist.init_distributed()
     if args.threads:
         torch.set_num_threads(args.threads)  # training and --evaluate-at-end
     cfg = config_from_args(args)

@@ -48,7 +48,7 @@ def knob(default=None, help: str = "", *, check: Constraint | None = None, facto
         metavar: the value's name in `--help`.
         default_text: how `--help` states a default resolved in `__post_init__`.
         group: fields sharing a group are mutually exclusive on the command line.
-        path: the name of a path check in gmeval.cli._validate ("output_folder", "existing_folder"),
+        path: the name of a path check in gmeval.cli.validate ("output_folder", "existing_folder"),
             applied at the command line only (the library reports a bad path when it opens it).
         positional: a positional CLI argument instead of a flag.
 

@@ -2,7 +2,7 @@
 
 A constraint is used twice from one declaration: by the library (`check(name, value)` raises
 InvalidArgumentError naming the argument, the allowed values and the value given) and by the command
-line (`parse(text)` converts a flag's text, then checks it; `cli/_validate.py` turns the error into
+line (`parse(text)` converts a flag's text, then checks it; `cli/validate.py` turns the error into
 argparse's one-line message naming the flag). `TrainConfig` declares its fields' constraints this way.
 
     >>> Range(int, 1).allowed
