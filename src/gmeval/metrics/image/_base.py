@@ -69,12 +69,18 @@ class ExtractorMixin:
 
     input_layer: str = "features"
 
-    def _init_extractor(self, extractor, layer) -> None:
-        self._extractor_name, self._layer = extractor, layer
-        self._extractor = None
+    def __init__(self, *, extractor: str | None = None, layer: str | None = None, **config):
         if extractor is not None and not isinstance(extractor, str):
             raise InvalidArgumentError("extractor", "None (features given) or an extractor name such as 'inception'",
                                        extractor)
+        self._extractor_name, self._layer, self._extractor = extractor, layer, None
+        if extractor is not None:  # part of the configuration (merge compatibility, copies) only when used
+            config.update(extractor=extractor, layer=layer)
+        super().__init__(**config)
+
+    def formula_config(self) -> dict:
+        """The constructor arguments the pure function takes (without the image-level ones)."""
+        return {k: v for k, v in self._config.items() if k not in ("extractor", "layer")}
 
     def _to_rows(self, x, name: str) -> np.ndarray:
         if self._extractor_name is None:
@@ -98,12 +104,6 @@ class TwoSampleFeatureMetric(ExtractorMixin, Metric):
 
     needs = ("features",)
 
-    def __init__(self, *, extractor: str | None = None, layer: str | None = None, **config):
-        self._init_extractor(extractor, layer)
-        if extractor is not None:
-            config.update(extractor=extractor, layer=layer)
-        super().__init__(**config)
-
     def declare(self) -> None:
         self.add_state("real", "cat")
         self.add_state("fake", "cat")
@@ -120,10 +120,6 @@ class TwoSampleFeatureMetric(ExtractorMixin, Metric):
             raise ShapeMismatchError(f"features have dimension {x.shape[1]}, earlier updates had {dims.pop()[0]}")
         getattr(self, side).append(x, index, f"{side} features")
         return self
-
-    def formula_config(self) -> dict:
-        """The constructor arguments the pure function takes (without the image-level ones)."""
-        return {k: v for k, v in self._config.items() if k not in ("extractor", "layer")}
 
     def num_samples(self, real: bool) -> int:
         return len(self.real if real else self.fake)
@@ -157,17 +153,8 @@ class LogitsMetric(ExtractorMixin, Metric):
     needs = ("logits",)
     input_layer = "logits"
 
-    def __init__(self, *, extractor: str | None = None, layer: str | None = None, **config):
-        self._init_extractor(extractor, layer)
-        if extractor is not None:
-            config.update(extractor=extractor, layer=layer)
-        super().__init__(**config)
-
     def declare(self) -> None:
         self.add_state("logits", "cat")
-
-    def formula_config(self) -> dict:
-        return {k: v for k, v in self._config.items() if k not in ("extractor", "layer")}
 
     def update(self, logits, index=None):
         self.logits.append(self._to_rows(logits, "logits"), index, "logits")

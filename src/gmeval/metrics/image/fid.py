@@ -82,11 +82,7 @@ class FID(ExtractorMixin, Metric):
         if real_stats is not None and not isinstance(real_stats, GaussianStats):
             raise InvalidArgumentError("real_stats", "None or a gmeval.stats.GaussianStats", type(real_stats).__name__)
         self.reference = real_stats
-        self._init_extractor(extractor, layer)
-        cfg = {"real_stats": real_stats}
-        if extractor is not None:
-            cfg.update(extractor=extractor, layer=layer)
-        super().__init__(**cfg)
+        super().__init__(real_stats=real_stats, extractor=extractor, layer=layer)
 
     def declare(self) -> None:
         self.add_state("real", "sum", lambda: self.reference.copy() if self.reference is not None else GaussianStats())

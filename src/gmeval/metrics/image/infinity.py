@@ -163,6 +163,12 @@ def _inf_report(prefix: str, r: InverseNFit) -> MetricReport:
     return MetricReport(values, details, {"pts": r.points, "nmin": r.n_min, "nmax": r.n_max})
 
 
+def _fit_config(points, n_min, n_max, confidence, seed) -> dict:
+    check_int("points", points, 3)
+    check_int("seed", seed, 0)
+    return {"points": points, "n_min": n_min, "n_max": n_max, "confidence": confidence, "seed": seed}
+
+
 class FIDInfinity(TwoSampleFeatureMetric):
     """Stateful FID-infinity ("cat" states of real and fake features); compute() -> InverseNFit.
 
@@ -187,10 +193,7 @@ class FIDInfinity(TwoSampleFeatureMetric):
 
     def __init__(self, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
                  confidence: float = INF_CONFIDENCE, seed: int = 0, *, extractor: str | None = None, layer: str | None = None):
-        check_int("points", points, 3)
-        check_int("seed", seed, 0)
-        super().__init__(points=points, n_min=n_min, n_max=n_max, confidence=confidence, seed=seed, extractor=extractor,
-                         layer=layer)
+        super().__init__(**_fit_config(points, n_min, n_max, confidence, seed), extractor=extractor, layer=layer)
 
     def _compute(self, real, fake) -> InverseNFit:
         return fid_infinity_distance(real, fake, **self.formula_config())
@@ -221,10 +224,7 @@ class ISInfinity(LogitsMetric):
 
     def __init__(self, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
                  confidence: float = INF_CONFIDENCE, seed: int = 0, *, extractor: str | None = None, layer: str | None = None):
-        check_int("points", points, 3)
-        check_int("seed", seed, 0)
-        super().__init__(points=points, n_min=n_min, n_max=n_max, confidence=confidence, seed=seed, extractor=extractor,
-                         layer=layer)
+        super().__init__(**_fit_config(points, n_min, n_max, confidence, seed), extractor=extractor, layer=layer)
 
     def _compute(self, logits) -> InverseNFit:
         return inception_score_infinity(logits, **self.formula_config())
