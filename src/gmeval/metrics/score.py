@@ -46,8 +46,8 @@ class Signature:
         fields: ordered ``(key, value)`` pairs.
 
     Attributes:
-    head: the metric or family name.
-    fields: the ``(key, value)`` pairs, in order, without the None values.
+        head: the metric or family name.
+        fields: the ``(key, value)`` pairs, in order, without the None values.
 
     >>> s = Signature("kid", [("ext", "inception"), ("size", 1000), ("v", "0.1.0")])
     >>> s.format()
@@ -145,11 +145,11 @@ class Score:
         extra: further fields exported beside the value (interval, unit, sub-scores, details).
 
     Attributes:
-    name: the value's name.
-    value: the number, or None.
-    signature: how it was produced.
-    higher_is_better: the direction of `value` (None: not a quality).
-    extra: further exported fields.
+        name: the value's name.
+        value: the number, or None.
+        signature: how it was produced.
+        higher_is_better: the direction of `value` (None: not a quality).
+        extra: further exported fields.
 
     >>> Score("precision", 0.75, "precision|k:3", True, {"ci_low": 0.7}).to_dict()
     {'value': 0.75, 'higher_is_better': True, 'signature': 'precision|k:3', 'ci_low': 0.7}

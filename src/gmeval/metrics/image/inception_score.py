@@ -132,12 +132,12 @@ class InceptionScore(LogitsMetric):
     """Stateful IS: accumulates logits (a "cat" state; the splits need them all); compute() -> ISResult.
 
     Args:
-    splits: number of parts, as `inception_score`.
-    shuffle: shuffle the rows before splitting.
-    seed: the int seed of the shuffle.
-    extractor: None (update with logits) or an extractor name, e.g.
-        ``InceptionScore(extractor="inception").update(images)``.
-    layer: the extractor's logits layer (None: its default).
+        splits: number of parts, as `inception_score`.
+        shuffle: shuffle the rows before splitting.
+        seed: the int seed of the shuffle.
+        extractor: None (update with logits) or an extractor name, e.g.
+            ``InceptionScore(extractor="inception").update(images)``.
+        layer: the extractor's logits layer (None: its default).
 
     >>> import numpy as np
     >>> logits = np.eye(10)[np.arange(1000) % 10] * 20   # confident and uniform over 10 classes

@@ -256,13 +256,13 @@ class FIDInfinity(TwoSampleFeatureMetric):
     """Stateful FID-infinity ("cat" states of real and fake features); compute() -> InverseNFit.
 
     Args:
-    points: number of sample sizes, as `fid_infinity_distance`.
-    n_min: the smallest size (None: a fifth of the smaller side).
-    n_max: the largest size (None: the smaller side).
-    confidence: level of the intercept's interval.
-    seed: the int seed of the subsets.
-    extractor: None (update with features) or an extractor name (update with uint8 images).
-    layer: the extractor's layer (see `TwoSampleFeatureMetric`).
+        points: number of sample sizes, as `fid_infinity_distance`.
+        n_min: the smallest size (None: a fifth of the smaller side).
+        n_max: the largest size (None: the smaller side).
+        confidence: level of the intercept's interval.
+        seed: the int seed of the subsets.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -298,13 +298,13 @@ class ISInfinity(LogitsMetric):
     """Stateful IS-infinity (a "cat" state of generated logits); compute() -> InverseNFit.
 
     Args:
-    points: number of sample sizes, as `inception_score_infinity`.
-    n_min: the smallest size (None: N / 5).
-    n_max: the largest size (None: N).
-    confidence: level of the intercept's interval.
-    seed: the int seed of the subsets.
-    extractor: None (update with logits) or an extractor name (update with uint8 images).
-    layer: the extractor's logits layer (see `LogitsMetric`).
+        points: number of sample sizes, as `inception_score_infinity`.
+        n_min: the smallest size (None: N / 5).
+        n_max: the largest size (None: N).
+        confidence: level of the intercept's interval.
+        seed: the int seed of the subsets.
+        extractor: None (update with logits) or an extractor name (update with uint8 images).
+        layer: the extractor's logits layer (see `LogitsMetric`).
 
     >>> import numpy as np
     >>> logits = np.eye(10)[np.arange(500) % 10] * 20
