@@ -65,7 +65,20 @@ class ISResult(MetricResult):
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax in float64 (max-subtracted, stable)."""
+    """Row-wise log-softmax in float64 (max-subtracted, stable).
+
+    Args:
+        logits: an N x C array.
+
+    Returns:
+        N x C float64 log-probabilities.
+
+    Example:
+        >>> import numpy as np
+        >>> np.exp(log_softmax(np.array([[0.0, 0.0], [1000.0, 1000.0]])))
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
     z = np.asarray(logits, np.float64)
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))

@@ -157,7 +157,28 @@ def extrapolate_inverse_n(ns, values, confidence: float = INF_CONFIDENCE) -> Inv
 
 
 def sample_sizes(m: int, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None) -> np.ndarray:
-    """`points` sizes evenly spaced in [n_min, n_max] (default [m / 5, m]), distinct integers <= m."""
+    """`points` sizes evenly spaced in [n_min, n_max] (default [m / 5, m]), distinct integers <= m.
+
+    Args:
+        m: the number of samples available (>= 3).
+        points: how many sizes (>= 3).
+        n_min: the smallest size (None: m / 5, at least 2).
+        n_max: the largest size (None: m).
+
+    Returns:
+        An int64 vector of distinct sizes, ascending.
+
+    Raises:
+        InvalidArgumentError: fewer than 3 distinct sizes fit in the range, or an argument out of range.
+
+    Example:
+        >>> sample_sizes(1000, 5).tolist()
+        [200, 400, 600, 800, 1000]
+        >>> sample_sizes(10, 3, n_min=9)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `n_min/n_max` must be a range holding at least 3 distinct sizes (m = 10), but got (9, 10).
+    """
     m = check_int("number of samples", m, 3)
     points = check_int("points", points, 3)
     hi = m if n_max is None else check_int("n_max", n_max, 3, m)
