@@ -18,7 +18,7 @@ import pytest
 
 DOCUMENTED = [  # extend with "gmeval.metrics", "gmeval.evaluation", ... once their docstrings follow docs/api.md
     "gmeval.errors", "gmeval.utils", "gmeval.data", "gmeval.stats", "gmeval.features", "gmeval.models",
-    "gmeval.distributed", "gmeval.sources", "gmeval.metrics", "gmeval.evaluation",
+    "gmeval.distributed", "gmeval.sources", "gmeval.metrics", "gmeval.evaluation", "gmeval.reports",
 ]
 
 
