@@ -170,11 +170,9 @@ def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclu
         real_features: real features, N x D (N >= 2).
         fake_features: generated features, M x D (M >= 2).
         k: neighbour count; below both N and M.
-        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
-            convention); False: d < r.
-        block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
         details: also return the per-sample memberships and radii.
 
     Returns:
@@ -209,11 +207,9 @@ def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclu
         real_features: real features, N x D (N >= 2).
         fake_features: generated features, M x D (M >= 1).
         k: neighbour count; below N.
-        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
-            convention); False: d < r.
-        block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
         details: also return the per-sample memberships and radii.
 
     Returns:
@@ -240,12 +236,10 @@ class PRDC(TwoSampleFeatureMetric):
 
     Args:
         k_pr: neighbour count of precision/recall, as `prdc_score`.
-        k_dc: neighbour count of density/coverage.
-        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
-            convention); False: d < r.
-        block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        k_dc: neighbour count of density/coverage, as `prdc_score`.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
         extractor: None (update with features) or an extractor name (update with uint8 images).
         layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
@@ -274,11 +268,9 @@ class PrecisionRecall(TwoSampleFeatureMetric):
 
     Args:
         k: neighbour count, as `precision_recall_score`.
-        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
-            convention); False: d < r.
-        block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        inclusive: as `precision_recall_score`.
+        block_size: as `precision_recall_score`.
+        compute_dtype: as `precision_recall_score`.
         extractor: None (update with features) or an extractor name (update with uint8 images).
         layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
@@ -317,11 +309,9 @@ class DensityCoverage(TwoSampleFeatureMetric):
 
     Args:
         k: neighbour count, as `density_coverage_score`.
-        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
-            convention); False: d < r.
-        block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        inclusive: as `density_coverage_score`.
+        block_size: as `density_coverage_score`.
+        compute_dtype: as `density_coverage_score`.
         extractor: None (update with features) or an extractor name (update with uint8 images).
         layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 

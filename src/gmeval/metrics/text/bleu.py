@@ -106,11 +106,11 @@ def make_sacrebleu_metric(*, tokenize: str = "13a", lowercase: bool = False, smo
     """A configured ``sacrebleu.metrics.BLEU`` after validating every option (typed errors).
 
     Args:
-        tokenize: sacreBLEU's tokenizer (``"13a"``, ``"intl"``, ``"zh"``, ``"char"``, ``"none"`` ...).
-        lowercase: lowercase before matching.
-        smooth_method: ``"exp"``, ``"floor"``, ``"add-k"`` or ``"none"``.
-        smooth_value: the smoothing value for ``"floor"`` / ``"add-k"`` (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
+        tokenize: as `bleu_score`.
+        lowercase: as `bleu_score`.
+        smooth_method: as `bleu_score`.
+        smooth_value: as `bleu_score`.
+        max_ngram_order: as `bleu_score`.
         effective_order: use only the n-gram orders a sentence has (sacreBLEU's sentence-level default).
 
     Returns:
@@ -184,11 +184,11 @@ def sentence_bleu_score(hypothesis: str, references: Sequence[str], *, tokenize:
     Args:
         hypothesis: one generated sentence.
         references: its references, a list of strings.
-        tokenize: sacreBLEU's tokenizer (``"13a"``, ``"intl"``, ``"zh"``, ``"char"``, ``"none"`` ...).
-        lowercase: lowercase before matching.
-        smooth_method: ``"exp"``, ``"floor"``, ``"add-k"`` or ``"none"``.
-        smooth_value: the smoothing value for ``"floor"`` / ``"add-k"`` (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
+        tokenize: as `bleu_score`.
+        lowercase: as `bleu_score`.
+        smooth_method: as `bleu_score`.
+        smooth_value: as `bleu_score`.
+        max_ngram_order: as `bleu_score`.
         effective_order: as `make_sacrebleu_metric` (True for sentences).
 
     Returns:
@@ -224,11 +224,11 @@ def sentence_bleu_scores(hypotheses: Sequence[str], references, *, tokenize: str
     Args:
         hypotheses: the generated sentences.
         references: reference streams, as `bleu_score`.
-        tokenize: sacreBLEU's tokenizer (``"13a"``, ``"intl"``, ``"zh"``, ``"char"``, ``"none"`` ...).
-        lowercase: lowercase before matching.
-        smooth_method: ``"exp"``, ``"floor"``, ``"add-k"`` or ``"none"``.
-        smooth_value: the smoothing value for ``"floor"`` / ``"add-k"`` (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
+        tokenize: as `bleu_score`.
+        lowercase: as `bleu_score`.
+        smooth_method: as `bleu_score`.
+        smooth_value: as `bleu_score`.
+        max_ngram_order: as `bleu_score`.
         effective_order: as `make_sacrebleu_metric` (True for sentences).
 
     Returns:
@@ -259,12 +259,12 @@ class BLEU:
     Keeps the sentences (not partial statistics) so the result is exactly sacreBLEU's corpus score.
 
     Args:
-        tokenize: sacreBLEU's tokenizer (``"13a"``, ``"intl"``, ``"zh"``, ``"char"``, ``"none"`` ...).
-        lowercase: lowercase before matching.
-        smooth_method: ``"exp"``, ``"floor"``, ``"add-k"`` or ``"none"``.
-        smooth_value: the smoothing value for ``"floor"`` / ``"add-k"`` (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
-        effective_order: as `make_sacrebleu_metric`.
+        tokenize: as `bleu_score`.
+        lowercase: as `bleu_score`.
+        smooth_method: as `bleu_score`.
+        smooth_value: as `bleu_score`.
+        max_ngram_order: as `bleu_score`.
+        effective_order: as `bleu_score`.
 
     Raises:
         InvalidArgumentError: an unknown tokenizer or smoothing method, a bad order, or malformed sentences.

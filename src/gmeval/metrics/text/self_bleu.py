@@ -196,13 +196,13 @@ def self_bleu_naive(hypotheses: Sequence[str], *, tokenize: str = "13a", lowerca
 
     Args:
         hypotheses: at least 2 generated sentences.
-        tokenize: sacreBLEU's tokenizer.
-        lowercase: lowercase before matching.
-        smooth_method: sacreBLEU's smoothing (``"exp"``).
-        smooth_value: its value (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
-        effective_order: sacreBLEU's sentence-level effective order (True).
-        return_per_sentence: also keep each sentence's score.
+        tokenize: as `self_bleu`.
+        lowercase: as `self_bleu`.
+        smooth_method: as `self_bleu`.
+        smooth_value: as `self_bleu`.
+        max_ngram_order: as `self_bleu`.
+        effective_order: as `self_bleu`.
+        return_per_sentence: as `self_bleu`.
 
     Returns:
         A `SelfBLEUResult`.
@@ -231,12 +231,12 @@ class SelfBLEU:
     """Self-BLEU over sentences gathered with ``update``; ``compute`` scores the whole set. Lower = more diverse.
 
     Args:
-        tokenize: sacreBLEU's tokenizer.
-        lowercase: lowercase before matching.
-        smooth_method: sacreBLEU's smoothing (``"exp"``).
-        smooth_value: its value (None: sacreBLEU's default).
-        max_ngram_order: the largest n-gram order (4).
-        effective_order: sacreBLEU's sentence-level effective order (True).
+        tokenize: as `self_bleu`.
+        lowercase: as `self_bleu`.
+        smooth_method: as `self_bleu`.
+        smooth_value: as `self_bleu`.
+        max_ngram_order: as `self_bleu`.
+        effective_order: as `self_bleu`.
 
     Raises:
         InvalidArgumentError: a bad option, or `compute()` with fewer than 2 sentences.
