@@ -49,8 +49,10 @@ class ISResult(MetricResult):
     Example:
         >>> import numpy as np
         >>> r = inception_score(np.zeros((6, 3)), splits=2)   # uniform predictions: IS = 1
-        >>> r.as_dict()
-        {'mean': 1.0, 'std': 0.0, 'splits': 2, 'shuffle': True, 'seed': 0, 'n': 6, 'num_classes': 3}
+        >>> round(r.mean, 6), round(r.std, 6), r.values.shape
+        (1.0, 0.0, (2,))
+        >>> {k: v for k, v in r.as_dict().items() if k not in ("mean", "std")}
+        {'splits': 2, 'shuffle': True, 'seed': 0, 'n': 6, 'num_classes': 3}
     """
     mean: float
     std: float

@@ -42,7 +42,7 @@ class BLEUResult(ScoreResult):
 
     Example:
         >>> r = bleu_score(["the cat sat on the mat"], ["the cat sat on the mat"])
-        >>> r.score, r.counts, r.bp
+        >>> round(r.score, 2), r.counts, r.bp
         (100.0, (6, 5, 4, 3), 1.0)
         >>> r.to_dict()["signature"]
         'nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:...'

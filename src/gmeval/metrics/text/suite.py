@@ -67,7 +67,7 @@ def evaluate_text(hypotheses: Sequence[str], references=None, metrics: str | Seq
     Example:
         >>> out = evaluate_text(["the cat sat on the mat", "a dog barked"], [["the cat sat on the mat", "a dog barked"]],
         ...                     metrics="bleu,distinct")
-        >>> out["n_hypotheses"], out["metrics"]["bleu"]["value"], list(out["metrics"])
+        >>> out["n_hypotheses"], round(out["metrics"]["bleu"]["value"], 2), list(out["metrics"])
         (2, 100.0, ['bleu', 'distinct'])
         >>> evaluate_text(["a b"], None, metrics="bleu")
         Traceback (most recent call last):
