@@ -37,8 +37,8 @@ def metric_table(data: dict) -> str:
 
     Example:
         >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
-        ...         "metrics": {"A": {"fid": {"value": 3.0, "higher_is_better": False, "ci_low": 2.5, "ci_high": 3.5, "signature": "fid|a"}},
-        ...                     "B": {"fid": {"value": 1.0, "higher_is_better": False, "ci_low": 0.5, "ci_high": 1.5, "signature": "fid|b"}}},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
         ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
         ...                                  "significant": True, "better": "B"}]}}
         >>> t = metric_table(data)
@@ -74,8 +74,8 @@ def differences_table(data: dict) -> str:
 
     Example:
         >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
-        ...         "metrics": {"A": {"fid": {"value": 3.0, "higher_is_better": False, "ci_low": 2.5, "ci_high": 3.5, "signature": "fid|a"}},
-        ...                     "B": {"fid": {"value": 1.0, "higher_is_better": False, "ci_low": 0.5, "ci_high": 1.5, "signature": "fid|b"}}},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
         ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
         ...                                  "significant": True, "better": "B"}]}}
         >>> "<b>B better</b>" in differences_table(data)
@@ -138,8 +138,8 @@ def write_compare_report(result, out_dir: str | os.PathLike, title: str = "gmeva
         >>> from pathlib import Path
         >>> from gmeval.evaluation import CompareResult
         >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
-        ...         "metrics": {"A": {"fid": {"value": 3.0, "higher_is_better": False, "ci_low": 2.5, "ci_high": 3.5, "signature": "fid|a"}},
-        ...                     "B": {"fid": {"value": 1.0, "higher_is_better": False, "ci_low": 0.5, "ci_high": 1.5, "signature": "fid|b"}}},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
         ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
         ...                                  "significant": True, "better": "B"}]}}
         >>> data.update(real={"origin": "digits:test", "n": 10}, extractor={"extractor": "mnist", "weights": "0" * 64},
@@ -206,8 +206,8 @@ def value_table_text(data: dict) -> str:
 
     Example:
         >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
-        ...         "metrics": {"A": {"fid": {"value": 3.0, "higher_is_better": False, "ci_low": 2.5, "ci_high": 3.5, "signature": "fid|a"}},
-        ...                     "B": {"fid": {"value": 1.0, "higher_is_better": False, "ci_low": 0.5, "ci_high": 1.5, "signature": "fid|b"}}},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
         ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
         ...                                  "significant": True, "better": "B"}]}}
         >>> print(value_table_text(data))

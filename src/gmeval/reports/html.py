@@ -245,7 +245,8 @@ def write_report(result, out_dir: str | os.PathLike, title: str = "gmeval evalua
         ...                        images={"fake": np.zeros((4, 1, 8, 8), np.uint8)})
         >>> with tempfile.TemporaryDirectory() as d:
         ...     paths = write_report(res, d, extra_files={"notes.txt": "hello"})
-        ...     print(sorted(p.name for p in Path(d).iterdir()), json.loads(Path(paths["report_json"]).read_text())["metrics"]["fid"]["value"])
+        ...     saved = json.loads(Path(paths["report_json"]).read_text())
+        ...     print(sorted(p.name for p in Path(d).iterdir()), saved["metrics"]["fid"]["value"])
         ['notes.txt', 'report.html', 'report.json'] 2.5
     """
     out = Path(out_dir)
