@@ -18,7 +18,21 @@ METRICS = IMAGE_METRICS
 
 
 def parse_metrics(metrics) -> list[str]:
-    """Metric names from a comma string or a list (aliases expanded; ``prd`` warns, see `IMAGE_METRICS`)."""
+    """Metric names from a comma string or a list (aliases expanded; ``prd`` warns, see `IMAGE_METRICS`).
+
+    Args:
+        metrics: ``"fid,kid"``, ``["fid", "prdc"]`` or ``"all"``.
+
+    Returns:
+        A list of registry names, de-duplicated, order kept.
+
+    Raises:
+        InvalidArgumentError: an unknown name or none at all.
+
+    Example:
+        >>> parse_metrics("fid,prdc")
+        ['fid', 'pr', 'dc']
+    """
     return list(IMAGE_METRICS.parse(metrics))
 
 

@@ -51,12 +51,42 @@ _NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
 
 def default_metrics(real) -> str:
     """The full set for MNIST / Fashion-MNIST real data (class histograms and memorisation need the
-    domain classifier and the train split), the feature metrics otherwise."""
+    domain classifier and the train split), the feature metrics otherwise.
+
+    Args:
+        real: the real data spec.
+
+    Returns:
+        A comma-separated metric list.
+
+    Example:
+        >>> default_metrics("mnist:test"), default_metrics("digits:test")
+        ('fid,fid-inf,kid,pr,dc,modes,memorization', 'fid,fid-inf,kid,pr,dc')
+    """
     return DOMAIN_METRICS if isinstance(real, str) and domain_of(real) else GENERIC_METRICS
 
 
 def parse_model_args(items) -> dict:
-    """["A=runs/a/checkpoint.pt", "B=samples/"] -> {"A": "runs/a/checkpoint.pt", "B": "samples/"}."""
+    """["A=runs/a/checkpoint.pt", "B=samples/"] -> {"A": "runs/a/checkpoint.pt", "B": "samples/"}.
+
+    Args:
+        items: ``NAME=SOURCE`` strings.
+
+    Returns:
+        {name: source}, in the given order.
+
+    Raises:
+        InvalidArgumentError: an item without ``=``, a name with other characters than letters, digits,
+            ``_ . + -``, or a repeated name.
+
+    Example:
+        >>> parse_model_args(["A=runs/a/checkpoint.pt", "B=samples/"])
+        {'A': 'runs/a/checkpoint.pt', 'B': 'samples/'}
+        >>> parse_model_args(["A=x", "A=y"])
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `models` must be distinct model names, but got 'A'.
+    """
     out: dict[str, str] = {}
     for item in items:
         name, sep, src = str(item).partition("=")
@@ -77,7 +107,31 @@ def _bootstrapped(names) -> list[str]:
 def paired_bootstrap(inputs: dict, names: list[str], n_boot: int, seed: int, options: dict | None = None,
                      progress: bool = False) -> dict:
     """{model: {value name: replicate array (n_boot,)}} from the paired scheme in the module docstring;
-    every replicate runs each metric's class on the resampled rows of each model's `ImageInputs`."""
+    every replicate runs each metric's class on the resampled rows of each model's `ImageInputs`.
+
+    Args:
+        inputs: {model: `ImageInputs`}, all with the same real rows.
+        names: the metric names to resample.
+        n_boot: replicates.
+        seed: the resampling seed.
+        options: metric options by metric name, or None.
+        progress: show a progress bar.
+
+    Returns:
+        {model: {value name: float64 array of n_boot replicates}}.
+
+    Example:
+        >>> import numpy as np
+        >>> from gmeval.metrics.image import ImageInputs
+        >>> rng = np.random.default_rng(0)
+        >>> real = rng.normal(size=(30, 2))
+        >>> inputs = {m: ImageInputs(real_features=real, fake_features=rng.normal(size=(30, 2)) + s) for m, s in (("A", 0), ("B", 2))}
+        >>> reps = paired_bootstrap(inputs, ["fid"], n_boot=5, seed=0)
+        >>> {m: {k: v.shape for k, v in r.items()} for m, r in reps.items()}
+        {'A': {'fid': (5,)}, 'B': {'fid': (5,)}}
+        >>> bool(np.all(reps["B"]["fid"] > reps["A"]["fid"]))
+        True
+    """
     from tqdm.auto import tqdm
 
     options = options or {}
@@ -107,15 +161,27 @@ def paired_bootstrap(inputs: dict, names: list[str], n_boot: int, seed: int, opt
 
 @dataclass
 class CompareResult:
-    """What `compare` returns: the JSON-ready comparison (`data`) and each model's `EvaluationResult`."""
+    """What `compare` returns: the JSON-ready comparison (`data`) and each model's `EvaluationResult`.
+
+    Attributes:
+        data: the comparison (``models``, ``metrics``, ``differences``, ``ranking``, ``bootstrap`` ...).
+        results: each model's `EvaluationResult` (not exported).
+
+    Example:
+        >>> r = CompareResult({"ranking": {"fid": ["B", "A"]}})
+        >>> r["ranking"]["fid"], r.to_json() is r.data
+        (['B', 'A'], True)
+    """
 
     data: dict
     results: dict = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict:
+        """The JSON-ready comparison (`data`)."""
         return self.data
 
     def to_html(self, out_dir, title: str = "gmeval compare") -> dict:
+        """Write compare.json and compare.html into `out_dir` (see `gmeval.reports.write_compare_report`)."""
         from ..reports.compare import write_compare_report
 
         return write_compare_report(self, out_dir, title=title)
@@ -131,11 +197,45 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
             size=None) -> CompareResult:
     """Evaluate 2..20 models against one real set and compare them with a paired bootstrap.
 
-    models: {name: source} (checkpoint, folder, array file, ImageData, GenerativeModel, callable).
-    Other arguments as in `evaluate`; `bootstrap` replicates (>= 10) give every interval.
-    Returns a `CompareResult` whose JSON export holds, per model and value the point,
-    interval and signature; every pairwise difference with its Bonferroni interval and significance;
-    a ranking per value. See the module docstring for the scheme.
+    Args:
+        real: the real source.
+        models: {name: source} (checkpoint, folder, array file, ImageData, GenerativeModel, callable).
+        metrics: metric names (None: `default_metrics`).
+        extractor: as `evaluate`.
+        preprocess: as `evaluate`.
+        precision: as `evaluate`.
+        layer: as `evaluate`.
+        n: as `evaluate`.
+        n_real: as `evaluate`.
+        seed: the sampling, metric and resampling seed.
+        train: as `evaluate`.
+        n_train: as `evaluate`.
+        classifier: as `evaluate`.
+        bootstrap: paired-bootstrap replicates (>= 10); they give every interval.
+        confidence: the level of each interval (differences are Bonferroni-corrected).
+        batch_size: as `evaluate`.
+        data_root: as `evaluate`.
+        progress: show progress bars.
+        options: metric options, as `evaluate`.
+        size: as `evaluate`.
+
+    Returns:
+        A `CompareResult` whose JSON export holds, per model and value, the point, interval and
+        signature; every pairwise difference with its Bonferroni interval and significance; a ranking
+        per value. See the module docstring for the scheme.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 or more than 20 models, bad names, `bootstrap` < 10, a
+            confidence outside (0, 1), or a statistics file as a source.
+
+    Example:
+        >>> res = compare("digits:test", {"A": "digits:train", "B": "digits:test"}, "fid", extractor="mnist",
+        ...               n=150, n_real=150, bootstrap=10, progress=False)
+        >>> res["ranking"], res["correction"]["pairs"]
+        ({'fid': ['B', 'A']}, 1)
+        >>> d = res["differences"]["fid"][0]
+        >>> d["a"], d["b"], d["significant"], d["better"]
+        ('A', 'B', True, 'B')
     """
     if not isinstance(models, dict) or not 2 <= len(models) <= MAX_MODELS:
         raise InvalidArgumentError("models", f"2 to {MAX_MODELS} named models", len(models) if isinstance(models, dict) else models)

@@ -23,11 +23,32 @@ CLASSIFIER_DOMAINS = ("mnist", "fashion-mnist")
 
 
 class DomainMismatchWarning(UserWarning):
-    """An explicit extractor/classifier belongs to another domain than the data."""
+    """An explicit extractor/classifier belongs to another domain than the data.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     choose_extractor("fashion-mnist:test", "mnist")
+        'mnist'
+        >>> caught[0].category.__name__
+        'DomainMismatchWarning'
+    """
 
 
 def domain_of(source) -> str | None:
-    """The classifier domain of a source spec or origin ("fashion-mnist:train" -> "fashion-mnist")."""
+    """The classifier domain of a source spec or origin ("fashion-mnist:train" -> "fashion-mnist").
+
+    Args:
+        source: a source spec or origin (anything; only strings and paths can have a domain).
+
+    Returns:
+        A name from CLASSIFIER_DOMAINS, or None.
+
+    Example:
+        >>> domain_of("fashion-mnist:train"), domain_of("MNIST:test"), domain_of("digits:test"), domain_of(None)
+        ('fashion-mnist', 'mnist', None, None)
+    """
     if not isinstance(source, (str, os.PathLike)):
         return None
     name = str(source).split(":", 1)[0].strip().lower()
@@ -42,7 +63,19 @@ def _check(role: str, choice: str, domain: str | None, source) -> None:
 
 
 def choose_extractor(source, explicit: str | None = None) -> str:
-    """Feature extractor for `source`: explicit, else its domain classifier, else Inception."""
+    """Feature extractor for `source`: explicit, else its domain classifier, else Inception.
+
+    Args:
+        source: the real data's spec or origin.
+        explicit: an explicit extractor name, or None (warns when it contradicts the domain).
+
+    Returns:
+        The extractor name.
+
+    Example:
+        >>> choose_extractor("mnist:test"), choose_extractor("samples/"), choose_extractor("mnist:test", "inception")
+        ('mnist', 'inception', 'inception')
+    """
     domain = domain_of(source)
     if explicit:
         _check("extractor", explicit, domain, source)
@@ -51,7 +84,22 @@ def choose_extractor(source, explicit: str | None = None) -> str:
 
 
 def choose_classifier(source, explicit: str | None = None, extractor: str | None = None) -> str | None:
-    """Mode classifier for `source`: explicit, else its domain, else `extractor` if it is a domain classifier."""
+    """Mode classifier for `source`: explicit, else its domain, else `extractor` if it is a domain classifier.
+
+    Args:
+        source: the real data's spec or origin.
+        explicit: an explicit classifier, or None (warns when it contradicts the domain).
+        extractor: the evaluation's extractor, or None.
+
+    Returns:
+        A classifier name, or None when there is none.
+
+    Example:
+        >>> choose_classifier("fashion-mnist:test"), choose_classifier("digits:test", extractor="mnist")
+        ('fashion-mnist', 'mnist')
+        >>> choose_classifier("samples/", extractor="inception") is None
+        True
+    """
     domain = domain_of(source)
     if explicit:
         _check("classifier", explicit, domain, source)

@@ -14,12 +14,34 @@ from .pipeline import evaluate
 
 
 def metric_keys(metrics) -> list[str]:
-    """The value names `EvaluationHook(metrics)` returns (those with a direction: stop-condition targets)."""
+    """The value names `EvaluationHook(metrics)` returns (those with a direction: stop-condition targets).
+
+    Args:
+        metrics: metric names or aliases.
+
+    Returns:
+        The value names, in metric order.
+
+    Example:
+        >>> metric_keys("fid,kid,c2st")
+        ['fid', 'kid']
+    """
     return [k for m in IMAGE_METRICS.parse(metrics) for k, hib in IMAGE_METRICS[m].outputs.items() if hib is not None]
 
 
 def metrics_for_keys(keys) -> list[str]:
-    """The metric names whose evaluation produces `keys` (keys no metric produces are left out)."""
+    """The metric names whose evaluation produces `keys` (keys no metric produces are left out).
+
+    Args:
+        keys: value names (``fid``, ``precision``, ``coverage`` ...).
+
+    Returns:
+        The metric names, in the order of `keys`.
+
+    Example:
+        >>> metrics_for_keys(["recall", "fid", "precision", "loss"])
+        ['pr', 'fid']
+    """
     out = []
     for key in keys:
         for name, cls in IMAGE_METRICS.items():
@@ -29,7 +51,28 @@ def metrics_for_keys(keys) -> list[str]:
 
 
 class EvaluationHook:
-    """Periodic evaluation of `metrics` against `real`; extractor: explicit, else the domain rule."""
+    """Periodic evaluation of `metrics` against `real`; extractor: explicit, else the domain rule.
+
+    Calling the hook with a trainer evaluates ``trainer.model`` (n samples, fixed seed) with `evaluate`
+    and returns the values that have a direction.
+
+    Args:
+        metrics: metric names or aliases.
+        real: the real data spec.
+        n: generated samples per evaluation.
+        n_real: real samples (None: all).
+        extractor: the extractor (None: the domain rule).
+        data_root: dataset folder.
+        seed: the sampling and metric seed.
+
+    Raises:
+        InvalidArgumentError: unknown metric names.
+
+    Example:
+        >>> hook = EvaluationHook("fid,pr", "mnist:test")
+        >>> hook.extractor, hook.keys
+        ('mnist', ('fid', 'precision', 'recall'))
+    """
 
     def __init__(self, metrics, real: str, n: int = 2000, n_real: int | None = None, extractor: str | None = None,
                  data_root=None, seed: int = 0):
@@ -38,6 +81,7 @@ class EvaluationHook:
         self.keys = tuple(metric_keys(self.metrics))
 
     def __call__(self, trainer) -> dict:
+        """Evaluate ``trainer.model``; returns {value name: float} for the values with a direction."""
         res = evaluate(self.real, trainer.model, self.metrics, extractor=self.extractor, n=self.n, n_real=self.n_real,
                        seed=self.seed, data_root=self.data_root, progress=False)
         return {k: float(s.value) for k, s in res.scores.items() if s.higher_is_better is not None}
@@ -47,7 +91,29 @@ class ModeCheckHook:
     """The training monitor's cheap mode-coverage check: n samples of a fixed seed through the domain
     classifier; returns the number of classes holding >= 1 % of them (`monitor_modes`) and that
     number's share of all classes (`monitor_mode_share`, what the mode_collapse alert reads). No
-    real data is read: the reference is uniform. 500 samples take ~0.1 s with the MNIST classifier."""
+    real data is read: the reference is uniform. 500 samples take ~0.1 s with the MNIST classifier.
+
+    Args:
+        data: the training data spec (its domain picks the classifier).
+        n: samples per check.
+        seed: the sampling seed.
+        classifier: an explicit classifier, or None.
+
+    Raises:
+        InvalidArgumentError: the data has no domain classifier and none is given.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> from gmeval.models import build_model
+        >>> gan = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=4, hidden=16)
+        >>> out = ModeCheckHook("digits:train", n=50, classifier="mnist")(SimpleNamespace(model=gan))
+        >>> sorted(out), 0 < out["monitor_mode_share"] <= 1
+        (['monitor_mode_share', 'monitor_modes'], True)
+        >>> ModeCheckHook("digits:train")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `classifier` must be a domain classifier (mnist, fashion-mnist) for the mode check: the data 'digits:train' has none, but got None.
+    """
 
     keys = ("monitor_modes", "monitor_mode_share")
 
@@ -62,6 +128,7 @@ class ModeCheckHook:
         self._ext = None
 
     def __call__(self, trainer) -> dict:
+        """Sample ``trainer.model`` and return ``monitor_modes`` and ``monitor_mode_share``."""
         from ..features import extract_features, get_extractor
         from ..metrics.image import ModeCoverage
         from ..sources import sample_images

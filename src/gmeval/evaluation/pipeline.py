@@ -41,7 +41,24 @@ from .signature import make_signature
 
 
 def is_stats_file(spec) -> bool:
-    """True when `spec` names a .npz file holding FID statistics (mu, sigma)."""
+    """True when `spec` names a .npz file holding FID statistics (mu, sigma).
+
+    Args:
+        spec: a source spec (anything; only existing ``.npz`` paths can qualify).
+
+    Returns:
+        True for a readable ``.npz`` with ``mu`` and ``sigma`` arrays.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     np.savez(Path(d) / "stats.npz", mu=np.zeros(2), sigma=np.eye(2))
+        ...     np.savez(Path(d) / "images.npz", images=np.zeros((1, 8, 8)))
+        ...     is_stats_file(Path(d) / "stats.npz"), is_stats_file(Path(d) / "images.npz"), is_stats_file("mnist:test")
+        (True, False, False)
+    """
     if not isinstance(spec, (str, os.PathLike)) or Path(spec).suffix.lower() != ".npz" or not Path(spec).is_file():
         return False
     try:
@@ -55,8 +72,21 @@ def is_stats_file(spec) -> bool:
 class Side:
     """One input (real, fake or train): images or precomputed statistics, plus its extracted layers.
 
-    `layers` holds full feature matrices; `local` holds this rank's rows and their global indices
-    when the rows stay on their rank (see `extract`)."""
+    Attributes:
+        role: ``"real"``, ``"fake"`` or ``"train"``.
+        spec: the source as given.
+        origin: the resolved origin (``digits:test``, ``stats:<path>``, ``model:<name>``).
+        n: number of images (or the statistics' sample count).
+        data: the images, or None for a statistics file.
+        stats: the statistics of a statistics file, else None.
+        layers: full feature matrices by layer name.
+        local: this rank's rows and their global indices, when the rows stay on their rank (see `extract`).
+
+    Example:
+        >>> side = Side.load("digits:test", "real", 10, 0, None)
+        >>> side.origin, side.n, side.data.images.shape, side.stats is None
+        ('digits:test', 10, (10, 1, 8, 8), True)
+    """
 
     role: str
     spec: object
@@ -69,6 +99,7 @@ class Side:
 
     @classmethod
     def load(cls, spec, role: str, n, seed, data_root, size=None, distributed: bool = False) -> "Side":
+        """Load a source (any `load_images` spec, or a statistics file) as a Side."""
         if is_stats_file(spec):
             stats = load_stats(spec)
             return cls(role, spec, f"stats:{spec}", stats.n, stats=stats)
@@ -88,7 +119,23 @@ class Side:
 
 @dataclass
 class Plan:
-    """What to extract: the feature and logits layers, the mode classifier, and what each side needs."""
+    """What to extract: the feature and logits layers, the mode classifier, and what each side needs.
+
+    Attributes:
+        feat_layer: the extractor's feature layer.
+        logits_layer: the logits layer for Inception Score, or None.
+        class_domain: the mode classifier's domain (``"mnist"``), or None.
+        needs: what the metrics need (``"features"``, ``"logits"``, ``"classes"``, ``"train"``).
+        local_rows: rows stay on their rank (torchrun, sum states only, no bootstrap).
+        class_extractor_name: the mode classifier's name and weights hash, set by `extract`.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> real = Side.load("digits:test", "real", 10, 0, None)
+        >>> plan = plan_layers(("fid", "modes"), get_extractor("mnist"), None, real, None, 0)
+        >>> plan.feat_layer, plan.logits_layer, plan.class_domain, sorted(plan.needs), plan.local_rows
+        ('features', None, 'mnist', ['classes', 'features'], False)
+    """
 
     feat_layer: str
     logits_layer: str | None
@@ -102,9 +149,25 @@ class Plan:
 class EvaluationResult:
     """What `evaluate` returns: scores with signatures, details, timings and provenance.
 
-    `scores` maps each value name to its `Score`; `images` keeps the fake / train images and
-    `inputs_for_metrics` the metric inputs (for reports and paired resampling); neither is exported.
     ``result["metrics"]`` reads the JSON export (``to_json()``) for dict-style access.
+
+    Attributes:
+        scores: each value name (``fid``, ``precision`` ...) and its `Score`.
+        details: per-metric details (histograms, closest pairs, fits).
+        timings: seconds per stage and per metric.
+        extractor: the extractor's signature (name, weights hash, layers, preprocessing).
+        seed: the sampling and metric seed.
+        inputs: source, origin and count of the real and fake sides.
+        distributed: the process group and row handling under torchrun, else None.
+        gmeval_version: the package version.
+        images: the fake / train images (for reports; not exported).
+        metric_inputs: the metric inputs (for paired resampling; not exported).
+
+    Example:
+        >>> from gmeval.metrics.score import Score
+        >>> res = EvaluationResult({"fid": Score("fid", 2.5, "fid|ext:mnist", False)}, {}, {"total": 1.0}, {}, 0, {})
+        >>> res.value("fid"), res["metrics"]["fid"]
+        (2.5, {'value': 2.5, 'higher_is_better': False, 'signature': 'fid|ext:mnist'})
     """
 
     scores: dict
@@ -137,6 +200,7 @@ class EvaluationResult:
         return self.to_json()[key]
 
     def value(self, name: str) -> float:
+        """The float value of the score `name`."""
         return float(self.scores[name].value)
 
 
@@ -148,20 +212,42 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
     """Evaluate `fake` against `real` (each any source, or a statistics .npz for FID).
 
     Args:
-        real, fake: dataset split ("mnist:test"), folder, array file, checkpoint, generator or statistics file.
+        real: dataset split ("mnist:test"), folder, array file, checkpoint, generator or statistics file.
+        fake: the same kinds of source (checkpoints and generators are sampled).
         metrics: names or aliases from `IMAGE_METRICS` ("fid,kid", "prdc", "all").
-        extractor, preprocess, precision, layer: the feature extractor (precision: "float32", the canonical
-            default, or an opt-in "bf16" / "fp16" / "tf32" for Inception; recorded in every signature).
-        n, n_real: generated samples (required for checkpoints/generators) and real samples (default: all).
-        seed: sampling and metric seed. train, n_train: the memorisation check's training data (default:
-            the train split of a dataset `real`) and its cap. classifier: the mode classifier (domain rule).
-        bootstrap, confidence: replicates and level of the normal bootstrap intervals (0: none).
+        extractor: the feature extractor ("inception", "mnist", "fashion-mnist").
+        preprocess: Inception's preprocessing (``tf1``, ``pytorch-fid``, ``clean``; None: its default).
+        precision: "float32", the canonical default, or an opt-in "bf16" / "fp16" / "tf32" for
+            Inception; recorded in every signature.
+        layer: the feature layer (None: the extractor's default).
+        n: generated samples (required for checkpoints/generators; a cap for stored sources).
+        n_real: real samples (default: all).
+        seed: sampling and metric seed.
+        train: the memorisation check's training data (default: the train split of a dataset `real`).
+        n_train: the cap on the training rows.
+        classifier: the mode classifier (default: the domain rule, evaluation/domain.py).
+        bootstrap: replicates of the normal bootstrap intervals (0: none).
+        confidence: level of those intervals.
+        batch_size: extraction batch size (None: the extractor's default).
+        data_root: where datasets are looked up (None: ``GMEVAL_DATA`` / the user cache).
+        cache: read and write the feature cache for stored sources.
+        progress: show progress bars.
         options: metric options ``{"kid_subset_size": 500, "pr_k": 5, ...}`` (see `option_specs`).
+        size: resize every image to this size first (None: keep).
 
     Returns:
         An `EvaluationResult`.
+
     Raises:
         InvalidArgumentError: an unknown metric or option, or metrics a statistics file cannot serve.
+        DataError: a source that cannot be loaded.
+
+    Example:
+        >>> res = evaluate("digits:test", "digits:train", "fid", extractor="mnist", n=200, n_real=200, progress=False)
+        >>> res.inputs["real"], res.inputs["fake"]["n"], res.value("fid") > 0
+        ({'source': 'digits:test', 'origin': 'digits:test', 'n': 200}, 200, True)
+        >>> print(res.scores["fid"].signature)
+        fid|ext:mnist|w:2dc37f610240|layer:features|pre:gray-mean+bilinear-aa-28|real:digits:test|nreal:200|fake:digits:train|nfake:200|seed:0|v:...
     """
     t0 = time.perf_counter()
     names, metric_opts = IMAGE_METRICS.parse(metrics), split_options(options)
@@ -181,7 +267,29 @@ def evaluate(real, fake, metrics=("fid",), *, extractor: str = "inception", prep
 
 # -- stage 1: inputs ------------------------------------------------------------------------------
 def resolve_inputs(real, fake, names, *, n, n_real, seed, data_root, size) -> dict[str, Side]:
-    """Load the real and fake sides; statistics files serve FID only."""
+    """Load the real and fake sides; statistics files serve FID only.
+
+    Args:
+        real: the real source.
+        fake: the fake source.
+        names: the metric names.
+        n: fake samples.
+        n_real: real samples.
+        seed: sampling seed.
+        data_root: dataset folder.
+        size: resize images to this size (None: keep).
+
+    Returns:
+        ``{"real": Side, "fake": Side}``.
+
+    Raises:
+        InvalidArgumentError: a statistics file with metrics other than FID.
+
+    Example:
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("fid",), n=5, n_real=4, seed=0, data_root=None, size=None)
+        >>> sides["real"].n, sides["fake"].n, sides["fake"].origin
+        (4, 5, 'digits:train')
+    """
     dist_on = gdist.is_distributed()
     sides = {"real": Side.load(real, "real", n_real, seed, data_root, size, dist_on),
              "fake": Side.load(fake, "fake", n, seed, data_root, size, dist_on)}
@@ -193,7 +301,28 @@ def resolve_inputs(real, fake, names, *, n, n_real, seed, data_root, size) -> di
 
 def resolve_train(train, real: Side, n_train, seed, data_root, size) -> Side:
     """The memorisation check's training data: explicit, else the train split of the real dataset (data
-    registry); `n_train` is a cap, not a demand."""
+    registry); `n_train` is a cap, not a demand.
+
+    Args:
+        train: the training source, or None.
+        real: the real `Side`.
+        n_train: the cap on training rows (None: all).
+        seed: sampling seed.
+        data_root: dataset folder.
+        size: resize images to this size.
+
+    Returns:
+        The training `Side`.
+
+    Raises:
+        InvalidArgumentError: no training data given and the real data has no registered train split.
+
+    Example:
+        >>> real = Side.load("digits:test", "real", None, 0, None)
+        >>> t = resolve_train(None, real, 100, 0, None, None)
+        >>> t.origin, t.n
+        ('digits:train', 100)
+    """
     train = train if train is not None else training_split(real.origin)
     if train is None:
         raise InvalidArgumentError("train", "the training data for the memorisation check (the real data "
@@ -205,6 +334,23 @@ def resolve_train(train, real: Side, n_train, seed, data_root, size) -> Side:
 
 
 def load_extractor(extractor: str, preprocess: str | None, precision: str | None):
+    """The feature extractor with the given options (rank 0 first under torchrun, then moved to the rank's device).
+
+    Args:
+        extractor: the extractor name.
+        preprocess: Inception's preprocessing, or None.
+        precision: the numeric precision, or None.
+
+    Returns:
+        The extractor.
+
+    Raises:
+        InvalidArgumentError: an unknown name, or options the extractor does not take.
+
+    Example:
+        >>> load_extractor("mnist", None, None).name
+        'mnist'
+    """
     from ..features import get_extractor
 
     with gdist.rank_zero_first("loading the feature extractor"):  # rank 0 fetches/verifies weights first
@@ -216,6 +362,28 @@ def load_extractor(extractor: str, preprocess: str | None, precision: str | None
 
 # -- stage 2: plan --------------------------------------------------------------------------------
 def plan_layers(names, ext, layer, real: Side, classifier, bootstrap) -> Plan:
+    """Which layers to extract, from what the metrics need (see `Plan`).
+
+    Args:
+        names: the metric names.
+        ext: the feature extractor.
+        layer: the feature layer (None: the extractor's default).
+        real: the real `Side` (its origin picks the mode classifier).
+        classifier: an explicit mode classifier, or None.
+        bootstrap: replicates (rows must be gathered when intervals resample them).
+
+    Returns:
+        A `Plan`.
+
+    Raises:
+        InvalidArgumentError: mode coverage without a known domain classifier.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> real = Side.load("digits:test", "real", 10, 0, None)
+        >>> plan_layers(("is",), get_extractor("mnist"), None, real, None, 0).logits_layer
+        'logits'
+    """
     needs = frozenset(need for m in names for need in IMAGE_METRICS[m].needs)
     logits_layer = ("logits_unbiased" if "logits_unbiased" in ext.layers else "logits") if "logits" in needs else None
     class_domain = None
@@ -236,7 +404,29 @@ def _shape_probe(name: str) -> ImageInputs:
 
 # -- stage 3: extract -----------------------------------------------------------------------------
 def extract(sides: dict[str, Side], plan: Plan, ext, batch_size: int, progress: bool, cache: bool) -> dict:
-    """Fill each side's layers (cache for stored sources; sharded under torchrun). Returns timings."""
+    """Fill each side's layers (cache for stored sources; sharded under torchrun). Returns timings.
+
+    Args:
+        sides: the `Side` objects by role.
+        plan: the `Plan`.
+        ext: the feature extractor.
+        batch_size: extraction batch size.
+        progress: show progress bars.
+        cache: use the feature cache for stored sources.
+
+    Returns:
+        Seconds per stage (``features``, ``classifier``, ``train_features``).
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> ext = get_extractor("mnist")
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("fid",), n=6, n_real=5, seed=0, data_root=None, size=None)
+        >>> plan = plan_layers(("fid",), ext, None, sides["real"], None, 0)
+        >>> sorted(extract(sides, plan, ext, 64, False, False))
+        ['features']
+        >>> sides["real"].layers["features"].shape, sides["fake"].layers["features"].shape
+        ((5, 128), (6, 128))
+    """
     from ..features import get_extractor
 
     timings = {}
@@ -267,10 +457,30 @@ def extract(sides: dict[str, Side], plan: Plan, ext, batch_size: int, progress: 
 def extract_side(side: Side, extractor, layers, batch_size, progress, use_cache, local_rows: bool = False,
                  key: str | None = None) -> None:
     """Extract `layers` of one side (stored under `key` instead of the layer name when given, e.g. the mode
-    classifier's logits). Under torchrun each rank extracts the batches rank, rank + W, ... of the side
-    (`shard_indices` with block = batch_size: every forward pass sees the single-process batch); the
-    rows are gathered in global order, or kept local with their indices when `local_rows` and no cache
-    is written. Rank 0 alone reads and writes the cache."""
+    classifier's logits).
+
+    Under torchrun each rank extracts the batches rank, rank + W, ... of the side (`shard_indices`
+    with block = batch_size: every forward pass sees the single-process batch); the rows are gathered
+    in global order, or kept local with their indices when `local_rows` and no cache is written.
+    Rank 0 alone reads and writes the cache.
+
+    Args:
+        side: the `Side` to fill.
+        extractor: the extractor.
+        layers: the layer names.
+        batch_size: extraction batch size.
+        progress: show a progress bar.
+        use_cache: read and write the feature cache.
+        local_rows: keep this rank's rows local (torchrun).
+        key: the name to store the (single) layer under, or None for the layer names.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> side = Side.load("digits:test", "real", 4, 0, None)
+        >>> extract_side(side, get_extractor("mnist"), ["logits"], 64, False, False, key="class_logits")
+        >>> sorted(side.layers), side.layers["class_logits"].shape
+        (['class_logits'], (4, 10))
+    """
     from ..features import extract_features
 
     names = {layer: key or layer for layer in layers}
@@ -306,7 +516,26 @@ def extract_side(side: Side, extractor, layers, batch_size, progress, use_cache,
 
 # -- stage 4: compute -----------------------------------------------------------------------------
 def metric_inputs(sides: dict[str, Side], plan: Plan, rank: int = 0) -> ImageInputs:
-    """What this rank feeds the metrics (all rows on rank 0 unless the rows stayed local)."""
+    """What this rank feeds the metrics (all rows on rank 0 unless the rows stayed local).
+
+    Args:
+        sides: the sides, their layers extracted.
+        plan: the `Plan`.
+        rank: this process's rank.
+
+    Returns:
+        An `ImageInputs`.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> ext = get_extractor("mnist")
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("fid",), n=6, n_real=5, seed=0, data_root=None, size=None)
+        >>> plan = plan_layers(("fid",), ext, None, sides["real"], None, 0)
+        >>> _ = extract(sides, plan, ext, 64, False, False)
+        >>> x = metric_inputs(sides, plan)
+        >>> x.real_features.shape, x.fake_features.shape, x.fake_logits is None
+        ((5, 128), (6, 128), True)
+    """
     real, fake, train = sides["real"], sides["fake"], sides.get("train")
     fl = plan.feat_layer
     labels = None
@@ -324,6 +553,28 @@ def metric_inputs(sides: dict[str, Side], plan: Plan, rank: int = 0) -> ImageInp
 
 
 def signature_parts(ext, feat_layer: str, sides: dict[str, Side], seed: int) -> dict:
+    """The input parts of every signature: extractor, weights hash, layer, preprocessing, precision,
+    sources, counts, seed.
+
+    Args:
+        ext: the extractor.
+        feat_layer: the feature layer.
+        sides: the real and fake sides.
+        seed: the seed.
+
+    Returns:
+        A dict of signature fields (see `make_signature`).
+
+    Raises:
+        InvalidArgumentError: a statistics file computed with another extractor, layer, preprocessing or precision.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("fid",), n=6, n_real=5, seed=0, data_root=None, size=None)
+        >>> parts = signature_parts(get_extractor("mnist"), "features", sides, 0)
+        >>> parts["ext"], parts["nreal"], parts["fake"], parts["w"]
+        ('mnist', 5, 'digits:train', '2dc37f610240')
+    """
     for side in (sides["real"], sides["fake"]):
         _check_stats_meta(side, ext.signature(), feat_layer)
     sig = ext.signature()
@@ -334,7 +585,23 @@ def signature_parts(ext, feat_layer: str, sides: dict[str, Side], seed: int) -> 
 
 def input_params(name: str, plan: Plan, sides: dict[str, Side]) -> tuple[dict, dict]:
     """Signature parts and parameters that come from the inputs rather than the metric: the logits layer,
-    the mode classifier, the training source."""
+    the mode classifier, the training source.
+
+    Args:
+        name: the metric name.
+        plan: the `Plan`.
+        sides: the sides (the training side for memorisation).
+
+    Returns:
+        (signature parts overriding the common ones, signature parameters).
+
+    Example:
+        >>> plan = Plan("features", "logits", None, frozenset({"logits"}), False)
+        >>> input_params("is", plan, {})
+        ({'layer': 'logits'}, {'logits': 'logits'})
+        >>> input_params("fid", plan, {})
+        ({}, {})
+    """
     needs = IMAGE_METRICS[name].needs
     parts, params = {}, {}
     if needs == ("logits",):
@@ -348,7 +615,34 @@ def input_params(name: str, plan: Plan, sides: dict[str, Side]) -> tuple[dict, d
 
 
 def compute(names, sides, plan: Plan, parts: dict, options: dict, seed: int, bootstrap: int, confidence: float):
-    """Every metric through its class: (scores by value name, details by metric, timings by metric)."""
+    """Every metric through its class: (scores by value name, details by metric, timings by metric).
+
+    Args:
+        names: the metric names.
+        sides: the sides, their layers extracted.
+        plan: the `Plan`.
+        parts: the signature parts (`signature_parts`).
+        options: metric options by metric name (`split_options`).
+        seed: the metric seed.
+        bootstrap: replicates of the normal intervals (0: none).
+        confidence: their level.
+
+    Returns:
+        (scores, details, timings).
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> ext = get_extractor("mnist")
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("kid",), n=60, n_real=50, seed=0, data_root=None, size=None)
+        >>> plan = plan_layers(("kid",), ext, None, sides["real"], None, 0)
+        >>> _ = extract(sides, plan, ext, 64, False, False)
+        >>> scores, details, timings = compute(("kid",), sides, plan, signature_parts(ext, "features", sides, 0),
+        ...                                    {"kid": {"subset_size": 20, "n_subsets": 5}}, 0, 0, 0.95)
+        >>> sorted(scores), list(timings)
+        (['kid', 'kid_std'], ['kid'])
+        >>> scores["kid"].signature.get("size"), scores["kid"].signature.get("subsets"), scores["kid"].higher_is_better
+        (20, 5, False)
+    """
     rank = gdist.rank_world()[0]
     if plan.local_rows:  # every rank feeds its rows; the metric's sync reduces the sums; all ranks agree
         return _compute_all(names, sides, plan, parts, options, seed, 0, confidence, rank)
@@ -388,6 +682,30 @@ def _compute_all(names, sides, plan, parts, options, seed, bootstrap, confidence
 
 # -- stage 5: package -----------------------------------------------------------------------------
 def package(scores, details, timings, ext, seed, sides, real, fake, plan) -> EvaluationResult:
+    """Assemble the `EvaluationResult` (inputs, provenance, images and metric inputs for reports).
+
+    Args:
+        scores: scores by value name.
+        details: details by metric.
+        timings: seconds by stage.
+        ext: the extractor.
+        seed: the seed.
+        sides: the sides.
+        real: the real source as given.
+        fake: the fake source as given.
+        plan: the `Plan`.
+
+    Returns:
+        An `EvaluationResult`.
+
+    Example:
+        >>> from gmeval.features import get_extractor
+        >>> sides = resolve_inputs("digits:test", "digits:train", ("fid",), n=6, n_real=5, seed=0, data_root=None, size=None)
+        >>> plan = Plan("features", None, None, frozenset({"features"}), False)
+        >>> res = package({}, {}, {}, get_extractor("mnist"), 0, sides, "digits:test", "digits:train", plan)
+        >>> res.inputs["fake"], res.images["fake"].shape
+        ({'source': 'digits:train', 'origin': 'digits:train', 'n': 6}, (6, 1, 8, 8))
+    """
     def source(spec, side):
         return str(spec) if isinstance(spec, (str, os.PathLike)) else side.origin
 
@@ -405,7 +723,24 @@ def package(scores, details, timings, ext, seed, sides, real, fake, plan) -> Eva
 def real_features(spec, extractor: str = "inception", layer: str | None = None, n: int | None = None, data_root=None,
                   batch_size: int | None = None, progress: bool = False) -> np.ndarray:
     """Features of a stored source (dataset split, folder, array file) through the feature cache: the
-    same extraction `evaluate` uses for its real side, so a later `evaluate` of that source hits the cache."""
+    same extraction `evaluate` uses for its real side, so a later `evaluate` of that source hits the cache.
+
+    Args:
+        spec: the source.
+        extractor: the extractor name.
+        layer: the layer (None: the extractor's default).
+        n: how many images (None: all).
+        data_root: dataset folder.
+        batch_size: extraction batch size (None: the extractor's default).
+        progress: show a progress bar.
+
+    Returns:
+        An N x D float32 array.
+
+    Example:
+        >>> real_features("digits:test", "mnist", n=20).shape
+        (20, 128)
+    """
     from ..features import get_extractor
 
     ext = get_extractor(extractor)
@@ -416,12 +751,43 @@ def real_features(spec, extractor: str = "inception", layer: str | None = None, 
 
 
 def to_json(result) -> dict:
-    """The JSON export of an `EvaluationResult` (or of a compare result)."""
+    """The JSON export of an `EvaluationResult` (or of a compare result).
+
+    Args:
+        result: anything with ``to_json()``.
+
+    Returns:
+        Its JSON-ready dict.
+
+    Example:
+        >>> to_json(EvaluationResult({}, {}, {}, {}, 0, {}))["seed"]
+        0
+    """
     return result.to_json()
 
 
 def extractor_options_for(extractor: str, *, preprocess: str | None = None, precision: str | None = None) -> dict:
-    """get_extractor options from the CLI/API arguments: preprocessing and precision are Inception options."""
+    """get_extractor options from the CLI/API arguments: preprocessing and precision are Inception options.
+
+    Args:
+        extractor: the extractor name.
+        preprocess: Inception's preprocessing, or None.
+        precision: the numeric precision, or None.
+
+    Returns:
+        Keyword arguments for `get_extractor`.
+
+    Raises:
+        InvalidArgumentError: a reduced precision for an extractor other than Inception.
+
+    Example:
+        >>> extractor_options_for("inception", preprocess="clean"), extractor_options_for("mnist", precision="float32")
+        ({'preprocess': 'clean'}, {})
+        >>> extractor_options_for("mnist", precision="fp16")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `precision` must be 'float32' for the 'mnist' extractor (reduced precision is an Inception option), but got 'fp16'.
+    """
     if extractor == "inception":
         return {k: v for k, v in (("preprocess", preprocess), ("precision", precision)) if v is not None}
     if precision not in (None, "float32"):

@@ -60,11 +60,35 @@ def evaluate_run(run_dir, real: str | None = None, n: int = 10000, inception_n: 
     """Evaluate `run_dir/checkpoint.pt` against `real` with the domain classifier (if the data has one)
     and with Inception; write report.html / report.json / evaluation.json into the run folder.
 
-    domain: the classifier extractor ("mnist" / "fashion-mnist"); default: the dataset of `real`
-    (the shared rule, evaluation/domain.py). extractors: which passes run, from "domain" (that
-    classifier), "mnist", "fashion-mnist" (an explicit classifier) and "inception" (skipped when
-    inception_n is falsy). metrics: for the classifier pass (default DOMAIN_METRICS); the Inception
-    pass computes those of them that need only features (default INCEPTION_METRICS).
+    Args:
+        run_dir: the run folder (holds checkpoint.pt).
+        real: the real data (default ``mnist:test``).
+        n: generated samples for the classifier pass.
+        inception_n: samples per side for the Inception pass (falsy: skipped).
+        data_root: dataset folder.
+        seed: the sampling and metric seed.
+        progress: show progress bars.
+        bootstrap: replicates of the classifier pass's intervals.
+        domain: the classifier extractor ("mnist" / "fashion-mnist"); default: the dataset of `real`
+            (the shared rule, evaluation/domain.py).
+        extractors: which passes run, from "domain" (that classifier), "mnist", "fashion-mnist" (an
+            explicit classifier) and "inception" (skipped when inception_n is falsy).
+        metrics: for the classifier pass (default DOMAIN_METRICS); the Inception pass computes those of
+            them that need only features (default INCEPTION_METRICS).
+
+    Returns:
+        The written paths (``html``, ``json``, ``evaluation_json`` ...), ``seconds`` and the
+        ``headline`` values per extractor.
+
+    Raises:
+        InvalidArgumentError: unknown extractors, or nothing to evaluate with.
+        CheckpointError: no readable checkpoint in `run_dir`.
+
+    Example:
+        >>> evaluate_run("runs/demo", extractors=("vgg",))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `extractors` must be a non-empty list from ['domain', 'inception', 'mnist', 'fashion-mnist'], but got ['vgg'].
     """
     bad = [e for e in extractors if e not in END_EXTRACTORS]
     if bad or not extractors:

@@ -49,7 +49,27 @@ MONOTONE_RHO = 0.9
 
 
 def degraded_cases(dataset: str, n: int, n_train: int, seed: int, data_root=None) -> dict[str, dict[str, ImageData]]:
-    """{family: {level name: ImageData}} built as in the module docstring."""
+    """{family: {level name: ImageData}} built as in the module docstring.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"`` (the other one gives the mix-dataset images).
+        n: images per level.
+        n_train: the leading train images kept as the memorisation set (the held-out pool starts after them).
+        seed: the degradation seed.
+        data_root: dataset folder.
+
+    Returns:
+        {family: {``"<family>-<level>"``: ImageData}}, levels as in FAMILIES.
+
+    Raises:
+        InvalidArgumentError: fewer than ``n_train + n`` training images.
+
+    Example:
+        >>> degraded_cases("digits", n=1000, n_train=1000, seed=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `n` must be at most 437 (held-out train images), but got 1000.
+    """
     from ..data import degrade
 
     rng = as_numpy_generator(seed)
@@ -81,7 +101,24 @@ def _spearman(x, y) -> float:
 
 
 def detection_table(families: dict) -> dict:
-    """{family: {value: {effect, direction, significant, monotone, detects}}} from per-family compare results."""
+    """{family: {value: {effect, direction, significant, monotone, detects}}} from per-family compare results.
+
+    Args:
+        families: {family: a `compare` JSON export whose models are that family's levels, in order}.
+
+    Returns:
+        Per family and value: ``effect`` (difference / its bootstrap std), ``direction`` ("worse" or
+        "better"), ``significant``, ``spearman``, ``monotone`` and ``detects``.
+
+    Example:
+        >>> levels = [f"blur-{s:g}" for s in FAMILIES["blur"]]
+        >>> res = {"models": dict.fromkeys(levels),
+        ...        "metrics": {m: {"fid": {"value": v, "higher_is_better": False}} for m, v in zip(levels, [1, 2, 4, 6, 9])},
+        ...        "differences": {"fid": [{"a": levels[0], "b": levels[-1], "diff": -8.0, "ci_std": 2.0, "significant": True}]}}
+        >>> row = detection_table({"blur": res})["blur"]["fid"]
+        >>> {k: v for k, v in row.items() if k != "spearman"}, round(row["spearman"], 6)
+        ({'effect': 4.0, 'direction': 'worse', 'significant': True, 'monotone': True, 'detects': True}, 1.0)
+    """
     table: dict[str, dict] = {}
     for fam, res in families.items():
         names = list(res["models"])
@@ -106,8 +143,34 @@ def detection_table(families: dict) -> dict:
 def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | None = None, n: int | None = None,
            n_real: int | None = None, n_train: int = 10000, metrics: str = SANITY_METRICS, bootstrap: int | None = None,
            seed: int = 0, data_root=None, progress: bool = True, families=None) -> dict:
-    """Run every degradation family through `compare` (module docstring). quick: n = n_real = 1000 and 10
-    replicates (docs/sanity.md gives the measured time); else 5000 and 50."""
+    """Run every degradation family through `compare` (module docstring).
+
+    Args:
+        real: ``"mnist:<split>"`` or ``"fashion-mnist:<split>"``.
+        quick: n = n_real = 1000 and 10 replicates (docs/sanity.md gives the measured time); else 5000 and 50.
+        extractor: the extractor (None: the dataset's classifier).
+        n: images per level (None: by `quick`).
+        n_real: real images (None: `n`).
+        n_train: the memorisation set's size.
+        metrics: the metrics (SANITY_METRICS).
+        bootstrap: replicates (None: by `quick`).
+        seed: the seed.
+        data_root: dataset folder.
+        progress: show progress bars.
+        families: the families to run (None: all of FAMILIES).
+
+    Returns:
+        The settings, each family's compare JSON, the `detection_table` and the seconds taken.
+
+    Raises:
+        InvalidArgumentError: a real set other than MNIST / Fashion-MNIST, or an unknown family.
+
+    Example:
+        >>> sanity("digits:test")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `real` must be a split of ['fashion-mnist', 'mnist'] (the degradations need labels and a second dataset), but got 'digits:test'.
+    """
     dataset = real.split(":", 1)[0]
     if dataset not in OTHER:
         raise InvalidArgumentError("real", f"a split of {sorted(OTHER)} (the degradations need labels and a second dataset)", real)

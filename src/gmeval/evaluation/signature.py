@@ -18,8 +18,18 @@ def make_signature(metric: str, parts: dict, params: dict | None = None) -> Sign
     """The `Signature` of one value: input parts in the fixed order above, then the metric's parameters
     sorted by name, then the package version.
 
-    >>> str(make_signature("fid", {"ext": "mnist", "nreal": 10, "seed": 0}, {"k": 3}))
-    'fid|ext:mnist|nreal:10|seed:0|k:3|v:0.1.0'
+    Args:
+        metric: the value's name, the signature's head.
+        parts: input parts (``ext``, ``w``, ``layer``, ``pre``, ``prec``, ``real``, ``nreal``, ``fake``,
+            ``nfake``, ``seed``); missing or None ones are left out.
+        params: the metric's parameters (``k``, ``subsets`` ...), or None.
+
+    Returns:
+        A `Signature`.
+
+    Example:
+        >>> str(make_signature("fid", {"ext": "mnist", "nreal": 10, "seed": 0}, {"k": 3}))
+        'fid|ext:mnist|nreal:10|seed:0|k:3|v:0.1.0'
     """
     fields = [(k, parts.get(k)) for k in _ORDER]
     fields += [(k, (params or {})[k]) for k in sorted(params or {})]

@@ -67,15 +67,37 @@ ADMIN_COOKIE = "gmeval_admin"
 
 
 class BadRequest(HumanEvalError):
+    """A malformed request (HTTP 400).
+
+    Example:
+        >>> BadRequest("missing fields ['answer']").status
+        400
+    """
     status = 400
 
 
 class UnsupportedMediaType(HumanEvalError):
+    """A request body that is not JSON (HTTP 415).
+
+    Example:
+        >>> UnsupportedMediaType("expected a JSON body").status
+        415
+    """
     status = 415
 
 
 class RateLimitedError(HumanEvalError):
-    """Too many requests of one kind from one client address; `retry_after` in seconds."""
+    """Too many requests of one kind from one client address; `retry_after` in seconds.
+
+    Args:
+        message: what was refused.
+        retry_after: seconds until a retry can succeed (the ``Retry-After`` header).
+
+    Example:
+        >>> e = RateLimitedError("too many new sessions from this address", 3)
+        >>> e.status, e.retry_after
+        (429, 3)
+    """
 
     status = 429
 
@@ -85,7 +107,28 @@ class RateLimitedError(HumanEvalError):
 
 
 def validate_text(name: str, value, max_len: int, *, multiline: bool = False) -> str | None:
-    """Strip and check a free-text field; None for empty. Markup and control characters are refused."""
+    """Strip and check a free-text field; None for empty. Markup and control characters are refused.
+
+    Args:
+        name: the field's name, for messages.
+        value: the submitted value (None allowed).
+        max_len: the longest accepted text.
+        multiline: allow line breaks and tabs.
+
+    Returns:
+        The stripped text, or None.
+
+    Raises:
+        BadRequest: not a string, too long, or with markup, control or bidirectional-override characters.
+
+    Example:
+        >>> validate_text("nickname", "  ann ", 40), validate_text("nickname", "   ", 40)
+        ('ann', None)
+        >>> validate_text("nickname", "<b>ann</b>", 40)
+        Traceback (most recent call last):
+        ...
+        gmeval.human.app.BadRequest: nickname must be plain text: no '<', '>', control or bidirectional-override characters
+    """
     if value is None:
         return None
     if not isinstance(value, str):
@@ -101,7 +144,18 @@ def validate_text(name: str, value, max_len: int, *, multiline: bool = False) ->
 
 
 def json_depth(raw: bytes) -> int:
-    """Deepest nesting of arrays/objects in a JSON text (brackets inside strings do not count)."""
+    """Deepest nesting of arrays/objects in a JSON text (brackets inside strings do not count).
+
+    Args:
+        raw: the JSON bytes.
+
+    Returns:
+        The depth (0 for a scalar).
+
+    Example:
+        >>> json_depth(b'{"a": [1, {"b": "[[["}]}'), json_depth(b'"x"')
+        (3, 0)
+    """
     depth = deepest = 0
     for m in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
         depth += 1 if m.group() in (b"[", b"{") else -1
@@ -147,6 +201,25 @@ def _opt_ms(body: dict, key: str) -> float | None:
 
 
 def pools_from_rows(design: StudyDesign, rows: list[dict]) -> Pools:
+    """The planner's image pools from a study's image rows (see `Store.images`).
+
+    Args:
+        design: the `StudyDesign`.
+        rows: the image rows.
+
+    Returns:
+        A `Pools` of image ids, each list in source-index order.
+
+    Example:
+        >>> from gmeval.human import StudyDesign
+        >>> rows = [{"image_id": "r0", "source": "real", "idx": 0, "pool": "scored"},
+        ...         {"image_id": "c0", "source": "real", "idx": 1, "pool": "check"},
+        ...         {"image_id": "g0", "source": "gan", "idx": 0, "pool": "scored"},
+        ...         {"image_id": "n0", "source": "noise", "idx": 0, "pool": "check"}]
+        >>> p = pools_from_rows(StudyDesign("hype-inf", ("gan",), per_model=1, pool_size=1), rows)
+        >>> p.real, p.fake, p.check_real, p.noise
+        (['r0'], {'gan': ['g0']}, ['c0'], ['n0'])
+    """
     rows = sorted(rows, key=lambda r: (r["source"], r["idx"]))
 
     def ids(source, pool):
@@ -163,6 +236,37 @@ def open_study(db, *, real=None, fakes: dict | None = None, design: StudyDesign 
 
     New study: `real`, `fakes` ({model: source}) and `design` are required. Existing database:
     sources and design default to the stored ones; if given they must match them.
+
+    Args:
+        db: the database path.
+        real: the real source.
+        fakes: {model: source}.
+        design: the `StudyDesign`.
+        synchronous: SQLite's durability, ``"NORMAL"`` or ``"FULL"`` (see `Store`).
+
+    Returns:
+        (`Store`, `ImageProvider` bound to the stored images).
+
+    Raises:
+        InvalidArgumentError: missing sources or design for a new study, or sources / a design that
+            differ from an existing study's.
+        DataError: stored images that differ from what the sources give now.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.human import StudyDesign
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=2, n_checks=2)
+        >>> store, provider = open_study(Path(tmp.name) / "study.db", real="digits:test", fakes={"gan": "digits:train"},
+        ...                              design=design)
+        >>> store.counts()
+        {'raters': 0, 'trials': 0, 'answers': 0, 'images': 8}
+        >>> store.close()
+        >>> store, provider = open_study(Path(tmp.name) / "study.db")   # resumed: sources and design from the database
+        >>> store.design == design, provider.shape
+        (True, (1, 8, 8))
+        >>> store.close(); tmp.cleanup()
     """
     from ..sources import describe_source
 
@@ -197,10 +301,48 @@ def create_app(store: Store, provider: ImageProvider, *, admin_token: str | None
                allowed_hosts=LOCAL_HOSTS, start_per_minute: float = 20.0, live_bootstrap: int = 200):
     """The Flask application of one study.
 
-    `admin_token` (>= 16 characters; default: a fresh random token in ``app.config["ADMIN_TOKEN"]``);
-    `allowed_hosts`: Host header names answered (see `access.allowed_hosts`); `start_per_minute`:
-    new raters per client address and minute (a burst of as many is allowed). The cap on raters
-    is stored in the study (`Store.set_max_raters`).
+    Args:
+        store: the study's `Store`.
+        provider: its `ImageProvider` (bound).
+        admin_token: the admin token (>= 16 characters; default: a fresh random token in
+            ``app.config["ADMIN_TOKEN"]``).
+        allowed_hosts: Host header names answered (see `access.allowed_hosts`).
+        start_per_minute: new raters per client address and minute (a burst of as many is allowed).
+        live_bootstrap: bootstrap replicates of the admin page's live scores.
+
+    Returns:
+        The Flask app (the cap on raters is stored in the study, `Store.set_max_raters`).
+
+    Raises:
+        MissingDependencyError: Flask (the ``human`` extra) is not installed.
+        InvalidArgumentError: a malformed admin token.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.human import StudyDesign
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=2, n_checks=2)
+        >>> store, provider = open_study(Path(tmp.name) / "study.db", real="digits:test", fakes={"gan": "digits:train"},
+        ...                              design=design)
+        >>> app = create_app(store, provider, admin_token="0123456789abcdef")
+        >>> client = app.test_client()
+        >>> client.get("/healthz").get_json()
+        {'ok': True, 'protocol': 'hype-inf'}
+        >>> r = client.post("/start", data={"consent": "yes", "nickname": "ann"})
+        >>> rater = r.headers["Location"].rsplit("/", 1)[1]
+        >>> trial = client.get(f"/api/r/{rater}/next").get_json()["trial"]
+        >>> r.status_code, trial["phase"], trial["total"], client.get(trial["image_url"]).mimetype
+        (303, 'tutorial', 8, 'image/png')
+        >>> answer = {"trial_id": trial["trial_id"], "submission_id": "sub-0001", "answer": "real"}
+        >>> sorted(client.post(f"/api/r/{rater}/answer", json=answer).get_json()["feedback"])
+        ['correct', 'truth']
+        >>> client.get("/admin/score.json").status_code   # no session cookie, no bearer token
+        403
+        >>> auth = {"Authorization": "Bearer 0123456789abcdef"}
+        >>> client.get("/admin/score.json?bootstrap=10", headers=auth).get_json()["raters"]["total"]
+        1
+        >>> store.close(); tmp.cleanup()
     """
     require("flask", "the human-evaluation web app", extra="human")
     from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
@@ -460,7 +602,33 @@ def _csv_safe(v):
 
 
 def make_server(app, host: str = "127.0.0.1", port: int = 8000, settings: ServerSettings | None = None) -> StudyServer:
-    """The study's production server (waitress, see `server.py`); takes the study's lock file."""
+    """The study's production server (waitress, see `server.py`); takes the study's lock file.
+
+    Args:
+        app: the app of `create_app`.
+        host: the address to bind.
+        port: the port (0: any free port, see ``server_port``).
+        settings: the `ServerSettings` (None: defaults).
+
+    Returns:
+        A `StudyServer` (not yet serving: call ``serve_forever()``).
+
+    Raises:
+        DatabaseInUseError: another server holds the study's lock.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.human import StudyDesign
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=2, n_checks=2)
+        >>> store, provider = open_study(Path(tmp.name) / "study.db", real="digits:test", fakes={"gan": "digits:train"},
+        ...                              design=design)
+        >>> server = make_server(create_app(store, provider), port=0)
+        >>> server.server_port > 0
+        True
+        >>> server.close(); store.close(); tmp.cleanup()
+    """
     return StudyServer(app, host, port, settings)
 
 

@@ -34,7 +34,19 @@ GENERATOR_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
 def is_generator_spec(spec) -> bool:
-    """True when `spec` is sampled (checkpoint, model, callable), False when it is a fixed image set."""
+    """True when `spec` is sampled (checkpoint, model, callable), False when it is a fixed image set.
+
+    Args:
+        spec: a source spec.
+
+    Returns:
+        Whether it is a generator.
+
+    Example:
+        >>> import numpy as np
+        >>> is_generator_spec("runs/a/checkpoint.pt"), is_generator_spec("digits:test"), is_generator_spec(np.zeros(1))
+        (True, False, False)
+    """
     from ..models.base import GenerativeModel
 
     if isinstance(spec, GenerativeModel):
@@ -45,7 +57,26 @@ def is_generator_spec(spec) -> bool:
 
 
 def select_images(spec, n: int, seed: int, *, role: str) -> ImageData:
-    """`n` images of `spec`: a seeded random subset of an image set, or `n` seeded samples of a generator."""
+    """`n` images of `spec`: a seeded random subset of an image set, or `n` seeded samples of a generator.
+
+    Args:
+        spec: a source spec.
+        n: how many images.
+        seed: the subset or sampling seed.
+        role: the source's role, for messages (``"real"``, ``"fake (gan)"``).
+
+    Returns:
+        An `ImageData` of `n` images.
+
+    Raises:
+        InvalidArgumentError: an image set with fewer than `n` images.
+        DataError: a source that gives another number of images.
+
+    Example:
+        >>> data = select_images("digits:test", 5, seed=0, role="real")
+        >>> data.images.shape, data.origin
+        ((5, 1, 8, 8), 'digits:test')
+    """
     from ..sources import describe_source, load_images
 
     if is_generator_spec(spec):
@@ -63,18 +94,61 @@ def select_images(spec, n: int, seed: int, *, role: str) -> ImageData:
 
 
 def noise_images(n: int, shape: tuple[int, int, int], seed: int) -> np.ndarray:
-    """`n` uniform-noise uint8 images (attention checks: obviously not a real image)."""
+    """`n` uniform-noise uint8 images (attention checks: obviously not a real image).
+
+    Args:
+        n: how many images.
+        shape: C x H x W.
+        seed: the seed.
+
+    Returns:
+        An n x C x H x W uint8 array.
+
+    Example:
+        >>> x = noise_images(2, (1, 8, 8), seed=0)
+        >>> x.shape, x.dtype.name, bool((noise_images(2, (1, 8, 8), seed=0) == x).all())
+        ((2, 1, 8, 8), 'uint8', True)
+    """
     return as_numpy_generator(seed).integers(0, 256, size=(n, *shape), dtype=np.uint8)
 
 
 def pixel_sha256(image_chw: np.ndarray) -> str:
+    """SHA-256 of an image's shape and pixel bytes (stored with each image; verified on restart).
+
+    Args:
+        image_chw: a uint8 C x H x W array.
+
+    Returns:
+        64 hex characters.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.zeros((1, 2, 2), np.uint8)
+        >>> pixel_sha256(a) == pixel_sha256(a.copy()), pixel_sha256(a) == pixel_sha256(np.zeros((1, 4, 1), np.uint8))
+        (True, False)
+    """
     h = hashlib.sha256(repr(tuple(image_chw.shape)).encode())
     h.update(np.ascontiguousarray(image_chw).data)
     return h.hexdigest()
 
 
 def encode_png(image_chw: np.ndarray) -> bytes:
-    """uint8 C x H x W (C in 1, 3) -> PNG bytes, without any metadata chunk."""
+    r"""uint8 C x H x W (C in 1, 3) -> PNG bytes, without any metadata chunk.
+
+    Args:
+        image_chw: the image.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> import io
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> png = encode_png(np.full((3, 4, 5), 200, np.uint8))
+        >>> Image.open(io.BytesIO(png)).size, png[:4]
+        ((5, 4), b'\x89PNG')
+    """
     from PIL import Image
 
     arr = image_chw[0] if image_chw.shape[0] == 1 else image_chw.transpose(1, 2, 0)
@@ -84,7 +158,22 @@ def encode_png(image_chw: np.ndarray) -> bytes:
 
 
 class ImageProvider:
-    """Source name -> uint8 array; serves PNG bytes by image id (with a bounded LRU cache)."""
+    r"""Source name -> uint8 array; serves PNG bytes by image id (with a bounded LRU cache).
+
+    Args:
+        arrays: {source name: N x C x H x W uint8 array}; every source has the same C x H x W.
+        cache_size: PNGs kept in memory.
+
+    Raises:
+        ShapeMismatchError: sources of different image shapes (raters could tell them apart by size).
+
+    Example:
+        >>> import numpy as np
+        >>> p = ImageProvider({"real": np.zeros((2, 1, 8, 8), np.uint8), "gan": np.ones((2, 1, 8, 8), np.uint8)})
+        >>> p.bind([{"image_id": "id-1", "source": "gan", "idx": 1, "sha256": pixel_sha256(p.image("gan", 1))}])
+        >>> p.shape, p.has("id-1"), p.has("id-2"), p.png("id-1")[:4]
+        ((1, 8, 8), True, False, b'\x89PNG')
+    """
 
     def __init__(self, arrays: dict[str, np.ndarray], cache_size: int = 4096):
         shapes = {k: tuple(v.shape[1:]) for k, v in arrays.items()}
@@ -99,6 +188,7 @@ class ImageProvider:
         self._lock = threading.Lock()
 
     def image(self, source: str, idx: int) -> np.ndarray:
+        """The uint8 C x H x W image `idx` of `source`."""
         return self.arrays[source][idx]
 
     def bind(self, rows: list[dict]) -> None:
@@ -114,9 +204,11 @@ class ImageProvider:
                             "sources, seeds or sizes changed since the study was created: start a new study database")
 
     def has(self, image_id: str) -> bool:
+        """Whether `image_id` is bound."""
         return image_id in self._ids
 
     def png(self, image_id: str) -> bytes:
+        """The PNG bytes of a bound image (KeyError for unknown ids)."""
         with self._lock:
             data = self._cache.get(image_id)
             if data is not None:
@@ -138,6 +230,24 @@ def build_provider(design: StudyDesign, real, fakes: dict) -> tuple[ImageProvide
     attention-check images (the check pool is disjoint from the tutorial and scored pools); each fake
     source = design.pool_size scored + ceil(n_tutorial_fake / n_models) tutorial images;
     noise = design.n_check_noise images.
+
+    Args:
+        design: the `StudyDesign`.
+        real: the real source.
+        fakes: {model: source}, one per model of the design, in its order.
+
+    Returns:
+        (`ImageProvider`, image rows for `Store.create`, the sources' description).
+
+    Raises:
+        InvalidArgumentError: `fakes` does not match the design's models, or a source has too few images.
+
+    Example:
+        >>> from gmeval.human import StudyDesign
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=2, n_checks=2)
+        >>> provider, rows, sources = build_provider(design, "digits:test", {"gan": "digits:train"})
+        >>> sorted(provider.arrays), len(rows), sorted({r["pool"] for r in rows}), sources["gan"]["n"]
+        (['gan', 'noise', 'real'], 8, ['check', 'scored', 'tutorial'], 3)
     """
     from ..sources import describe_source
 

@@ -47,7 +47,29 @@ ANSWERS = ("real", "fake")
 
 @dataclass(frozen=True)
 class StaircaseConfig:
-    """A transformed up-down staircase over a ladder of exposure times (milliseconds)."""
+    """A transformed up-down staircase over a ladder of exposure times (milliseconds).
+
+    Attributes:
+        start_ms: the first exposure (a rung of the ladder).
+        step_ms: the ladder's step.
+        min_ms: the shortest exposure.
+        max_ms: the longest exposure.
+        down: consecutive correct answers that shorten the exposure by one step.
+        up: consecutive wrong answers that lengthen it by one step.
+
+    Raises:
+        InvalidArgumentError: a non-positive value, min_ms > max_ms, a step that does not divide the
+            range, or a start off the ladder.
+
+    Example:
+        >>> c = StaircaseConfig(start_ms=300, step_ms=100, min_ms=100, max_ms=500)
+        >>> c.ladder(), round(c.target_accuracy, 3)
+        ((100, 200, 300, 400, 500), 0.794)
+        >>> StaircaseConfig(start_ms=250, step_ms=100, min_ms=100, max_ms=500)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `staircase.start_ms` must be a rung of the ladder 100..500 step 100, but got 250.
+    """
 
     start_ms: int = 500
     step_ms: int = 50
@@ -71,6 +93,7 @@ class StaircaseConfig:
                                        f"{self.step_ms}", self.start_ms)
 
     def ladder(self) -> tuple[int, ...]:
+        """Every exposure of the ladder, from min_ms to max_ms."""
         return tuple(range(self.min_ms, self.max_ms + 1, self.step_ms))
 
     @property
@@ -91,9 +114,19 @@ class StaircaseConfig:
 def staircase_exposures(correct: Sequence[bool], config: StaircaseConfig) -> list[int]:
     """Exposure (ms) of each trial of one staircase, followed by the exposure of the next trial.
 
-    `correct[i]` is whether trial i (shown at the returned exposure i) was answered correctly;
-    the result has len(correct) + 1 entries. Pure function: the server replays it from the
-    stored answers, so the staircase state is never kept anywhere but in the database.
+    Pure function: the server replays it from the stored answers, so the staircase state is never
+    kept anywhere but in the database.
+
+    Args:
+        correct: `correct[i]` is whether trial i (shown at the returned exposure i) was answered correctly.
+        config: the `StaircaseConfig`.
+
+    Returns:
+        len(correct) + 1 exposures in ms.
+
+    Example:
+        >>> staircase_exposures([True, True, True, False, True], StaircaseConfig())   # 3-down/1-up from 500 ms
+        [500, 500, 500, 450, 500, 500]
     """
     ladder = config.ladder()
     level = ladder.index(config.start_ms)
@@ -113,7 +146,16 @@ def staircase_exposures(correct: Sequence[bool], config: StaircaseConfig) -> lis
 
 
 class Staircase:
-    """Stateful wrapper over `staircase_exposures`: `update(correct)` returns the next exposure."""
+    """Stateful wrapper over `staircase_exposures`: `update(correct)` returns the next exposure.
+
+    Args:
+        config: the `StaircaseConfig` (None: the default 3-down/1-up from 500 ms).
+
+    Example:
+        >>> s = Staircase()
+        >>> s.exposure_ms, [s.update(True) for _ in range(3)], s.update(False)
+        (500, [500, 500, 450], 500)
+    """
 
     def __init__(self, config: StaircaseConfig | None = None):
         self.config = config or StaircaseConfig()
@@ -121,16 +163,41 @@ class Staircase:
 
     @property
     def exposure_ms(self) -> int:
+        """The exposure of the next trial."""
         return staircase_exposures(self.history, self.config)[-1]
 
     def update(self, correct: bool) -> int:
+        """Record one answer (correct or not) and return the next exposure."""
         self.history.append(bool(correct))
         return self.exposure_ms
 
 
 @dataclass(frozen=True)
 class StudyDesign:
-    """Everything that decides the trial plans of a study (stored in the database as JSON)."""
+    """Everything that decides the trial plans of a study (stored in the database as JSON).
+
+    Attributes:
+        protocol: ``"hype-inf"`` or ``"hype-time"``.
+        models: the fake sources' names (not "real" or "noise").
+        per_model: scored fake images of each model per rater (and as many real images).
+        pool_size: distinct scored fake images per model (real pool: pool_size * n_models).
+        n_tutorial: tutorial trials with feedback (half real, half fake).
+        n_checks: attention checks (half uniform noise = fake, half fresh reals = real).
+        seed: the study's seed (images and rater plans derive from it).
+        staircase: the HYPE-time `StaircaseConfig` (a dict is converted).
+        min_attention_accuracy: raters below this on attention checks are excluded from scores.
+        min_checks: raters with fewer answered checks are excluded (None: all n_checks).
+
+    Raises:
+        InvalidArgumentError: an unknown protocol, bad model names, or sizes out of range.
+
+    Example:
+        >>> d = StudyDesign("hype-inf", ("dcgan", "vae"), per_model=10, pool_size=20, n_tutorial=5, n_checks=3)
+        >>> d.trials_per_rater, d.n_real_pool, d.n_tutorial_real, d.n_tutorial_fake, d.n_check_real, d.n_check_noise
+        (48, 40, 3, 2, 1, 2)
+        >>> StudyDesign.from_dict(d.to_dict()) == d
+        True
+    """
 
     protocol: str
     models: tuple[str, ...]
@@ -179,35 +246,43 @@ class StudyDesign:
     # -- pool sizes --------------------------------------------------------------------------
     @property
     def n_real_pool(self) -> int:
+        """Distinct scored real images: pool_size * number of models."""
         return self.pool_size * len(self.models)
 
     @property
     def n_tutorial_real(self) -> int:
+        """Real tutorial trials (the larger half)."""
         return (self.n_tutorial + 1) // 2
 
     @property
     def n_tutorial_fake(self) -> int:
+        """Fake tutorial trials."""
         return self.n_tutorial // 2
 
     @property
     def n_check_real(self) -> int:
+        """Attention checks showing a fresh real image."""
         return self.n_checks // 2
 
     @property
     def n_check_noise(self) -> int:
+        """Attention checks showing uniform noise."""
         return self.n_checks - self.n_check_real
 
     @property
     def trials_per_rater(self) -> int:
+        """Tutorial + scored (2 per_model per model) + attention-check trials of one rater."""
         return self.n_tutorial + 2 * self.per_model * len(self.models) + self.n_checks
 
     def to_dict(self) -> dict:
+        """The design as a JSON-ready dict."""
         d = asdict(self)
         d["models"] = list(self.models)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "StudyDesign":
+        """The design back from `to_dict`'s output."""
         d = dict(d)
         d["models"] = tuple(d["models"])
         d["staircase"] = StaircaseConfig(**d.get("staircase", {}))
@@ -216,7 +291,21 @@ class StudyDesign:
 
 @dataclass(frozen=True)
 class Pools:
-    """Image ids available to the planner, by role (see `StudyDesign` for the sizes)."""
+    """Image ids available to the planner, by role (see `StudyDesign` for the sizes).
+
+    Attributes:
+        real: scored real image ids.
+        fake: {model: scored fake image ids}.
+        tutorial_real: real tutorial image ids.
+        tutorial_fake: {model: fake tutorial image ids}.
+        noise: attention checks, answer fake.
+        check_real: attention checks, answer real (never in the tutorial or scored pools).
+
+    Example:
+        >>> p = Pools(real=["r1", "r2"], fake={"gan": ["f1", "f2"]}, tutorial_real=[], tutorial_fake={"gan": []}, noise=[])
+        >>> p.fake["gan"], p.check_real
+        (['f1', 'f2'], ())
+    """
 
     real: Sequence[str]
     fake: dict[str, Sequence[str]]
@@ -228,6 +317,19 @@ class Pools:
 
 @dataclass(frozen=True)
 class PlannedTrial:
+    """One trial of a rater's plan.
+
+    Attributes:
+        phase: ``"tutorial"``, ``"scored"`` or ``"check"``.
+        image_id: the image shown.
+        truth: ``"real"`` or ``"fake"``.
+        stream: the model whose score this trial counts for (scored trials), else None.
+        exposure_ms: a fixed exposure (HYPE-time tutorial/checks); scored: set when served.
+
+    Example:
+        >>> PlannedTrial("scored", "f1", "fake", "gan")
+        PlannedTrial(phase='scored', image_id='f1', truth='fake', stream='gan', exposure_ms=None)
+    """
     phase: str            # tutorial | scored | check
     image_id: str
     truth: str            # real | fake
@@ -241,6 +343,26 @@ def plan_trials(design: StudyDesign, pools: Pools, rng: np.random.Generator) -> 
     Scored trials: for each model, `per_model` of its fake images and `per_model` real images
     (the model's staircase/stream), drawn without replacement from the pools, so each rater sees
     a 50/50 real/fake mix and every image at most once; all streams shuffled together.
+
+    Args:
+        design: the `StudyDesign`.
+        pools: the image ids by role.
+        rng: the rater's np.random.Generator.
+
+    Returns:
+        The list of `PlannedTrial`, in presentation order.
+
+    Raises:
+        InvalidArgumentError: the real pool is smaller than per_model x number of models.
+
+    Example:
+        >>> import numpy as np
+        >>> d = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=2, n_checks=1)
+        >>> p = Pools(real=["r1", "r2"], fake={"gan": ["f1", "f2"]}, tutorial_real=["t1"], tutorial_fake={"gan": ["t2"]},
+        ...           noise=["n1"])
+        >>> plan = plan_trials(d, p, np.random.default_rng(0))
+        >>> len(plan) == d.trials_per_rater, [t.phase for t in plan][:2], sorted(t.truth for t in plan if t.phase == "scored")
+        (True, ['tutorial', 'tutorial'], ['fake', 'fake', 'real', 'real'])
     """
     models = design.models
     time = design.protocol == "hype-time"

@@ -71,12 +71,37 @@ def _hype_inf_from_counts(n_fake: int, fake_wrong: int, n_real: int, real_wrong:
 
 
 def hype_infinity_score(is_fake, said_fake) -> float:
-    """HYPE-infinity in percent from per-answer truth (`is_fake`) and response (`said_fake`)."""
+    """HYPE-infinity in percent from per-answer truth (`is_fake`) and response (`said_fake`).
+
+    HYPE-infinity = 50 x (share of fakes judged real + share of reals judged fake); 50 % means
+    humans cannot tell the model's images from real ones (higher is better for the model).
+
+    Args:
+        is_fake: per answer, whether the image was fake (1-D bools).
+        said_fake: per answer, whether the rater said fake.
+
+    Returns:
+        The score in percent.
+
+    Raises:
+        InvalidArgumentError: arrays of different shapes, or no answer on a fake or on a real image.
+
+    Example:
+        >>> hype_infinity_score([True, True, False, False], [False, True, False, False])   # one fake of two passed as real
+        25.0
+    """
     return _hype_inf_from_counts(*_counts(is_fake, said_fake))
 
 
 class HypeInfinity:
-    """Streaming HYPE-infinity: `update(is_fake, said_fake)` per batch of answers, then `compute()`."""
+    """Streaming HYPE-infinity: `update(is_fake, said_fake)` per batch of answers, then `compute()`.
+
+    Example:
+        >>> m = HypeInfinity()
+        >>> m.update([True, False], [False, False]); m.update([True, False], [True, True])
+        >>> m.compute(), m.n_fake, m.fake_wrong
+        (50.0, 2, 1)
+    """
 
     higher_is_better = True
 
@@ -84,9 +109,11 @@ class HypeInfinity:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every answer."""
         self.n_fake = self.fake_wrong = self.n_real = self.real_wrong = 0
 
     def update(self, is_fake, said_fake) -> None:
+        """Add a batch of answers (truth and response per answer)."""
         nf, fw, nr, rw = _counts(is_fake, said_fake)
         self.n_fake += nf
         self.fake_wrong += fw
@@ -94,6 +121,7 @@ class HypeInfinity:
         self.real_wrong += rw
 
     def compute(self) -> float:
+        """HYPE-infinity in percent of every answer added (InvalidArgumentError without fakes or reals)."""
         return _hype_inf_from_counts(self.n_fake, self.fake_wrong, self.n_real, self.real_wrong)
 
 
@@ -104,7 +132,29 @@ def bootstrap_hype_infinity(rater, image, is_fake, said_fake, *, n_boot: int = 2
     Each replicate draws raters with replacement and, separately, fake and real images with
     replacement; an answer's weight is (times its rater was drawn) x (times its image was drawn).
     Replicates without any weight on fake or on real answers are dropped (`n_valid` says how
-    many remain). Returns {"low", "high", "n_valid", "std"}.
+    many remain).
+
+    Args:
+        rater: per answer, the rater's id.
+        image: per answer, the image's id.
+        is_fake: per answer, whether the image was fake.
+        said_fake: per answer, whether the rater said fake.
+        n_boot: replicates.
+        seed: an int or an np.random.Generator.
+        level: the interval's level.
+        chunk: replicates drawn per vectorised step (memory bound).
+
+    Returns:
+        {"low", "high", "n_valid", "std"} (None bounds when no replicate is valid).
+
+    Raises:
+        InvalidArgumentError: a bad `n_boot` or `level`, or no answers on fake or on real images.
+
+    Example:
+        >>> ci = bootstrap_hype_infinity(["a", "a", "b", "b"], ["f1", "r1", "f1", "r1"], [True, False, True, False],
+        ...                              [True, False, False, False], n_boot=200)
+        >>> ci["n_valid"], 0.0 <= ci["low"] <= 25.0 <= ci["high"] <= 50.0
+        (200, True)
     """
     if n_boot < 1:
         raise InvalidArgumentError("n_boot", "a positive integer", n_boot)
@@ -156,7 +206,21 @@ def _replicate_scores(wr, wf, wq, r_fake, f_idx, w_fake, r_real, q_idx, w_real) 
 
 
 def modal_exposure(exposures_ms: Sequence[float]) -> float:
-    """The most frequent exposure time of one staircase (ties: the mean of the tied values)."""
+    """The most frequent exposure time of one staircase (ties: the mean of the tied values).
+
+    Args:
+        exposures_ms: the exposures of one rater's staircase trials.
+
+    Returns:
+        The modal exposure in ms.
+
+    Raises:
+        InvalidArgumentError: an empty or non-1-D input.
+
+    Example:
+        >>> modal_exposure([500, 450, 450, 400]), modal_exposure([500, 400])
+        (450.0, 450.0)
+    """
     x = np.asarray(exposures_ms, dtype=np.float64)
     if x.ndim != 1 or len(x) == 0:
         raise InvalidArgumentError("exposures_ms", "a non-empty 1-D sequence", x.shape)
@@ -165,7 +229,21 @@ def modal_exposure(exposures_ms: Sequence[float]) -> float:
 
 
 def hype_time_score(modal_exposures_ms: Sequence[float]) -> float:
-    """HYPE-time in ms: the mean over raters of their modal exposure times."""
+    """HYPE-time in ms: the mean over raters of their modal exposure times.
+
+    Args:
+        modal_exposures_ms: one modal exposure per rater.
+
+    Returns:
+        The score in ms (higher is better for the model).
+
+    Raises:
+        InvalidArgumentError: an empty or non-1-D input.
+
+    Example:
+        >>> hype_time_score([450.0, 550.0])
+        500.0
+    """
     x = np.asarray(modal_exposures_ms, dtype=np.float64)
     if x.ndim != 1 or len(x) == 0:
         raise InvalidArgumentError("modal_exposures_ms", "a non-empty 1-D sequence (one value per rater)", x.shape)
@@ -173,7 +251,14 @@ def hype_time_score(modal_exposures_ms: Sequence[float]) -> float:
 
 
 class HypeTime:
-    """Stateful HYPE-time: `update(exposures_ms)` once per rater's staircase, then `compute()`."""
+    """Stateful HYPE-time: `update(exposures_ms)` once per rater's staircase, then `compute()`.
+
+    Example:
+        >>> m = HypeTime()
+        >>> m.update([500, 450, 450]); m.update([600, 600, 550])
+        >>> m.modes, m.compute()
+        ([450.0, 600.0], 525.0)
+    """
 
     higher_is_better = True
 
@@ -181,17 +266,38 @@ class HypeTime:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every staircase."""
         self.modes: list[float] = []
 
     def update(self, exposures_ms: Sequence[float]) -> None:
+        """Add one rater's staircase exposures (its mode is kept)."""
         self.modes.append(modal_exposure(exposures_ms))
 
     def compute(self) -> float:
+        """HYPE-time in ms over every staircase added."""
         return hype_time_score(self.modes)
 
 
 def bootstrap_mean(values: Sequence[float], *, n_boot: int = 2000, seed=0, level: float = 0.95) -> dict:
-    """Percentile bootstrap interval of a mean (HYPE-time over raters)."""
+    """Percentile bootstrap interval of a mean (HYPE-time over raters).
+
+    Args:
+        values: the values (one per rater).
+        n_boot: replicates.
+        seed: an int or an np.random.Generator.
+        level: the interval's level.
+
+    Returns:
+        {"low", "high", "n_valid", "std"}.
+
+    Raises:
+        InvalidArgumentError: no values.
+
+    Example:
+        >>> ci = bootstrap_mean([400.0, 500.0, 600.0], n_boot=100)
+        >>> ci["n_valid"], 400.0 <= ci["low"] <= ci["high"] <= 600.0
+        (100, True)
+    """
     x = np.asarray(values, dtype=np.float64)
     if len(x) == 0:
         raise InvalidArgumentError("values", "a non-empty sequence", 0)
@@ -209,7 +315,23 @@ def bootstrap_mean(values: Sequence[float], *, n_boot: int = 2000, seed=0, level
 
 
 def pairwise_agreement(counts) -> float:
-    """Fraction of agreeing ordered rater pairs on the same item; `counts` is items x categories."""
+    """Fraction of agreeing ordered rater pairs on the same item; `counts` is items x categories.
+
+    Items with fewer than 2 ratings are left out.
+
+    Args:
+        counts: items x categories answer counts.
+
+    Returns:
+        The agreement in [0, 1], NaN when no item has 2 ratings.
+
+    Raises:
+        InvalidArgumentError: `counts` is not 2-D.
+
+    Example:
+        >>> pairwise_agreement([[2, 0], [1, 1], [0, 1]])   # the third item has one rating only
+        0.5
+    """
     c = np.asarray(counts, dtype=np.float64)
     if c.ndim != 2:
         raise InvalidArgumentError("counts", "an items x categories array of answer counts", c.shape)
@@ -228,6 +350,19 @@ def fleiss_kappa(counts) -> float:
     kappa = (P_bar - P_e) / (1 - P_e), P_bar = pairwise agreement, P_e = sum_j p_j^2 with p_j the
     pooled proportion of category j. Equals Fleiss (1971) when every item has the same number of
     ratings. NaN when undefined (no item with two ratings, or a single category used: P_e = 1).
+
+    Args:
+        counts: items x categories answer counts.
+
+    Returns:
+        kappa (1: perfect agreement, 0: chance level), or NaN.
+
+    Raises:
+        InvalidArgumentError: `counts` is not 2-D.
+
+    Example:
+        >>> fleiss_kappa([[2, 0], [0, 2]]), fleiss_kappa([[1, 1], [1, 1]])
+        (1.0, -1.0)
     """
     c = np.asarray(counts, dtype=np.float64)
     if c.ndim != 2:
@@ -248,6 +383,21 @@ def rank_correlation(human: Mapping[str, float], metric: Mapping[str, float]) ->
 
     The sign is raw: a lower-is-better metric (FID, KID) that agrees with a higher-is-better
     human score (HYPE) gives a *negative* correlation.
+
+    Args:
+        human: {model: human score}.
+        metric: {model: metric value} for (at least) the same models.
+
+    Returns:
+        {"n_models", "models", "human", "metric", "spearman": {"rho", "p_value"}, "kendall": {"tau", "p_value"}}.
+
+    Raises:
+        InvalidArgumentError: a model without a metric value, or fewer than 2 models.
+
+    Example:
+        >>> r = rank_correlation({"a": 40.0, "b": 20.0, "c": 10.0}, {"a": 5.0, "b": 9.0, "c": 30.0})   # FIDs
+        >>> round(r["spearman"]["rho"], 6), round(r["kendall"]["tau"], 6), r["models"]
+        (-1.0, -1.0, ['a', 'b', 'c'])
     """
     from scipy import stats
 
@@ -269,7 +419,23 @@ def rank_correlation(human: Mapping[str, float], metric: Mapping[str, float]) ->
 
 
 def parse_metrics(obj) -> dict[str, dict[str, float]]:
-    """Accept {model: value} (one metric called "metric") or {metric: {model: value}}."""
+    """Accept {model: value} (one metric called "metric") or {metric: {model: value}}.
+
+    Args:
+        obj: the parsed JSON object.
+
+    Returns:
+        {metric name: {model: float}}.
+
+    Raises:
+        InvalidArgumentError: anything else (non-numeric or non-finite values, an empty object).
+
+    Example:
+        >>> parse_metrics({"a": 1, "b": 2.5})
+        {'metric': {'a': 1.0, 'b': 2.5}}
+        >>> parse_metrics({"fid": {"a": 3}, "kid": {"a": 0.1}})
+        {'fid': {'a': 3.0}, 'kid': {'a': 0.1}}
+    """
     if not isinstance(obj, dict) or not obj:
         raise InvalidArgumentError("metrics", "a JSON object {model: value} or {metric: {model: value}}", type(obj).__name__)
     if all(_is_number(v) for v in obj.values()):
@@ -302,6 +468,22 @@ def attention_summary(answers: Sequence[dict], min_accuracy: float, min_checks: 
 
     Reasons: "too_few_checks" (fewer than `min_checks` answered), "low_check_accuracy" (accuracy
     below `min_accuracy` on the checks answered).
+
+    Args:
+        answers: joined answer rows (see `Store.answers`).
+        min_accuracy: the least attention-check accuracy kept.
+        min_checks: the fewest answered checks kept.
+
+    Returns:
+        {rater_id: {"checks", "passed", "accuracy", "reason", "excluded"}}.
+
+    Example:
+        >>> rows = [{"rater_id": "a", "rater_serial": 1, "nickname": None, "phase": "scored", "stream": "gan",
+        ...          "image_id": f"img{i}", "truth": t, "response": r, "correct": int(t == r), "position": i, "exposure_ms": None}
+        ...         for i, (t, r) in enumerate([("fake", "real"), ("fake", "fake"), ("real", "real"), ("real", "real")])]
+        >>> rows.append({**rows[0], "phase": "check", "image_id": "noise0", "correct": 0, "stream": None})
+        >>> attention_summary(rows, 0.75, 1)
+        {'a': {'checks': 1, 'passed': 0, 'accuracy': 0.0, 'reason': 'low_check_accuracy', 'excluded': True}}
     """
     out: dict[str, dict] = {}
     for a in answers:
@@ -320,10 +502,22 @@ def attention_summary(answers: Sequence[dict], min_accuracy: float, min_checks: 
 def study_signature(design, *, n_included: int, n_raters: int, n_answers: int, n_boot: int, seed) -> Signature:
     """What a study's scores depend on: protocol, sample sizes, exclusion rule, bootstrap, staircase, version.
 
-    >>> from gmeval.human.protocol import StudyDesign
-    >>> str(study_signature(StudyDesign("hype-inf", ("a", "b")), n_included=9, n_raters=10, n_answers=900,
-    ...                     n_boot=2000, seed=0))  # doctest: +ELLIPSIS
-    'gmeval-human|protocol:hype-inf|models:2|raters:9/10|answers:900|attention>=0.75,checks>=4|ci:percentile95,...'
+    Args:
+        design: the `StudyDesign`.
+        n_included: raters kept after the attention checks.
+        n_raters: all raters.
+        n_answers: scored answers used.
+        n_boot: bootstrap replicates.
+        seed: the bootstrap seed.
+
+    Returns:
+        A `Signature`.
+
+    Example:
+        >>> from gmeval.human.protocol import StudyDesign
+        >>> str(study_signature(StudyDesign("hype-inf", ("a", "b")), n_included=9, n_raters=10, n_answers=900,
+        ...                     n_boot=2000, seed=0))  # doctest: +ELLIPSIS
+        'gmeval-human|protocol:hype-inf|models:2|raters:9/10|answers:900|attention>=0.75,checks>=4|ci:percentile95,...'
     """
     resample = "raters+images" if design.protocol == "hype-inf" else "raters"
     sc = design.staircase
@@ -338,7 +532,36 @@ def study_signature(design, *, n_included: int, n_raters: int, n_answers: int, n
 
 
 def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
-    """Score a study from its joined answer rows (see `Store.answers`)."""
+    """Score a study from its joined answer rows (see `Store.answers`).
+
+    Args:
+        answers: joined answer rows.
+        design: the `StudyDesign`.
+        n_boot: bootstrap replicates of every interval.
+        seed: the bootstrap seed.
+        metrics: automatic metric values to rank-correlate with the human scores ({model: value} or
+            {metric: {model: value}}), or None.
+
+    Returns:
+        {"signature", "protocol", "models": {model: scores, counts, intervals}, "raters", "agreement",
+        "bootstrap"} (and "rank_correlation" with `metrics`).
+
+    Raises:
+        InvalidArgumentError: `metrics` given while a model has no scored answers, or malformed `metrics`.
+
+    Example:
+        >>> rows = [{"rater_id": "a", "rater_serial": 1, "nickname": None, "phase": "scored", "stream": "gan",
+        ...          "image_id": f"img{i}", "truth": t, "response": r, "correct": int(t == r), "position": i, "exposure_ms": None}
+        ...         for i, (t, r) in enumerate([("fake", "real"), ("fake", "fake"), ("real", "real"), ("real", "real")])]
+        >>> rows.append({**rows[0], "phase": "check", "image_id": "noise0", "correct": 0, "stream": None})
+        >>> from gmeval.human import StudyDesign
+        >>> design = StudyDesign("hype-inf", ("gan",), n_checks=1, min_checks=0)
+        >>> out = score_answers(rows, design, n_boot=20)
+        >>> out["raters"]["included"], out["raters"]["excluded_by_reason"]["low_check_accuracy"], out["models"]["gan"]["n_answers"]
+        (0, 1, 0)
+        >>> score_answers(rows[:4], design, n_boot=20)["models"]["gan"]["hype_inf"]["value"]
+        25.0
+    """
     protocol = design.protocol
     att = attention_summary(answers, design.min_attention_accuracy, design.min_checks)
     raters_info: dict[str, dict] = {}
@@ -428,7 +651,39 @@ def score_answers(answers: Sequence[dict], design, *, n_boot: int = 2000, seed=0
 
 
 def score_store(store, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
-    """Score every model of a study database (see module docstring for the definitions)."""
+    """Score every model of a study database (see module docstring for the definitions).
+
+    Args:
+        store: the study's `Store`.
+        n_boot: bootstrap replicates.
+        seed: the bootstrap seed.
+        metrics: automatic metric values to rank-correlate, as `score_answers`.
+
+    Returns:
+        `score_answers`'s result plus the database path and the design.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from gmeval.human import Store, StudyDesign, plan_trials
+        >>> from gmeval.human.app import pools_from_rows
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=0, n_checks=0)
+        >>> rows = [{"source": s, "idx": i, "truth": t, "pool": "scored", "sha256": "-"}
+        ...         for s, t in (("real", "real"), ("gan", "fake")) for i in range(2)]
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> store = Store.create(Path(tmp.name) / "study.db", design, rows, sources={})
+        >>> pools = pools_from_rows(design, store.images())
+        >>> truth = {r["image_id"]: r["truth"] for r in store.images()}
+        >>> rater = store.create_rater("ann", None, lambda s: plan_trials(design, pools, np.random.default_rng(s)), int)
+        >>> trial = store.next_trial(rater)
+        >>> while trial is not None:   # fooled by every fake, right on every real image
+        ...     trial = store.submit_answer(rater, trial["trial_id"], f"sub-{trial['position']}", "real")["next"]
+        >>> out = score_store(store, n_boot=50)
+        >>> out["models"]["gan"]["hype_inf"]["value"], out["models"]["gan"]["fake_error"], out["raters"]["included"]
+        (50.0, 100.0, 1)
+        >>> store.close(); tmp.cleanup()
+    """
     out = score_answers(store.answers(), store.design, n_boot=n_boot, seed=seed, metrics=metrics)
     out["db"] = str(store.path)
     out["design"] = store.design.to_dict()
@@ -436,7 +691,39 @@ def score_store(store, *, n_boot: int = 2000, seed=0, metrics=None) -> dict:
 
 
 def rater_report(store, rater_id: str) -> dict:
-    """The rater's own results (end screen): accuracy, per-model fooled rates, attention checks."""
+    """The rater's own results (end screen): accuracy, per-model fooled rates, attention checks.
+
+    Attention-check answers are left out of everything a rater sees.
+
+    Args:
+        store: the study's `Store`.
+        rater_id: the rater's token.
+
+    Returns:
+        {"n_scored", "accuracy", "per_model": [...], "n_tutorial"} (percentages).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from gmeval.human import Store, StudyDesign, plan_trials
+        >>> from gmeval.human.app import pools_from_rows
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=0, n_checks=0)
+        >>> rows = [{"source": s, "idx": i, "truth": t, "pool": "scored", "sha256": "-"}
+        ...         for s, t in (("real", "real"), ("gan", "fake")) for i in range(2)]
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> store = Store.create(Path(tmp.name) / "study.db", design, rows, sources={})
+        >>> pools = pools_from_rows(design, store.images())
+        >>> truth = {r["image_id"]: r["truth"] for r in store.images()}
+        >>> rater = store.create_rater("ann", None, lambda s: plan_trials(design, pools, np.random.default_rng(s)), int)
+        >>> trial = store.next_trial(rater)
+        >>> while trial is not None:   # fooled by every fake, right on every real image
+        ...     trial = store.submit_answer(rater, trial["trial_id"], f"sub-{trial['position']}", "real")["next"]
+        >>> rep = rater_report(store, rater)
+        >>> rep["accuracy"], rep["per_model"][0]["fooled_by_fakes"], rep["per_model"][0]["error_rate"]
+        (50.0, 100.0, 50.0)
+        >>> store.close(); tmp.cleanup()
+    """
     rows = store.answers(rater_id)
     design = store.design
     scored = [a for a in rows if a["phase"] == "scored"]

@@ -25,6 +25,27 @@ MAX_BODY_BYTES = 16 * 1024  # request bodies: the API's are a few hundred bytes
 
 @dataclass(frozen=True)
 class ServerSettings:
+    """Limits of the production server.
+
+    Attributes:
+        threads: worker threads running the app (SQLite writes are serialised anyway).
+        connection_limit: open connections; beyond it new ones wait in the listen backlog.
+        request_timeout: seconds for a whole request (line, headers, body) to arrive.
+        idle_timeout: seconds a keep-alive connection may stay open without a request.
+        max_body_bytes: request bodies (also chunked ones): 413 beyond.
+        max_header_bytes: request headers.
+
+    Raises:
+        InvalidArgumentError: a value that is not a positive integer.
+
+    Example:
+        >>> ServerSettings(threads=2).threads, ServerSettings().max_body_bytes
+        (2, 16384)
+        >>> ServerSettings(request_timeout=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `request_timeout` must be a positive integer, but got 0.
+    """
     threads: int = 8                 # worker threads running the app (SQLite writes are serialised anyway)
     connection_limit: int = 200      # open connections; beyond it new ones wait in the listen backlog
     request_timeout: int = 20        # s for a whole request (line, headers, body) to arrive
@@ -71,10 +92,40 @@ def _waitress_server(app, host: str, port: int, settings: ServerSettings):
 
 
 class StudyServer:
-    """One study served by waitress; holds the study's lock file (one server per database) until closed.
+    r"""One study served by waitress; holds the study's lock file (one server per database) until closed.
 
     `serve_forever()` runs the server in the calling thread until `shutdown()` (from another
     thread) or Ctrl-C; `close()` releases the socket and the lock.
+
+    Args:
+        app: the study's Flask app (`gmeval.human.app.create_app`).
+        host: the address to bind.
+        port: the port (0: any free port; the bound one is ``server_port``).
+        settings: the `ServerSettings` (None: defaults).
+
+    Raises:
+        DatabaseInUseError: another server holds the study's lock file.
+        MissingDependencyError: waitress (the ``human`` extra) is not installed.
+
+    Example:
+        >>> import tempfile, threading, urllib.request
+        >>> from pathlib import Path
+        >>> from gmeval.human import StudyDesign
+        >>> from gmeval.human.app import create_app, open_study
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=0, n_checks=0)
+        >>> store, provider = open_study(Path(tmp.name) / "study.db", real="digits:test", fakes={"gan": "digits:train"},
+        ...                              design=design)
+        >>> app = create_app(store, provider)
+        >>> server = StudyServer(app, port=0)
+        >>> StudyServer(app, port=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.human.store.DatabaseInUseError: .../study.db: another `gmeval human serve` already serves this study (...
+        >>> thread = threading.Thread(target=server.serve_forever); thread.start()
+        >>> urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz", timeout=10).read()
+        b'{"ok":true,"protocol":"hype-inf"}\n'
+        >>> server.shutdown(); thread.join(); server.close(); store.close(); tmp.cleanup()
     """
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 8000, settings: ServerSettings | None = None):
@@ -93,6 +144,7 @@ class StudyServer:
         self._stopped = threading.Event()
 
     def serve_forever(self) -> None:
+        """Serve requests in the calling thread until `shutdown()` is called."""
         from waitress import wasyncore
 
         srv = self._server
@@ -109,11 +161,13 @@ class StudyServer:
             self._stopped.set()
 
     def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop `serve_forever` (from another thread) and wait up to `timeout` s for it to return."""
         self._stop.set()
         self._server.pull_trigger()
         self._stopped.wait(timeout)
 
     def close(self) -> None:
+        """Close the socket and release the study's lock file (also ``server_close``)."""
         self._stack.close()
 
     server_close = close

@@ -96,42 +96,108 @@ CREATE INDEX IF NOT EXISTS trials_stream ON trials (rater_id, stream, position);
 
 
 class HumanEvalError(GmevalError):
-    """A request the study cannot honour; `status` is the HTTP status the web app answers with."""
+    """A request the study cannot honour; `status` is the HTTP status the web app answers with.
+
+    Example:
+        >>> HumanEvalError.status, UnknownRaterError.status, ConflictError.status, StudyFullError.status
+        (400, 404, 409, 503)
+    """
 
     status = 400
 
 
 class UnknownRaterError(HumanEvalError):
+    """No rater with this token (HTTP 404).
+
+    Example:
+        >>> issubclass(UnknownRaterError, HumanEvalError), UnknownRaterError("unknown rater").status
+        (True, 404)
+    """
     status = 404
 
 
 class UnknownTrialError(HumanEvalError):
+    """No such trial for this rater (HTTP 404).
+
+    Example:
+        >>> UnknownTrialError("no such trial for this rater").status
+        404
+    """
     status = 404
 
 
 class ConflictError(HumanEvalError):
+    """The request contradicts the stored state (HTTP 409): a reused submission id, an answered trial,
+    a trial that is not the rater's current one, a participant id that already started.
+
+    Example:
+        >>> str(ConflictError("trial already answered")), ConflictError.status
+        ('trial already answered', 409)
+    """
     status = 409
 
 
 class StudyFullError(HumanEvalError):
+    """The study has its maximum number of raters (HTTP 503).
+
+    Example:
+        >>> StudyFullError("the study is full (5 raters)").status
+        503
+    """
     status = 503
 
 
 class CorruptDatabaseError(DataError):
-    """The study database fails SQLite's consistency check or a page cannot be read."""
+    """The study database fails SQLite's consistency check or a page cannot be read.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = (Path(d) / "study.db").write_bytes(b"not a database" * 100)
+        ...     Store(Path(d) / "study.db")
+        Traceback (most recent call last):
+        ...
+        gmeval.human.store.CorruptDatabaseError: .../study.db: not a gmeval study database, or a corrupt one (...file is not a database...)
+    """
 
 
 class DatabaseInUseError(DataError):
-    """Another server already serves this study database (its lock file is held)."""
+    """Another server already serves this study database (its lock file is held).
+
+    Example:
+        >>> issubclass(DatabaseInUseError, DataError)
+        True
+    """
 
 
 def new_token(nbytes: int = 16) -> str:
-    """URL-safe random token (22 characters for 16 bytes) from the OS CSPRNG."""
+    """URL-safe random token (22 characters for 16 bytes) from the OS CSPRNG.
+
+    Args:
+        nbytes: random bytes.
+
+    Returns:
+        The token.
+
+    Example:
+        >>> len(new_token()), len(new_token(12)), new_token() != new_token()
+        (22, 16, True)
+    """
     return secrets.token_urlsafe(nbytes)
 
 
 def completion_code() -> str:
-    """A 10-character code (Crockford base 32: no I, L, O, U) a rater pastes into the platform."""
+    """A 10-character code (Crockford base 32: no I, L, O, U) a rater pastes into the platform.
+
+    Returns:
+        The code.
+
+    Example:
+        >>> code = completion_code()
+        >>> len(code), set(code) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        (10, True)
+    """
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
@@ -147,7 +213,52 @@ def _write_lock(path: Path) -> threading.Lock:
 
 
 class Store:
-    """A study database. Create with `Store.create(...)`, reopen with `Store(path)`."""
+    """A study database. Create with `Store.create(...)`, reopen with `Store(path)`.
+
+    Args:
+        path: the SQLite file of an existing study.
+        timeout: seconds a connection waits for a busy database.
+        synchronous: ``"NORMAL"`` (default; see the module docstring) or ``"FULL"``.
+
+    Raises:
+        DataError: the file does not exist, or is a database of another schema.
+        CorruptDatabaseError: the file is not an SQLite database, or fails its consistency check.
+        InvalidArgumentError: a bad `synchronous`.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from gmeval.human import StudyDesign, plan_trials
+        >>> from gmeval.human.app import pools_from_rows
+        >>> design = StudyDesign("hype-inf", ("gan",), per_model=2, pool_size=2, n_tutorial=0, n_checks=0)
+        >>> rows = [{"source": s, "idx": i, "truth": t, "pool": "scored", "sha256": "-"}
+        ...         for s, t in (("real", "real"), ("gan", "fake")) for i in range(2)]
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> store = Store.create(Path(tmp.name) / "study.db", design, rows, sources={})
+        >>> pools = pools_from_rows(design, store.images())
+        >>> plan = lambda seed: plan_trials(design, pools, np.random.default_rng(seed))
+        >>> rater = store.create_rater("ann", None, plan, lambda serial: serial)
+        >>> truth = {r["image_id"]: r["truth"] for r in store.images()}
+        >>> trial = store.next_trial(rater)
+        >>> sorted(trial), trial["total"]
+        (['exposure_ms', 'image_id', 'phase', 'position', 'total', 'trial_id'], 4)
+        >>> while trial is not None:   # a rater who is always right
+        ...     trial = store.submit_answer(rater, trial["trial_id"], f"sub-{trial['position']}", truth[trial["image_id"]])["next"]
+        >>> store.counts(), store.rater(rater)["finished_at"] is not None
+        ({'raters': 1, 'trials': 4, 'answers': 4, 'images': 4}, True)
+        >>> [r["serial"] for r in store.raters()], store.design.models, store.meta("schema_version")
+        ([1], ('gan',), '2')
+        >>> store.set_max_raters(1); store.max_raters
+        1
+        >>> store.create_rater("bob", None, plan, lambda serial: serial)
+        Traceback (most recent call last):
+        ...
+        gmeval.human.store.StudyFullError: the study is full (1 raters)
+        >>> store.close(); Store(store.path).counts()["answers"]   # reopened
+        4
+        >>> tmp.cleanup()
+    """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 30.0, synchronous: str = "NORMAL"):
         if synchronous not in ("NORMAL", "FULL"):
@@ -303,17 +414,20 @@ class Store:
 
     # -- study -----------------------------------------------------------------------------
     def meta(self, key: str):
+        """A value of the meta table (``design`` and ``sources`` parsed from JSON), or None."""
         with self.read() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0]) if key in ("design", "sources") else row[0]
 
     @property
     def design(self) -> StudyDesign:
+        """The study's `StudyDesign` (read once)."""
         if self._design is None:
             self._design = StudyDesign.from_dict(self.meta("design"))
         return self._design
 
     def images(self) -> list[dict]:
+        """Every image row (image_id, source, idx, truth, pool, sha256), ordered by source and index."""
         with self.read() as conn:
             return [dict(r) for r in conn.execute("SELECT * FROM images ORDER BY source, idx")]
 
@@ -325,6 +439,7 @@ class Store:
         return None if v is None else int(v)
 
     def set_max_raters(self, n: int | None) -> None:
+        """Store a cap on raters (None removes it); InvalidArgumentError unless a positive int or None."""
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise InvalidArgumentError("max_raters", "a positive integer or None (no cap)", n)
         with self.write() as conn:
@@ -370,10 +485,12 @@ class Store:
         return row
 
     def rater(self, rater_id: str) -> dict:
+        """The rater's row as a dict; UnknownRaterError for an unknown token."""
         with self.read() as conn:
             return dict(self._rater(conn, rater_id))
 
     def raters(self) -> list[dict]:
+        """Every rater's row with its numbers of trials and answers, by serial."""
         with self.read() as conn:
             rows = conn.execute(
                 "SELECT r.*, (SELECT COUNT(*) FROM trials t WHERE t.rater_id = r.rater_id) AS n_trials, "
@@ -503,6 +620,7 @@ class Store:
             return [dict(r) for r in conn.execute(q + " ORDER BY r.serial, t.position", args)]
 
     def counts(self) -> dict:
+        """The number of raters, trials, answers and images."""
         with self.read() as conn:
             return {name: conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
                     for name in ("raters", "trials", "answers", "images")}

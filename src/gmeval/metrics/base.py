@@ -49,7 +49,18 @@ REDUCTIONS = ("sum", "cat")
 
 @dataclass
 class MetricReport:
-    """What a metric hands to `evaluate`: named values, JSON-ready details and signature parameters."""
+    """What a metric hands to `evaluate`: named values, JSON-ready details and signature parameters.
+
+    Attributes:
+        values: the reported numbers, keyed by the names in the metric's ``outputs``.
+        details: JSON-ready extras (per-class counts, intervals, diagnostics).
+        params: the parameters that go into the result's signature (``k``, ``subset_size`` ...).
+
+    Example:
+        >>> r = MetricReport({"fid": 1.5}, params={"layer": "logits"})
+        >>> r.values, r.details, r.params
+        ({'fid': 1.5}, {}, {'layer': 'logits'})
+    """
 
     values: dict
     details: dict = field(default_factory=dict)
@@ -57,7 +68,20 @@ class MetricReport:
 
 
 class Rows:
-    """A "cat" state: row chunks (each optionally with global row indices), concatenated on demand."""
+    """A "cat" state: row chunks (each optionally with global row indices), concatenated on demand.
+
+    Example:
+        >>> import numpy as np
+        >>> rows = Rows()
+        >>> rows.append(np.array([[3.0], [4.0]]), index=[2, 3])
+        >>> rows.append(np.array([[1.0], [2.0]]), index=[0, 1])
+        >>> len(rows), rows.array().ravel().tolist()
+        (4, [1.0, 2.0, 3.0, 4.0])
+        >>> rows.append(np.zeros((1, 2)), index=[4])
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.ShapeMismatchError: rows have shape (2,) per row, earlier updates had (1,)
+    """
 
     __slots__ = ("chunks", "indices", "dim")
 
@@ -67,6 +91,12 @@ class Rows:
         self.dim: tuple | None = None
 
     def append(self, x: np.ndarray, index=None, name: str = "rows") -> None:
+        """Add a chunk of rows (same shape per row as earlier chunks), with its global row indices or None.
+
+        Raises:
+            ShapeMismatchError: the rows' shape differs from earlier chunks, or `index` has another length.
+            InvalidArgumentError: some chunks carry indices and others do not.
+        """
         tail = tuple(x.shape[1:])
         if self.dim is not None and tail != self.dim:
             raise ShapeMismatchError(f"{name} have shape {tail} per row, earlier updates had {self.dim}")
@@ -84,11 +114,13 @@ class Rows:
         return sum(len(c) for c in self.chunks)
 
     def copy(self) -> "Rows":
+        """A new `Rows` holding the same chunks (the arrays are shared, the lists are not)."""
         out = Rows()
         out.chunks, out.indices, out.dim = list(self.chunks), list(self.indices), self.dim
         return out
 
     def extend(self, other: "Rows", name: str = "rows") -> None:
+        """Append every chunk of `other` (with its indices) to these rows."""
         for c, i in zip(other.chunks, other.indices):
             self.append(c, i, name)
 
@@ -107,7 +139,37 @@ class Rows:
 
 
 class Metric:
-    """Base class of every stateful metric (see the module docstring)."""
+    """Base class of every stateful metric (see the module docstring).
+
+    Args:
+        **config: the metric's configuration (the subclass's keyword arguments); kept for `copy`,
+            `merge` compatibility checks and `repr`.
+
+    Raises:
+        InvalidArgumentError: from `merge` when the other metric has another type or configuration.
+
+    Example:
+        >>> import numpy as np
+        >>> class Count(Metric):
+        ...     def declare(self):
+        ...         self.add_state("n", "sum", np.zeros(1, np.int64))
+        ...         self.add_state("rows", "cat")
+        ...     def update(self, x):
+        ...         self.n = self.n + len(x); self.rows.append(np.asarray(x)); return self
+        ...     def compute(self):
+        ...         return int(self.n[0]), self.rows.array().shape
+        >>> m = Count(k=3).update(np.zeros((4, 2)))
+        >>> m.state_reductions(), m.config
+        ({'n': 'sum', 'rows': 'cat'}, {'k': 3})
+        >>> (m + m.copy()).compute()
+        (8, (8, 2))
+        >>> m.reset(); int(m.n[0]), len(m.rows)
+        (0, 0)
+        >>> m.merge(Count(k=5))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `other` must be a Count with configuration {'k': 3}, but got {'k': 5}.
+    """
 
     #: registry name (``"fid"``) and the values `report` returns, with their direction
     name: ClassVar[str] = ""
@@ -133,6 +195,7 @@ class Metric:
 
     # -- declared state -------------------------------------------------------------------
     def declare(self) -> None:  # pragma: no cover - abstract
+        """Declare the metric's states with `add_state` (subclasses implement it; called by `__init__`)."""
         raise NotImplementedError
 
     def add_state(self, name: str, reduce: str, default=None) -> None:
@@ -145,9 +208,11 @@ class Metric:
         self._states[name] = (reduce, default)
 
     def state_reductions(self) -> dict[str, str]:
+        """Each declared state's name and reduction (``"sum"`` or ``"cat"``)."""
         return {k: r for k, (r, _) in self._states.items()}
 
     def reset(self) -> None:
+        """Put every state back to its declared zero value (an empty `Rows` for cat states)."""
         for name, (reduce, default) in self._states.items():
             if reduce == "cat":
                 setattr(self, name, Rows())
@@ -157,12 +222,14 @@ class Metric:
     # -- shared ---------------------------------------------------------------------------
     @property
     def config(self) -> dict:
+        """A copy of the configuration the metric was built with."""
         return dict(self._config)
 
     def _new(self):
         return type(self)(**self._config)
 
     def copy(self):
+        """An independent metric with the same configuration and a copy of every state."""
         out = self._new()
         for name, (reduce, _) in self._states.items():
             v = getattr(self, name)
@@ -227,9 +294,11 @@ class Metric:
 
     # -- to implement ---------------------------------------------------------------------
     def update(self, *args, **kwargs):  # pragma: no cover - abstract
+        """Accumulate a batch into the states and return self (subclasses implement it)."""
         raise NotImplementedError
 
     def compute(self):  # pragma: no cover - abstract
+        """The result from the accumulated states (subclasses implement it; the states do not change)."""
         raise NotImplementedError
 
     def update_from(self, inputs) -> "Metric":
@@ -246,7 +315,25 @@ class Metric:
 
 
 def parts_dim(metric: Metric, name: str) -> int | None:
-    """The dimension of a statistics state, agreed over ranks (a rank without data has none yet)."""
+    """The dimension of a statistics state, agreed over ranks (a rank without data has none yet).
+
+    Args:
+        metric: the metric holding the state.
+        name: the state's name (an object with a ``dim`` attribute, such as `GaussianStats`).
+
+    Returns:
+        The common dimension, or None when no rank has data yet. In one process it is the state's own.
+
+    Raises:
+        ShapeMismatchError: ranks hold statistics of different dimensions.
+
+    Example:
+        >>> from gmeval.metrics.image import FID
+        >>> import numpy as np
+        >>> m = FID().update(np.zeros((3, 5)), real=True)
+        >>> parts_dim(m, "real"), parts_dim(FID(), "fake") is None
+        (5, True)
+    """
     from ..distributed import all_gather_object
 
     dims = {d for d in all_gather_object(getattr(metric, name).dim, f"{type(metric).__name__}.{name} dim") if d}

@@ -61,7 +61,20 @@ def _reduced_eigvals(low: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (single-threaded BLAS, see module docstring)."""
+    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (single-threaded BLAS, see module docstring).
+
+    Args:
+        sigma1: a symmetric positive semi-definite D x D float64 matrix (only its lower triangle is read).
+        sigma2: another one, of the same size.
+
+    Returns:
+        The trace as a Python float (>= 0; eigenvalues that rounding pushes below zero count as 0).
+
+    Example:
+        >>> import numpy as np
+        >>> round(trace_sqrt_product(np.diag([4.0, 9.0]), np.eye(2)), 6)
+        5.0
+    """
     with threadpool_limits(1, user_api="blas"):
         return _trace_sqrt_product(sigma1, sigma2)
 
@@ -93,7 +106,30 @@ def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """Squared Frechet distance between N(mu1, sigma1) and N(mu2, sigma2), in float64. Lower is better."""
+    """Squared Frechet distance between N(mu1, sigma1) and N(mu2, sigma2), in float64. Lower is better.
+
+    Args:
+        mu1: the first mean, a length-D vector.
+        sigma1: the first covariance, D x D, symmetric PSD.
+        mu2: the second mean.
+        sigma2: the second covariance.
+
+    Returns:
+        The squared distance as a Python float (0 for identical Gaussians).
+
+    Raises:
+        ShapeMismatchError: the means are not vectors of equal length, or a covariance is not D x D.
+        InvalidArgumentError: an input has NaN or inf entries.
+
+    Example:
+        >>> import numpy as np
+        >>> round(frechet_distance(np.zeros(2), np.eye(2), np.ones(2), np.eye(2)), 6)  # equal covariances: |mu1 - mu2|^2
+        2.0
+        >>> frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.ShapeMismatchError: mu1 and mu2 must be vectors of equal length, got (2,) and (3,)
+    """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or mu1.ndim != 1:
@@ -110,7 +146,26 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def frechet_distance_from_stats(stats1, stats2) -> float:
-    """FD between two GaussianStats; warns when a side has N <= D samples (singular covariance)."""
+    """FD between two GaussianStats; warns when a side has N <= D samples (singular covariance).
+
+    Args:
+        stats1: the first `GaussianStats` (mean and N-1 covariance).
+        stats2: the second one, of the same dimension.
+
+    Returns:
+        The squared Frechet distance, as `frechet_distance`.
+
+    Raises:
+        ShapeMismatchError: the statistics have different dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> from gmeval.stats import GaussianStats
+        >>> x = np.random.default_rng(0).normal(size=(100, 3))
+        >>> a = GaussianStats.from_features(x)
+        >>> abs(frechet_distance_from_stats(a, a)) < 1e-9
+        True
+    """
     for name, s in (("first", stats1), ("second", stats2)):
         if 0 < s.n <= s.dim:  # rank(cov) <= N - 1 < D: singular
             warnings.warn(

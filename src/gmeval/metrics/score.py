@@ -45,6 +45,10 @@ class Signature:
         head: the metric or family name, the first item of the string.
         fields: ordered ``(key, value)`` pairs.
 
+    Attributes:
+        head: the metric or family name.
+        fields: the ``(key, value)`` pairs, in order, without the None values.
+
     >>> s = Signature("kid", [("ext", "inception"), ("size", 1000), ("v", "0.1.0")])
     >>> s.format()
     'kid|ext:inception|size:1000|v:0.1.0'
@@ -87,6 +91,7 @@ class Signature:
         return self.format()
 
     def as_dict(self) -> dict:
+        """The head and the named fields as one dict (free-form items are left out)."""
         return {"head": self.head, **{k: v for k, v in self.fields if k}}
 
     @classmethod
@@ -138,6 +143,13 @@ class Score:
         signature: how it was produced (a `Signature`, a signature string, or None).
         higher_is_better: True / False, or None when the value is not a quality (a p-value, 0.5-is-best).
         extra: further fields exported beside the value (interval, unit, sub-scores, details).
+
+    Attributes:
+        name: the value's name.
+        value: the number, or None.
+        signature: how it was produced.
+        higher_is_better: the direction of `value` (None: not a quality).
+        extra: further exported fields.
 
     >>> Score("precision", 0.75, "precision|k:3", True, {"ci_low": 0.7}).to_dict()
     {'value': 0.75, 'higher_is_better': True, 'signature': 'precision|k:3', 'ci_low': 0.7}
@@ -212,12 +224,15 @@ class Registry(Generic[T]):
         return len(self._entries)
 
     def names(self) -> tuple[str, ...]:
+        """The entry names, in their output order."""
         return tuple(self._entries)
 
     def values(self):
+        """The entries, in their output order."""
         return self._entries.values()
 
     def items(self):
+        """``(name, entry)`` pairs, in their output order."""
         return self._entries.items()
 
     def allowed(self) -> list[str]:
@@ -265,10 +280,20 @@ class Registry(Generic[T]):
 
 class ScoreResult:
     """Base of typed metric results (``BLEUResult``, ``MauveResult`` ...): ``to_score()`` gives the
-    one `Score`, and ``to_dict()`` is its export (the value under ``"value"``)."""
+    one `Score`, and ``to_dict()`` is its export (the value under ``"value"``).
+
+    Example:
+        >>> class Half(ScoreResult):
+        ...     def to_score(self):
+        ...         return Score("half", 0.5, Signature("half", [("v", "1")]), higher_is_better=None)
+        >>> Half().to_dict()
+        {'value': 0.5, 'higher_is_better': None, 'signature': 'half|v:1'}
+    """
 
     def to_score(self) -> Score:
+        """The result as one `Score` (subclasses implement it)."""
         raise NotImplementedError
 
     def to_dict(self) -> dict:
+        """The export of `to_score()`: ``{"value": ..., "higher_is_better": ..., "signature": ..., ...}``."""
         return self.to_score().to_dict()

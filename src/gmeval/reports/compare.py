@@ -26,6 +26,25 @@ def _best_marks(data: dict, k: str) -> dict[str, str]:
 
 
 def metric_table(data: dict) -> str:
+    """HTML table of a comparison: one row per model, one column per value with a direction; the best
+    point value in bold, ``*`` for a model significantly better than every other one, intervals below.
+
+    Args:
+        data: a `compare` JSON export.
+
+    Returns:
+        An HTML ``<table>``.
+
+    Example:
+        >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
+        ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
+        ...                                  "significant": True, "better": "B"}]}}
+        >>> t = metric_table(data)
+        >>> "<b>1</b>*" in t, "[2.5, 3.5]" in t
+        (True, True)
+    """
     keys = [k for k, e in next(iter(data["metrics"].values())).items() if e["higher_is_better"] is not None]
     head = "".join(f"<th>{html.escape(k)} {'&uarr;' if next(iter(data['metrics'].values()))[k]['higher_is_better'] else '&darr;'}</th>"
                    for k in keys)
@@ -45,6 +64,23 @@ def metric_table(data: dict) -> str:
 
 
 def differences_table(data: dict) -> str:
+    """HTML table of every pairwise difference with its corrected interval and verdict.
+
+    Args:
+        data: a `compare` JSON export.
+
+    Returns:
+        An HTML ``<table>``.
+
+    Example:
+        >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
+        ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
+        ...                                  "significant": True, "better": "B"}]}}
+        >>> "<b>B better</b>" in differences_table(data)
+        True
+    """
     rows = []
     for k, diffs in data["differences"].items():
         for r in diffs:
@@ -57,6 +93,19 @@ def differences_table(data: dict) -> str:
 
 
 def pr_plot_png(data: dict) -> bytes:
+    r"""Every model on one precision/recall plot (with interval bars when present), as PNG bytes.
+
+    Args:
+        data: a `compare` JSON export with ``precision`` and ``recall`` values.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> v = lambda x: {"value": x, "higher_is_better": True}
+        >>> pr_plot_png({"metrics": {"A": {"precision": v(0.8), "recall": v(0.5)}, "B": {"precision": v(0.6), "recall": v(0.7)}}})[:4]
+        b'\x89PNG'
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     for m, vals in data["metrics"].items():
@@ -76,7 +125,31 @@ def pr_plot_png(data: dict) -> bytes:
 def write_compare_report(result, out_dir: str | os.PathLike, title: str = "gmeval compare") -> dict:
     """Write report.json and report.html into out_dir; returns their paths.
 
-    `result`: a `CompareResult` (``to_json()`` and ``results``, each model's evaluation result)."""
+    Args:
+        result: a `CompareResult` (``to_json()`` and ``results``, each model's evaluation result).
+        out_dir: the folder (created if needed).
+        title: the page title.
+
+    Returns:
+        ``{"report_json": path, "report_html": path}``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.evaluation import CompareResult
+        >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
+        ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
+        ...                                  "significant": True, "better": "B"}]}}
+        >>> data.update(real={"origin": "digits:test", "n": 10}, extractor={"extractor": "mnist", "weights": "0" * 64},
+        ...             gmeval_version="0", timings={"total": 1.0}, correction={"difference_confidence": 0.95, "pairs": 1},
+        ...             bootstrap={"confidence": 0.95, "n_boot": 10, "scheme": "paired"})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     paths = write_compare_report(CompareResult(data), Path(d) / "cmp")
+        ...     print(sorted(p.name for p in (Path(d) / "cmp").iterdir()))
+        ['report.html', 'report.json']
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = result.to_json()
@@ -123,7 +196,25 @@ def write_compare_report(result, out_dir: str | os.PathLike, title: str = "gmeva
 
 
 def value_table_text(data: dict) -> str:
-    """Plain-text table (one row per model, value [low, high]) for the terminal."""
+    """Plain-text table (one row per model, value [low, high]) for the terminal.
+
+    Args:
+        data: a `compare` JSON export.
+
+    Returns:
+        The table as text.
+
+    Example:
+        >>> data = {"models": {"A": {}, "B": {}}, "ranking": {"fid": ["B", "A"]},
+        ...         "metrics": {m: {"fid": {"value": v, "higher_is_better": False, "ci_low": v - 0.5, "ci_high": v + 0.5,
+        ...                                 "signature": f"fid|{m}"}} for m, v in (("A", 3.0), ("B", 1.0))},
+        ...         "differences": {"fid": [{"a": "A", "b": "B", "diff": 2.0, "ci_low": 1.0, "ci_high": 3.0,
+        ...                                  "significant": True, "better": "B"}]}}
+        >>> print(value_table_text(data))
+        model                         fid
+        A                 3 [2.5, 3.5]
+        B                 1 [0.5, 1.5]
+    """
     keys = [k for k, e in next(iter(data["metrics"].values())).items() if e["higher_is_better"] is not None]
     width = max(len(m) for m in data["metrics"]) + 2
     lines = ["model".ljust(width) + "".join(k.rjust(26) for k in keys)]

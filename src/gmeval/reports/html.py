@@ -28,11 +28,38 @@ h1{font-size:22px}h2{font-size:17px;margin-top:1.6em;border-bottom:2px solid #ee
 
 
 def _img_tag(png: bytes, alt: str, width: int | None = None) -> str:
+    r"""An ``<img>`` tag embedding `png` as a base64 data URL (alt text escaped).
+
+    Args:
+        png: the PNG bytes.
+        alt: the alt text.
+        width: the displayed width in pixels, or None.
+
+    Returns:
+        The HTML tag.
+
+    Example:
+        >>> img_tag(b"\x89PNG", "a <b>", 40)
+        '<img alt="a &lt;b&gt;" width="40" src="data:image/png;base64,iVBORw==">'
+    """
     w = f' width="{width}"' if width else ""
     return f'<img alt="{html.escape(alt)}"{w} src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
 def _fig_png(fig) -> bytes:
+    r"""Render a matplotlib figure to PNG bytes (90 dpi, tight box) and close it.
+
+    Args:
+        fig: a matplotlib figure.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> fig, ax = pyplot().subplots(figsize=(1, 1))
+        >>> fig_png(fig)[:8]
+        b'\x89PNG\r\n\x1a\n'
+    """
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -42,6 +69,15 @@ def _fig_png(fig) -> bytes:
 
 
 def _plt():
+    """``matplotlib.pyplot`` with the non-interactive Agg backend (reports never open windows).
+
+    Returns:
+        The pyplot module.
+
+    Example:
+        >>> pyplot().get_backend().lower()
+        'agg'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,6 +87,18 @@ def _plt():
 
 
 def _fmt(v) -> str:
+    """A table cell's text: "-" for None, 4 significant digits for floats (one decimal from 1e4), others escaped.
+
+    Args:
+        v: the value.
+
+    Returns:
+        The text, HTML-escaped.
+
+    Example:
+        >>> fmt(None), fmt(3.14159), fmt(123456.7), fmt("<x>"), fmt(12)
+        ('-', '3.142', '123456.7', '&lt;x&gt;', '12')
+    """
     if v is None:
         return "-"
     if isinstance(v, float):
@@ -59,6 +107,19 @@ def _fmt(v) -> str:
 
 
 def _metrics_table(metrics: dict) -> str:
+    """The HTML metrics table of a JSON export: value, direction arrow, interval and signature per row.
+
+    Args:
+        metrics: {value name: `Score.to_dict()`}.
+
+    Returns:
+        An HTML ``<table>``.
+
+    Example:
+        >>> t = metrics_table({"fid": {"value": 2.5, "higher_is_better": False, "ci_low": 2.0, "ci_high": 3.0, "signature": "fid|x"}})
+        >>> "fid &darr;" in t, "[2, 3]" in t, "<code>fid|x</code>" in t
+        (True, True, True)
+    """
     rows = []
     for name, m in metrics.items():
         arrow = {True: "&uarr;", False: "&darr;", None: ""}[m.get("higher_is_better")]
@@ -69,6 +130,18 @@ def _metrics_table(metrics: dict) -> str:
 
 
 def _class_hist(det: dict) -> bytes:
+    r"""Bar chart (PNG) of the generated and real class shares from mode coverage's details.
+
+    Args:
+        det: ``{"fake_histogram": [...], "real_histogram": [...] or None}``.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> class_histogram_png({"fake_histogram": [5, 3, 2], "real_histogram": [1, 1, 1]})[:4]
+        b'\x89PNG'
+    """
     plt = _plt()
     fake = np.asarray(det["fake_histogram"], float)
     fig, ax = plt.subplots(figsize=(5, 2.6))
@@ -102,6 +175,23 @@ def _pr_picture(metrics: dict) -> bytes:
 
 
 def _nn_panel(det: dict, fake_images: np.ndarray, train_images: np.ndarray, k: int = 8) -> bytes:
+    r"""PNG grid of the closest (generated, training) pairs from the memorisation details, side by side.
+
+    Args:
+        det: the memorisation details (``closest_fake``, ``closest_train``).
+        fake_images: the generated uint8 N x C x H x W images.
+        train_images: the training images (channels and size may differ; they are matched for display).
+        k: how many pairs.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> import numpy as np
+        >>> fake, train = np.zeros((3, 1, 8, 8), np.uint8), np.full((5, 1, 8, 8), 255, np.uint8)
+        >>> nearest_neighbour_png({"closest_fake": [2, 0], "closest_train": [4, 1]}, fake, train)[:4]
+        b'\x89PNG'
+    """
     pairs = list(zip(det["closest_fake"], det["closest_train"]))[:k]
     imgs = []
     for fi, ti in pairs:
@@ -126,12 +216,39 @@ def _nn_panel(det: dict, fake_images: np.ndarray, train_images: np.ndarray, k: i
 
 def write_report(result, out_dir: str | os.PathLike, title: str = "gmeval evaluation", run_dir=None,
                  extra_sections: list[tuple[str, str]] | None = None, extra_files: dict | None = None) -> dict:
-    """Write report.json and report.html (and `extra_files`, name -> text) into out_dir as one set: all
-    files are written to temp files first and renamed only when every one of them is complete, so a
-    failure (disk full, no permission) leaves the previous report whole. Returns their paths.
+    """Write report.json and report.html (and `extra_files`, name -> text) into out_dir as one set.
 
-    `result`: an `EvaluationResult` (anything with ``to_json()`` and an ``images`` dict of the fake
-    and train uint8 arrays)."""
+    All files are written to temp files first and renamed only when every one of them is complete, so a
+    failure (disk full, no permission) leaves the previous report whole.
+
+    Args:
+        result: an `EvaluationResult` (anything with ``to_json()`` and an ``images`` dict of the fake
+            and train uint8 arrays).
+        out_dir: the folder (created if needed).
+        title: the page title.
+        run_dir: a training run folder whose loss_curves.png is shown, or None.
+        extra_sections: (heading, HTML body) pairs appended to the page.
+        extra_files: further files to write with the set, name -> text.
+
+    Returns:
+        ``{"report_json": path, "report_html": path}``.
+
+    Example:
+        >>> import json, tempfile
+        >>> import numpy as np
+        >>> from pathlib import Path
+        >>> from gmeval.evaluation import EvaluationResult
+        >>> from gmeval.metrics.score import Score
+        >>> res = EvaluationResult({"fid": Score("fid", 2.5, "fid|ext:mnist", False)}, {}, {"total": 1.0},
+        ...                        {"extractor": "mnist", "weights": "0" * 64}, 0,
+        ...                        {"real": {"origin": "digits:test", "n": 10}, "fake": {"origin": "model:x", "n": 4}},
+        ...                        images={"fake": np.zeros((4, 1, 8, 8), np.uint8)})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     paths = write_report(res, d, extra_files={"notes.txt": "hello"})
+        ...     saved = json.loads(Path(paths["report_json"]).read_text())
+        ...     print(sorted(p.name for p in Path(d).iterdir()), saved["metrics"]["fid"]["value"])
+        ['notes.txt', 'report.html', 'report.json'] 2.5
+    """
     out = Path(out_dir)
     data = result.to_json()
     images = getattr(result, "images", {}) or {}

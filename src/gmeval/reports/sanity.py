@@ -18,6 +18,27 @@ def _values(res: dict) -> list[str]:
 
 
 def response_curves_png(family: str, res: dict, levels: list) -> bytes:
+    r"""One figure per degradation family: a panel per metric value, value (and interval) against strength.
+
+    Args:
+        family: the family's name (the title).
+        res: the family's `compare` JSON export (models = levels, in order).
+        levels: the strengths, one per model.
+
+    Returns:
+        The PNG bytes.
+
+    Example:
+        >>> fam = {"models": {"blur-0": {}, "blur-2": {}},
+        ...        "metrics": {"blur-0": {"fid": {"value": 1.0, "higher_is_better": False}},
+        ...                    "blur-2": {"fid": {"value": 9.0, "higher_is_better": False}}}}
+        >>> result = {"families": {"blur": fam}, "levels": {"blur": [0.0, 2.0]},
+        ...           "detection": {"blur": {"fid": {"detects": True, "significant": True, "direction": "worse",
+        ...                                          "monotone": True, "effect": 4.0}}},
+        ...           "real": "mnist:test", "extractor": "mnist", "n": 100, "bootstrap": 10, "seed": 0, "seconds": 1.0}
+        >>> response_curves_png("blur", fam, [0.0, 2.0])[:4]
+        b'\x89PNG'
+    """
     plt = pyplot()
     keys = _values(res)
     cols = 4
@@ -40,6 +61,27 @@ def response_curves_png(family: str, res: dict, levels: list) -> bytes:
 
 
 def detection_markdown(result: dict) -> str:
+    """The detection table as Markdown: one row per value, one column per family.
+
+    Args:
+        result: a `sanity` result (its ``detection`` table).
+
+    Returns:
+        The Markdown table.
+
+    Example:
+        >>> fam = {"models": {"blur-0": {}, "blur-2": {}},
+        ...        "metrics": {"blur-0": {"fid": {"value": 1.0, "higher_is_better": False}},
+        ...                    "blur-2": {"fid": {"value": 9.0, "higher_is_better": False}}}}
+        >>> result = {"families": {"blur": fam}, "levels": {"blur": [0.0, 2.0]},
+        ...           "detection": {"blur": {"fid": {"detects": True, "significant": True, "direction": "worse",
+        ...                                          "monotone": True, "effect": 4.0}}},
+        ...           "real": "mnist:test", "extractor": "mnist", "n": 100, "bootstrap": 10, "seed": 0, "seconds": 1.0}
+        >>> print(detection_markdown(result))
+        | value | blur |
+        |---|---|
+        | fid | **yes** (+4.0) |
+    """
     det = result["detection"]
     fams = list(det)
     keys = list(next(iter(det.values())))
@@ -59,7 +101,30 @@ def detection_markdown(result: dict) -> str:
 
 
 def write_sanity_report(result: dict, out_dir: str | os.PathLike) -> dict:
-    """sanity.json, sanity.md (detection table), sanity.html and one PNG per family into out_dir."""
+    """sanity.json, sanity.md (detection table), sanity.html and one PNG per family into out_dir.
+
+    Args:
+        result: a `sanity` result.
+        out_dir: the folder (created if needed).
+
+    Returns:
+        The paths of sanity.json, sanity.md and sanity.html.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> fam = {"models": {"blur-0": {}, "blur-2": {}},
+        ...        "metrics": {"blur-0": {"fid": {"value": 1.0, "higher_is_better": False}},
+        ...                    "blur-2": {"fid": {"value": 9.0, "higher_is_better": False}}}}
+        >>> result = {"families": {"blur": fam}, "levels": {"blur": [0.0, 2.0]},
+        ...           "detection": {"blur": {"fid": {"detects": True, "significant": True, "direction": "worse",
+        ...                                          "monotone": True, "effect": 4.0}}},
+        ...           "real": "mnist:test", "extractor": "mnist", "n": 100, "bootstrap": 10, "seed": 0, "seconds": 1.0}
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     paths = write_sanity_report(result, d)
+        ...     print(sorted(p.name for p in Path(d).iterdir()))
+        ['sanity.html', 'sanity.json', 'sanity.md', 'sanity_blur.png']
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figs = {}

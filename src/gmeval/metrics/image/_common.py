@@ -76,12 +76,25 @@ def check_choice(name: str, value, choices) -> str:
 
 
 class MetricResult:
-    """Mixin for result dataclasses: `as_dict()` gives the scalar fields (JSON-ready; arrays are left out)."""
+    """Mixin for result dataclasses: `as_dict()` gives the scalar fields (JSON-ready; arrays are left out).
+
+    Example:
+        >>> import dataclasses
+        >>> import numpy as np
+        >>> @dataclasses.dataclass
+        ... class R(MetricResult):
+        ...     score: float
+        ...     n: int
+        ...     per_sample: np.ndarray
+        >>> R(np.float64(0.5), np.int64(3), np.zeros(3)).as_dict()
+        {'score': 0.5, 'n': 3}
+    """
 
     #: direction of each scalar field: True = higher is better, False = lower is better, None = not a quality.
     HIGHER_IS_BETTER: dict = {}
 
     def as_dict(self) -> dict:
+        """The scalar fields as plain Python values (None kept, numpy arrays left out)."""
         out = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             v = getattr(self, f.name)

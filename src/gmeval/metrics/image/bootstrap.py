@@ -50,6 +50,27 @@ METHODS = ("percentile", "basic")
 
 @dataclass
 class BootstrapResult(MetricResult):
+    """A bootstrap interval of one value.
+
+    Attributes:
+        point: the value on the full sets.
+        low: lower end of the interval.
+        high: upper end of the interval.
+        std: standard deviation of the replicates (ddof 1).
+        n_boot: number of replicates.
+        confidence: the interval's level.
+        method: "percentile" or "basic".
+        resample: which sets were redrawn ("both", "real" or "fake").
+        scheme: "replacement" or "half".
+        seed: the int seed (None when a Generator was passed).
+        replicates: every replicate's value (not in `as_dict`).
+
+    Example:
+        >>> import numpy as np
+        >>> r = bootstrap_ci(np.mean, np.arange(10.0), n_boot=50)
+        >>> r.point, r.replicates.shape, r.low <= r.point <= r.high
+        (4.5, (50,), True)
+    """
     point: float
     low: float
     high: float
@@ -84,11 +105,36 @@ def bootstrap_ci(metric_fn: Callable, real=None, fake=None, *, n_boot: int = BOO
                  resample: str = "both", method: str = "percentile", scheme: str = "replacement", keys=None):
     """Bootstrap interval(s) of `metric_fn(real, fake)` (or `metric_fn(x)` when only one set is given).
 
-    resample: "both" | "real" | "fake" (which sets are redrawn; with one set, that set).
-    scheme: "replacement" (n rows with replacement) | "half" (n // 2 rows without replacement).
-    method: "percentile" | "basic" interval.
-    keys: for metrics returning several values (dict / as_dict()), which ones to keep (all numeric by default).
-    Returns a BootstrapResult for a scalar metric, else {key: BootstrapResult}.
+    Args:
+        metric_fn: a function of the row set(s) returning a number, a dict of numbers, or a result with ``as_dict()``.
+        real: the real rows (an array indexable by row), or None.
+        fake: the generated rows, or None.
+        n_boot: number of replicates (200).
+        confidence: the interval's level (0.95).
+        seed: an int or an np.random.Generator for the redraws.
+        resample: "both" | "real" | "fake" (which sets are redrawn; with one set, that set).
+        method: "percentile" | "basic" interval.
+        scheme: "replacement" (n rows with replacement) | "half" (n // 2 rows without replacement).
+        keys: for metrics returning several values (dict / as_dict()), which ones to keep (all numeric by default).
+
+    Returns:
+        A `BootstrapResult` for a scalar metric, else {key: BootstrapResult}.
+
+    Raises:
+        InvalidArgumentError: no row set, a bad option, too few rows, unknown `keys`, or a metric
+            returning no number.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> real, fake = rng.normal(size=(50, 2)), rng.normal(size=(40, 2)) + 1.0
+        >>> res = bootstrap_ci(lambda r, f: {"gap": f.mean() - r.mean(), "n": len(r)}, real, fake, n_boot=20, keys=["gap"])
+        >>> list(res), res["gap"].n_boot, res["gap"].resample, res["gap"].low < res["gap"].high
+        (['gap'], 20, 'both', True)
+        >>> bootstrap_ci(np.mean, None, None)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `real/fake` must be at least one row set, but got 'None for both'.
     """
     if not callable(metric_fn):
         raise InvalidArgumentError("metric_fn", "a callable", type(metric_fn).__name__)
@@ -142,7 +188,18 @@ def bootstrap_ci(metric_fn: Callable, real=None, fake=None, *, n_boot: int = BOO
 
 
 def normal_z(confidence: float) -> float:
-    """The two-sided standard-normal quantile of a normal interval: point +- z * std covers `confidence`."""
+    """The two-sided standard-normal quantile of a normal interval: point +- z * std covers `confidence`.
+
+    Args:
+        confidence: the interval's level, in (0, 1).
+
+    Returns:
+        z as a float.
+
+    Example:
+        >>> round(normal_z(0.95), 4)
+        1.96
+    """
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + confidence / 2))
@@ -166,7 +223,28 @@ def normal_intervals(values_fn: Callable, inputs, n_boot: int, confidence: float
     ~63 % distinct rows, so every replicate is biased upward) and of k-NN metrics; the standard error
     is not, so the interval is centred on the estimate and its width reflects sampling variability
     (Efron & Tibshirani 1993, sec. 13.2). The bias itself is not corrected: see docs/metrics.md.
-    Returns {key: {"ci_low", "ci_high", "ci_std", "ci_confidence", "ci_n_boot", "ci_method"}}.
+
+    Args:
+        values_fn: a function of an `ImageInputs` returning a dict of values.
+        inputs: the `ImageInputs` whose real and fake features are resampled.
+        n_boot: number of replicates.
+        confidence: the interval's level.
+        seed: the int seed of the redraws.
+        scheme: "replacement" or "half", as `bootstrap_ci`.
+        keys: the value names to give intervals.
+
+    Returns:
+        {key: {"ci_low", "ci_high", "ci_std", "ci_confidence", "ci_n_boot", "ci_method"}}.
+
+    Example:
+        >>> import numpy as np
+        >>> from gmeval.metrics.image import ImageInputs
+        >>> rng = np.random.default_rng(0)
+        >>> x = ImageInputs(real_features=rng.normal(size=(30, 2)), fake_features=rng.normal(size=(30, 2)))
+        >>> ci = normal_intervals(lambda i: {"gap": float(i.fake_features.mean() - i.real_features.mean())},
+        ...                       x, n_boot=10, confidence=0.9, seed=0, scheme="replacement", keys=["gap"])
+        >>> sorted(ci["gap"]), ci["gap"]["ci_method"]
+        (['ci_confidence', 'ci_high', 'ci_low', 'ci_method', 'ci_n_boot', 'ci_std'], 'normal/replacement')
     """
     from dataclasses import replace
 

@@ -37,6 +37,25 @@ C2ST_MAX_PER_SIDE = 5000
 
 @dataclass
 class C2STResult(MetricResult):
+    """A classifier two-sample test: held-out accuracy and its p-value.
+
+    Attributes:
+        accuracy: held-out accuracy of the real-vs-fake classifier (0.5: indistinguishable).
+        p_value: one-sided binomial p-value of `accuracy` against chance (0.5).
+        n_correct: correctly classified held-out samples.
+        n_test: held-out samples (over all folds).
+        n_per_side: rows per side the classifier saw.
+        cv: the scheme, ``"5-fold"`` or ``"holdout-0.3"``.
+        seed: the int seed (None when a Generator was passed).
+        fold_accuracies: the accuracy of every fold (not in `as_dict`).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(40, 2))
+        >>> r = classifier_two_sample_test(x, x + 10.0, cv=2)
+        >>> r.as_dict()["cv"], r.n_test, r.fold_accuracies.tolist()
+        ('2-fold', 80, [1.0, 1.0])
+    """
     accuracy: float
     p_value: float
     n_correct: int
@@ -52,7 +71,37 @@ class C2STResult(MetricResult):
 def classifier_two_sample_test(real_features, fake_features, *, cv: int | float = C2ST_CV,
                                max_per_side: int | None = None, C: float = 1.0, max_iter: int = 1000,
                                seed: int | np.random.Generator | None = 0) -> C2STResult:
-    """Held-out accuracy of a logistic-regression real-vs-fake classifier and its binomial p-value."""
+    """Held-out accuracy of a logistic-regression real-vs-fake classifier and its binomial p-value.
+
+    Features are standardised on each training split (scikit-learn's StandardScaler and LogisticRegression).
+
+    Args:
+        real_features: real features, N x D.
+        fake_features: generated features, M x D.
+        cv: an int >= 2 (stratified k-fold) or a float in (0, 1) (held-out fraction).
+        max_per_side: rows per side, drawn without replacement (None: min(N, M)).
+        C: the logistic regression's inverse regularisation strength.
+        max_iter: the solver's iteration limit.
+        seed: an int or an np.random.Generator for the row draws and the splits.
+
+    Returns:
+        A `C2STResult`.
+
+    Raises:
+        InvalidArgumentError: a bad `cv`, `C`, `max_iter` or `max_per_side`.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(40, 2))
+        >>> r = classifier_two_sample_test(x, x + 10.0, cv=0.5)
+        >>> r.accuracy, r.n_test, r.p_value < 1e-6
+        (1.0, 40, True)
+        >>> classifier_two_sample_test(x, x, cv=1)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `cv` must be an integer in [2, 40], but got 1. k-fold CV needs at most as many folds as samples per side (40).
+    """
     from scipy.stats import binomtest
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, train_test_split
@@ -105,10 +154,14 @@ class C2ST(TwoSampleFeatureMetric):
     """Stateful C2ST: accumulates features ("cat" states); compute() -> C2STResult.
 
     Args:
-        cv, C, max_iter, seed: as `classifier_two_sample_test`.
+        cv: folds or held-out fraction, as `classifier_two_sample_test`.
         max_per_side: rows per side the classifier sees (default 5000, what `evaluate` has always used;
             None: all).
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        C: the logistic regression's inverse regularisation strength.
+        max_iter: the solver's iteration limit.
+        seed: the int seed of the row draws and splits.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -134,5 +187,6 @@ class C2ST(TwoSampleFeatureMetric):
         return classifier_two_sample_test(real, fake, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """``{"c2st_accuracy": ..., "c2st_p_value": ...}`` for `evaluate`, with the CV scheme."""
         r = self.compute() if result is None else result
         return MetricReport({"c2st_accuracy": r.accuracy, "c2st_p_value": r.p_value}, {}, {"cv": r.cv})

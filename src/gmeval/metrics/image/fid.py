@@ -24,12 +24,52 @@ from ._common import as_features, same_dim
 
 
 def fid_features_to_stats(features) -> GaussianStats:
-    """Streaming-compatible float64 statistics of one feature matrix (N x D)."""
+    """Streaming-compatible float64 statistics of one feature matrix (N x D).
+
+    Args:
+        features: an N x D array or tensor, N >= 2, finite.
+
+    Returns:
+        A `GaussianStats` (n, mean, covariance with N-1), mergeable with other batches' statistics.
+
+    Raises:
+        ShapeMismatchError: `features` is not 2-D.
+        InvalidArgumentError: fewer than 2 rows, or NaN/inf entries.
+
+    Example:
+        >>> import numpy as np
+        >>> s = fid_features_to_stats(np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]))
+        >>> s.n, s.mean.tolist(), s.cov.tolist()
+        (3, [2.0, 3.0], [[4.0, 4.0], [4.0, 4.0]])
+    """
     return GaussianStats.from_features(as_features(features, "features", min_rows=2))
 
 
 def fid_distance_from_stats(real_stats: GaussianStats, fake_stats: GaussianStats) -> float:
-    """FID between two GaussianStats (e.g. cached real statistics and fresh fake ones)."""
+    """FID between two GaussianStats (e.g. cached real statistics and fresh fake ones).
+
+    Args:
+        real_stats: the real side's `GaussianStats`.
+        fake_stats: the generated side's `GaussianStats`, of the same dimension.
+
+    Returns:
+        The FID as a float (lower is better); a RuntimeWarning when a side has N <= D samples.
+
+    Raises:
+        InvalidArgumentError: an argument is not a `GaussianStats`.
+        ShapeMismatchError: the dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> real = fid_features_to_stats(rng.normal(size=(200, 3)))
+        >>> abs(fid_distance_from_stats(real, real)) < 1e-9
+        True
+        >>> fid_distance_from_stats(real, "fake.npz")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `fake_stats` must be a gmeval.stats.GaussianStats, but got 'str'.
+    """
     for name, s in (("real_stats", real_stats), ("fake_stats", fake_stats)):
         if not isinstance(s, GaussianStats):
             raise InvalidArgumentError(name, "a gmeval.stats.GaussianStats", type(s).__name__)
@@ -39,7 +79,26 @@ def fid_distance_from_stats(real_stats: GaussianStats, fake_stats: GaussianStats
 
 
 def fid_distance(real_features, fake_features) -> float:
-    """FID between two feature matrices (N_real x D and N_fake x D)."""
+    """FID between two feature matrices (N_real x D and N_fake x D).
+
+    Args:
+        real_features: the real features, N_real x D (N_real >= 2).
+        fake_features: the generated features, N_fake x D.
+
+    Returns:
+        The FID as a float (lower is better).
+
+    Raises:
+        ShapeMismatchError: an input is not 2-D, or the feature dimensions differ.
+        InvalidArgumentError: fewer than 2 rows, or NaN/inf entries.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(1000, 2))
+        >>> round(fid_distance(x, x + 3.0), 6)   # a shift by (3, 3): |mu1 - mu2|^2 = 18
+        18.0
+    """
     real = as_features(real_features, "real_features", min_rows=2)
     fake = as_features(fake_features, "fake_features", min_rows=2)
     same_dim(real, fake, "real_features", "fake_features")
@@ -85,6 +144,7 @@ class FID(ExtractorMixin, Metric):
         super().__init__(real_stats=real_stats, extractor=extractor, layer=layer)
 
     def declare(self) -> None:
+        """Two sum states, ``real`` (a copy of the fixed reference, if any) and ``fake`` (`GaussianStats`)."""
         self.add_state("real", "sum", lambda: self.reference.copy() if self.reference is not None else GaussianStats())
         self.add_state("fake", "sum", GaussianStats)
 
@@ -108,6 +168,7 @@ class FID(ExtractorMixin, Metric):
         return self
 
     def update_from(self, inputs):
+        """Update both sides from an `ImageInputs` (statistics when given, else features)."""
         for real, feats, stats in ((True, inputs.real_features, inputs.real_stats),
                                    (False, inputs.fake_features, inputs.fake_stats)):
             if stats is not None:
@@ -117,12 +178,15 @@ class FID(ExtractorMixin, Metric):
         return self
 
     def compute(self) -> float:
+        """The FID of the accumulated statistics."""
         return fid_distance_from_stats(self.real, self.fake)
 
     def report(self, result=None) -> MetricReport:
+        """``{"fid": value}`` for `evaluate`."""
         return MetricReport({"fid": self.compute() if result is None else result})
 
     def merge(self, other) -> "FID":
+        """A new FID holding both states; with a fixed reference, both must share it (it counts once)."""
         if isinstance(other, FID) and ((self.reference is None) != (other.reference is None) or (
                 self.reference is not None and not _same_stats(self.reference, other.reference))):
             raise InvalidArgumentError("other", "an FID with the same real reference statistics",
@@ -135,6 +199,7 @@ class FID(ExtractorMixin, Metric):
     __add__ = merge
 
     def sync(self):
+        """Reduce over the ranks (with a fixed reference only the fake side is reduced)."""
         if self.reference is not None:  # the fixed reference is the same on every rank: reduce only the fake side
             real, self.real = self.real, GaussianStats(self.real.dim)
             super().sync()

@@ -34,6 +34,26 @@ IS_SPLITS = 10
 
 @dataclass
 class ISResult(MetricResult):
+    """Inception Score over splits: the mean and std of the per-split scores and the protocol.
+
+    Attributes:
+        mean: the Inception Score (mean over splits; higher is better).
+        std: the standard deviation over splits (ddof 0).
+        splits: number of splits.
+        shuffle: whether the rows were shuffled before splitting.
+        seed: the int seed of the shuffle (None when not shuffled or a Generator was passed).
+        n: number of rows.
+        num_classes: number of classes (logit columns).
+        values: the score of every split (not in `as_dict`).
+
+    Example:
+        >>> import numpy as np
+        >>> r = inception_score(np.zeros((6, 3)), splits=2)   # uniform predictions: IS = 1
+        >>> round(r.mean, 6), round(r.std, 6), r.values.shape
+        (1.0, 0.0, (2,))
+        >>> {k: v for k, v in r.as_dict().items() if k not in ("mean", "std")}
+        {'splits': 2, 'shuffle': True, 'seed': 0, 'n': 6, 'num_classes': 3}
+    """
     mean: float
     std: float
     splits: int
@@ -47,7 +67,20 @@ class ISResult(MetricResult):
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax in float64 (max-subtracted, stable)."""
+    """Row-wise log-softmax in float64 (max-subtracted, stable).
+
+    Args:
+        logits: an N x C array.
+
+    Returns:
+        N x C float64 log-probabilities.
+
+    Example:
+        >>> import numpy as np
+        >>> np.exp(log_softmax(np.array([[0.0, 0.0], [1000.0, 1000.0]])))
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
     z = np.asarray(logits, np.float64)
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -68,7 +101,32 @@ def _split_scores(logp: np.ndarray, splits: int) -> np.ndarray:
 
 def inception_score(logits, *, splits: int = IS_SPLITS, shuffle: bool = True,
                     seed: int | np.random.Generator | None = 0) -> ISResult:
-    """IS mean and std over `splits` parts of the (shuffled) N x C logits. See the module docstring."""
+    """IS mean and std over `splits` parts of the (shuffled) N x C logits. See the module docstring.
+
+    Args:
+        logits: N x C classifier logits (C >= 2), any float dtype.
+        splits: number of consecutive parts (10); at most N.
+        shuffle: shuffle the rows first (seeded) so that a class-ordered input does not bias the splits.
+        seed: an int or an np.random.Generator for the shuffle.
+
+    Returns:
+        An `ISResult`.
+
+    Raises:
+        ShapeMismatchError: `logits` is not 2-D or has fewer than 2 columns.
+        InvalidArgumentError: `splits` exceeds N, or `shuffle` is not a bool.
+
+    Example:
+        >>> import numpy as np
+        >>> logits = np.eye(4)[np.arange(8) % 4] * 30.0   # confident, 4 classes equally often
+        >>> r = inception_score(logits, splits=1)
+        >>> round(r.mean, 4), r.n, r.num_classes
+        (4.0, 8, 4)
+        >>> inception_score(logits, splits=9)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `splits` must be at most the number of samples (8), but got 9.
+    """
     z = as_features(logits, "logits", min_rows=1)
     if z.shape[1] < 2:
         raise ShapeMismatchError(f"`logits` must have at least 2 classes (columns), got {z.shape[1]}")
@@ -89,8 +147,12 @@ class InceptionScore(LogitsMetric):
     """Stateful IS: accumulates logits (a "cat" state; the splits need them all); compute() -> ISResult.
 
     Args:
-        splits, shuffle, seed: as `inception_score`.
-        extractor, layer: image-level use, e.g. ``InceptionScore(extractor="inception").update(images)``.
+        splits: number of parts, as `inception_score`.
+        shuffle: shuffle the rows before splitting.
+        seed: the int seed of the shuffle.
+        extractor: None (update with logits) or an extractor name, e.g.
+            ``InceptionScore(extractor="inception").update(images)``.
+        layer: the extractor's logits layer (None: its default).
 
     >>> import numpy as np
     >>> logits = np.eye(10)[np.arange(1000) % 10] * 20   # confident and uniform over 10 classes
@@ -115,5 +177,6 @@ class InceptionScore(LogitsMetric):
         return inception_score(logits, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """``{"is": mean, "is_std": std}`` for `evaluate`, with the number of splits."""
         r = self.compute() if result is None else result
         return MetricReport({"is": r.mean, "is_std": r.std}, {}, {"splits": r.splits})

@@ -52,7 +52,29 @@ INF_CONFIDENCE = 0.95
 
 @dataclass
 class InverseNFit(MetricResult):
-    """Least-squares line value(N) = intercept + slope / N."""
+    """Least-squares line value(N) = intercept + slope / N.
+
+    Attributes:
+        intercept: the extrapolation to N = infinity.
+        slope: the coefficient of 1 / N.
+        low: lower end of the intercept's Student-t interval (k - 2 degrees of freedom).
+        high: upper end of that interval.
+        intercept_se: the intercept's standard error.
+        r2: the fit's coefficient of determination.
+        confidence: the interval's confidence level.
+        points: number of sample sizes fitted.
+        n_min: the smallest N.
+        n_max: the largest N.
+        ns: the sample sizes (not in `as_dict`).
+        values: the measured value at each N.
+        residual_std: the standard deviation of the residuals.
+        cov: the 2 x 2 covariance of (intercept, slope).
+
+    Example:
+        >>> fit = extrapolate_inverse_n([10, 20, 40, 80], [7.0, 5.0, 4.0, 3.5])   # exactly 3 + 40 / N
+        >>> round(fit.intercept, 6), round(fit.slope, 6), round(fit.predict(100)[0], 6)
+        (3.0, 40.0, 3.4)
+    """
 
     intercept: float
     slope: float
@@ -86,7 +108,28 @@ class InverseNFit(MetricResult):
 
 
 def extrapolate_inverse_n(ns, values, confidence: float = INF_CONFIDENCE) -> InverseNFit:
-    """Fit values = a + b / N by ordinary least squares; a is the extrapolation to N = infinity."""
+    """Fit values = a + b / N by ordinary least squares; a is the extrapolation to N = infinity.
+
+    Args:
+        ns: the sample sizes (at least 3 distinct positive values).
+        values: the metric measured at each size.
+        confidence: level of the intercept's Student-t interval (0.95).
+
+    Returns:
+        An `InverseNFit`.
+
+    Raises:
+        InvalidArgumentError: lengths differ, fewer than 3 distinct sizes, a size <= 0, or a non-finite value.
+
+    Example:
+        >>> fit = extrapolate_inverse_n([100, 200, 400], [12.0, 11.0, 10.5])
+        >>> round(fit.intercept, 6), fit.points, fit.n_min, fit.n_max
+        (10.0, 3, 100, 400)
+        >>> extrapolate_inverse_n([100, 100, 200], [1.0, 1.0, 1.0])
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `ns` must be at least 3 distinct positive sample sizes with finite values, but got [100.0, 100.0, 200.0].
+    """
     from scipy.stats import t as student_t
 
     ns = np.asarray(ns, np.float64).ravel()
@@ -114,7 +157,28 @@ def extrapolate_inverse_n(ns, values, confidence: float = INF_CONFIDENCE) -> Inv
 
 
 def sample_sizes(m: int, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None) -> np.ndarray:
-    """`points` sizes evenly spaced in [n_min, n_max] (default [m / 5, m]), distinct integers <= m."""
+    """`points` sizes evenly spaced in [n_min, n_max] (default [m / 5, m]), distinct integers <= m.
+
+    Args:
+        m: the number of samples available (>= 3).
+        points: how many sizes (>= 3).
+        n_min: the smallest size (None: m / 5, at least 2).
+        n_max: the largest size (None: m).
+
+    Returns:
+        An int64 vector of distinct sizes, ascending.
+
+    Raises:
+        InvalidArgumentError: fewer than 3 distinct sizes fit in the range, or an argument out of range.
+
+    Example:
+        >>> sample_sizes(1000, 5).tolist()
+        [200, 400, 600, 800, 1000]
+        >>> sample_sizes(10, 3, n_min=9)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `n_min/n_max` must be a range holding at least 3 distinct sizes (m = 10), but got (9, 10).
+    """
     m = check_int("number of samples", m, 3)
     points = check_int("points", points, 3)
     hi = m if n_max is None else check_int("n_max", n_max, 3, m)
@@ -133,7 +197,31 @@ def fid_infinity_distance(real_features, fake_features, *, points: int = INF_POI
                           n_max: int | None = None, confidence: float = INF_CONFIDENCE,
                           seed: int | np.random.Generator | None = 0) -> InverseNFit:
     """FID-infinity: FID of N real against N fake rows (independent subsets without replacement) at `points`
-    sizes N up to min(N_real, N_fake), fitted in 1/N and extrapolated to N = inf (module docstring)."""
+    sizes N up to min(N_real, N_fake), fitted in 1/N and extrapolated to N = inf (module docstring).
+
+    Args:
+        real_features: real features, N_real x D (N_real >= 3).
+        fake_features: generated features, N_fake x D.
+        points: number of sample sizes (15).
+        n_min: the smallest size (None: a fifth of min(N_real, N_fake)).
+        n_max: the largest size (None: min(N_real, N_fake)).
+        confidence: level of the intercept's interval.
+        seed: an int or an np.random.Generator for the subsets.
+
+    Returns:
+        An `InverseNFit` whose intercept is FID-infinity.
+
+    Raises:
+        InvalidArgumentError: too few rows or sizes out of range.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> fit = fid_infinity_distance(rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 2.0, points=4)
+        >>> fit.ns.tolist(), 7.0 < fit.intercept < 9.0   # |mu1 - mu2|^2 = 8
+        ([60, 140, 220, 300], True)
+    """
     real = as_features(real_features, "real_features", min_rows=3)
     fake = as_features(fake_features, "fake_features", min_rows=3)
     same_dim(real, fake, "real_features", "fake_features")
@@ -149,7 +237,29 @@ def fid_infinity_distance(real_features, fake_features, *, points: int = INF_POI
 
 def inception_score_infinity(logits, *, points: int = INF_POINTS, n_min: int | None = None, n_max: int | None = None,
                              confidence: float = INF_CONFIDENCE, seed: int | np.random.Generator | None = 0) -> InverseNFit:
-    """IS-infinity: the Inception Score (one split) of `points` subsets of the logits, extrapolated to N = inf."""
+    """IS-infinity: the Inception Score (one split) of `points` subsets of the logits, extrapolated to N = inf.
+
+    Args:
+        logits: N x C classifier logits (N >= 3).
+        points: number of sample sizes (15).
+        n_min: the smallest size (None: N / 5).
+        n_max: the largest size (None: N).
+        confidence: level of the intercept's interval.
+        seed: an int or an np.random.Generator for the subsets.
+
+    Returns:
+        An `InverseNFit` whose intercept is IS-infinity.
+
+    Raises:
+        InvalidArgumentError: too few rows or sizes out of range.
+
+    Example:
+        >>> import numpy as np
+        >>> logits = np.eye(5)[np.arange(200) % 5] * 30.0
+        >>> fit = inception_score_infinity(logits, points=3)
+        >>> fit.ns.tolist(), 4.5 < fit.intercept < 5.5
+        ([40, 120, 200], True)
+    """
     z = as_features(logits, "logits", min_rows=3)
     ns = sample_sizes(len(z), points, n_min, n_max)
     vals = _subset_values(lambda s: inception_score(s, splits=1, shuffle=False).mean, z, ns, as_numpy_generator(seed))
@@ -173,8 +283,13 @@ class FIDInfinity(TwoSampleFeatureMetric):
     """Stateful FID-infinity ("cat" states of real and fake features); compute() -> InverseNFit.
 
     Args:
-        points, n_min, n_max, confidence, seed: as `fid_infinity_distance`.
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        points: number of sample sizes, as `fid_infinity_distance`.
+        n_min: the smallest size (None: a fifth of the smaller side).
+        n_max: the largest size (None: the smaller side).
+        confidence: level of the intercept's interval.
+        seed: the int seed of the subsets.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -199,6 +314,7 @@ class FIDInfinity(TwoSampleFeatureMetric):
         return fid_infinity_distance(real, fake, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """FID-infinity, its fit interval and slope for `evaluate`, with the fit's points as details."""
         return _inf_report("fid_inf", self.compute() if result is None else result)
 
 
@@ -206,8 +322,13 @@ class ISInfinity(LogitsMetric):
     """Stateful IS-infinity (a "cat" state of generated logits); compute() -> InverseNFit.
 
     Args:
-        points, n_min, n_max, confidence, seed: as `inception_score_infinity`.
-        extractor, layer: image-level use (see `LogitsMetric`).
+        points: number of sample sizes, as `inception_score_infinity`.
+        n_min: the smallest size (None: N / 5).
+        n_max: the largest size (None: N).
+        confidence: level of the intercept's interval.
+        seed: the int seed of the subsets.
+        extractor: None (update with logits) or an extractor name (update with uint8 images).
+        layer: the extractor's logits layer (see `LogitsMetric`).
 
     >>> import numpy as np
     >>> logits = np.eye(10)[np.arange(500) % 10] * 20
@@ -230,4 +351,5 @@ class ISInfinity(LogitsMetric):
         return inception_score_infinity(logits, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """IS-infinity, its fit interval and slope for `evaluate`, with the fit's points as details."""
         return _inf_report("is_inf", self.compute() if result is None else result)

@@ -68,6 +68,29 @@ _LEAF = 32  # diagonal squares of at most this many rows are computed in full
 
 @dataclass
 class KIDResult(MetricResult):
+    """KID over subsets: the mean and std of the per-subset MMD^2 and the protocol that produced them.
+
+    Attributes:
+        mean: the KID (mean MMD^2 over the subsets; lower is better).
+        std: its standard deviation over the subsets (ddof 0).
+        n_subsets: number of subsets.
+        subset_size: rows per side in each subset.
+        degree: the kernel's degree.
+        gamma: the kernel's gamma (1 / D by default).
+        coef0: the kernel's constant.
+        seed: the int seed, or None when a Generator was passed.
+        n_real: number of real rows.
+        n_fake: number of generated rows.
+        compute_dtype: the dtype of the inner products.
+        values: the MMD^2 of every subset (not in `as_dict`).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(40, 4))
+        >>> r = kid_distance(x, x + 1.0, n_subsets=5, subset_size=20)
+        >>> r.values.shape, r.as_dict()["subset_size"], r.as_dict()["gamma"], r.mean > 0
+        ((5,), 20, 0.25, True)
+    """
     mean: float
     std: float
     n_subsets: int
@@ -86,7 +109,23 @@ class KIDResult(MetricResult):
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray, *, degree: int = KID_DEGREE, gamma: float | None = None,
                       coef0: float = KID_COEF0) -> np.ndarray:
-    """(gamma x.y + coef0)^degree in float64; gamma defaults to 1 / D."""
+    """(gamma x.y + coef0)^degree in float64; gamma defaults to 1 / D.
+
+    Args:
+        x: an m x D matrix.
+        y: an n x D matrix.
+        degree: the kernel's degree (3 for KID).
+        gamma: the scale of the inner product (None: 1 / D).
+        coef0: the constant added before the power.
+
+    Returns:
+        The m x n float64 kernel matrix.
+
+    Example:
+        >>> import numpy as np
+        >>> polynomial_kernel(np.array([[1.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 0.0]]))
+        array([[3.375, 1.   ]])
+    """
     same = y is x
     x = np.asarray(x, np.float64)
     y = x if same else np.asarray(y, np.float64)  # x @ x.T runs as a symmetric rank-k update
@@ -106,7 +145,23 @@ def _int_power(k: np.ndarray, degree: int) -> np.ndarray:
 
 
 def mmd2_unbiased(k_xx: np.ndarray, k_yy: np.ndarray, k_xy: np.ndarray) -> float:
-    """Unbiased MMD^2 from kernel matrices (m x m, n x n, m x n); diagonals of k_xx, k_yy excluded."""
+    """Unbiased MMD^2 from kernel matrices (m x m, n x n, m x n); diagonals of k_xx, k_yy excluded.
+
+    Args:
+        k_xx: the kernel among the m x-rows, m x m.
+        k_yy: the kernel among the n y-rows, n x n.
+        k_xy: the cross kernel, m x n.
+
+    Returns:
+        The unbiased estimate of MMD^2 (can be slightly negative).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.0], [1.0], [2.0]])
+        >>> k = polynomial_kernel(x, x)
+        >>> round(mmd2_unbiased(k, k, k), 6)   # small integers: exact in float64
+        -23.333333
+    """
     m, n = k_xx.shape[0], k_yy.shape[0]
     sxx = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
     syy = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
@@ -164,9 +219,34 @@ def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, 
                  seed: int | np.random.Generator | None = 0, compute_dtype: str = "float32") -> KIDResult:
     """KID mean and std over `n_subsets` subsets of `subset_size` rows per side (see module docstring).
 
-    `seed`: an int or an np.random.Generator (used as is, so its state advances). A clear
-    InvalidArgumentError is raised when `subset_size` exceeds the number of real or fake samples.
-    `compute_dtype`: "float32" (default) or "float64" inner products; kernels and sums are float64.
+    Args:
+        real_features: real features, N_real x D.
+        fake_features: generated features, N_fake x D.
+        n_subsets: number of subsets (100).
+        subset_size: rows per side in each subset (1000), drawn without replacement.
+        degree: the polynomial kernel's degree (3).
+        gamma: the kernel's scale (None: 1 / D).
+        coef0: the kernel's constant (1).
+        seed: an int or an np.random.Generator (used as is, so its state advances).
+        compute_dtype: "float32" (default) or "float64" inner products; kernels and sums are float64.
+
+    Returns:
+        A `KIDResult` (mean, std, the protocol and every subset's value).
+
+    Raises:
+        InvalidArgumentError: `subset_size` exceeds the number of real or fake samples, or an option is out of range.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> r = kid_distance(rng.normal(size=(200, 4)), rng.normal(size=(200, 4)), n_subsets=4, subset_size=100)
+        >>> r.n_subsets, r.subset_size, abs(r.mean) < 0.1   # same distribution: near 0
+        (4, 100, True)
+        >>> kid_distance(np.zeros((5, 4)), np.zeros((5, 4)), subset_size=10)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `subset_size` must be at most the number of samples on each side (N real = 5, N fake = 5), but got 10. Pass subset_size <= 5 or provide more samples.
     """
     real = as_features(real_features, "real_features", min_rows=2)
     fake = as_features(fake_features, "fake_features", min_rows=2)
@@ -205,10 +285,20 @@ class KID(TwoSampleFeatureMetric):
     """Stateful KID: accumulates features ("cat" states); compute() -> KIDResult (same seed -> same subsets).
 
     Args:
-        n_subsets, subset_size, degree, gamma, coef0, seed, compute_dtype: as `kid_distance`.
+        n_subsets: number of subsets, as `kid_distance`.
+        subset_size: rows per side in each subset.
+        degree: the polynomial kernel's degree.
+        gamma: the kernel's scale (None: 1 / D).
+        coef0: the kernel's constant.
+        seed: the int seed of the subset draws.
+        compute_dtype: "float32" or "float64" inner products.
         fit_subset_size: use min(subset_size, N real, N fake) instead of raising when a side is smaller
             (what `evaluate` does, and records the size used in the signature).
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (None: its default feature layer).
+
+    Raises:
+        InvalidArgumentError: `seed`, `n_subsets` or `subset_size` is not a valid integer.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -216,6 +306,8 @@ class KID(TwoSampleFeatureMetric):
     >>> r = m.update(rng.normal(size=(100, 8)), real=False).compute()
     >>> (r.n_subsets, r.subset_size, abs(r.mean) < 0.1)
     (10, 50, True)
+    >>> sorted(m.report(r).values)
+    ['kid', 'kid_std']
     """
 
     name = "kid"
@@ -241,5 +333,6 @@ class KID(TwoSampleFeatureMetric):
         return kid_distance(real, fake, **cfg)
 
     def report(self, result=None) -> MetricReport:
+        """``{"kid": mean, "kid_std": std}`` for `evaluate`, with the subset count and size as signature parameters."""
         r = self.compute() if result is None else result
         return MetricReport({"kid": r.mean, "kid_std": r.std}, {}, {"subsets": r.n_subsets, "size": r.subset_size})

@@ -49,7 +49,20 @@ _EXACT_CHUNK = 256  # pairs per chunk when recomputing distances directly (a 256
 
 def block_memory_bytes(block_size: int = DEFAULT_BLOCK_SIZE, dim: int = 2048, workers: int = 2) -> int:
     """Rough peak extra memory of the tile work besides the shifted copies of the inputs: per worker,
-    ~4 float64-sized block_size^2 tiles (products / squared distances, masks, transposed copy)."""
+    ~4 float64-sized block_size^2 tiles (products / squared distances, masks, transposed copy).
+
+    Args:
+        block_size: rows per tile side.
+        dim: the feature dimension (kept for the signature; the tiles do not depend on it).
+        workers: concurrent tiles.
+
+    Returns:
+        The estimate in bytes.
+
+    Example:
+        >>> block_memory_bytes(1024) / 2**20   # MiB at the default block size, two workers
+        64.0
+    """
     return workers * 8 * 4 * block_size * block_size
 
 
@@ -103,7 +116,22 @@ def _sq_dist_tile(qb, qn, rb, rn) -> np.ndarray:
 
 
 def exact_distances(x: np.ndarray, y: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
-    """``sqrt(sum((x[ii] - y[jj])**2))`` in float64 for index pairs, computed directly, in chunks."""
+    """``sqrt(sum((x[ii] - y[jj])**2))`` in float64 for index pairs, computed directly, in chunks.
+
+    Args:
+        x: an N x D matrix.
+        y: an M x D matrix.
+        ii: row indices into `x`.
+        jj: row indices into `y`, as many as `ii`.
+
+    Returns:
+        A float64 vector with one distance per pair.
+
+    Example:
+        >>> import numpy as np
+        >>> exact_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [1.0, 0.0]]), [0, 0], [0, 1])
+        array([5., 1.])
+    """
     ii, jj = np.asarray(ii, np.int64).ravel(), np.asarray(jj, np.int64).ravel()
     out = np.empty(len(ii), np.float64)
     for s in range(0, len(ii), _EXACT_CHUNK):
@@ -176,9 +204,33 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
     """The k nearest reference rows of every query row, with exact float64 distances.
 
     `ref=None` searches `query` within itself, excluding each point itself (by index).
-    `exclude` (optional, length N_query): for each query row, a reference index to skip
-    (-1 = none), e.g. the query's own position when the queries are a subset of `ref`.
-    Returns (distances, indices), both N_query x k, sorted by distance, ties by index.
+
+    Args:
+        query: N_query x D features.
+        ref: N_ref x D reference features, or None to search `query` within itself.
+        k: number of neighbours (at most the number of reference rows available).
+        exclude: optional, length N_query: for each query row, a reference index to skip (-1 = none),
+            e.g. the query's own position when the queries are a subset of `ref`.
+        block_size: rows per tile (memory bound; results do not depend on it).
+        compute_dtype: "float64" or "float32" tile products (distances returned are float64 either way).
+
+    Returns:
+        (distances, indices), both N_query x k, sorted by distance, ties by index.
+
+    Raises:
+        InvalidArgumentError: `k` out of range, a bad `exclude`, `block_size` or `compute_dtype`.
+        ShapeMismatchError: the dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.0], [1.0], [3.0], [7.0]])
+        >>> d, i = knn_search(x, k=2)
+        >>> d.tolist(), i.tolist()
+        ([[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]], [[1, 2], [0, 2], [1, 0], [2, 1]])
+        >>> knn_search(x, k=4)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `k` must be an integer in [1, 3], but got 4.
     """
     dt = _check_common(block_size, compute_dtype)
     within = ref is None
@@ -273,7 +325,23 @@ def kth_neighbour_distances(x, k: int, *, block_size: int = DEFAULT_BLOCK_SIZE, 
                             ks=None) -> np.ndarray | dict[int, np.ndarray]:
     """Radius of each point's k-NN ball within its own set: distance to its k-th nearest OTHER point.
 
-    With `ks` (a sequence of k values) returns {k: radii} from one pass (k is ignored then).
+    Args:
+        x: N x D features.
+        k: which neighbour (ignored when `ks` is given).
+        block_size: rows per tile.
+        compute_dtype: "float64" or "float32" tile products.
+        ks: a sequence of k values, to get {k: radii} from one pass.
+
+    Returns:
+        A float64 vector of N radii, or with `ks` a dict {k: radii}.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.0], [1.0], [3.0], [7.0]])
+        >>> kth_neighbour_distances(x, 1).tolist()
+        [1.0, 1.0, 2.0, 4.0]
+        >>> {k: v.tolist() for k, v in kth_neighbour_distances(x, 1, ks=[2, 3]).items()}
+        {2: [3.0, 2.0, 3.0, 6.0], 3: [7.0, 6.0, 4.0, 7.0]}
     """
     if ks is not None:
         ks = [check_int("ks", int(v), 1) for v in ks]
@@ -290,9 +358,17 @@ def kth_neighbour_distances(x, k: int, *, block_size: int = DEFAULT_BLOCK_SIZE, 
 class BallStatistics:
     """Results of `ball_statistics(a, b, a_radii, b_radii)`; list entry m refers to radii set m.
 
-    b_in_a_counts[m][j]: how many balls (a_i, a_radii[m][i]) contain b_j        (shape N_b)
-    a_has_b[m][i]:       whether the ball (a_i, a_radii[m][i]) contains any b_j  (shape N_a)
-    a_in_b_counts[m][i]: how many balls (b_j, b_radii[m][j]) contain a_i        (shape N_a)
+    Attributes:
+        b_in_a_counts: b_in_a_counts[m][j]: how many balls (a_i, a_radii[m][i]) contain b_j (shape N_b).
+        a_has_b: a_has_b[m][i]: whether the ball (a_i, a_radii[m][i]) contains any b_j (shape N_a).
+        a_in_b_counts: a_in_b_counts[m][i]: how many balls (b_j, b_radii[m][j]) contain a_i (shape N_a).
+        refined_pairs: comparisons decided on directly recomputed distances.
+
+    Example:
+        >>> import numpy as np
+        >>> s = ball_statistics(np.array([[0.0], [2.0]]), np.array([[1.0], [5.0]]), a_radii=[np.array([1.0, 1.0])])
+        >>> s.b_in_a_counts[0].tolist(), s.a_has_b[0].tolist(), s.a_in_b_counts
+        ([2, 0], [True, True], [])
     """
 
     b_in_a_counts: list = field(default_factory=list)
@@ -305,7 +381,30 @@ def ball_statistics(a, b, a_radii=(), b_radii=(), *, inclusive: bool = True, blo
                     compute_dtype: str = "float64") -> BallStatistics:
     """Count memberships of points of one set in the k-NN balls of the other (see BallStatistics).
 
-    inclusive=True: inside means d <= r (default, see module docstring); False: d < r.
+    Args:
+        a: N_a x D features (the ball centres for `a_radii`).
+        b: N_b x D features (the ball centres for `b_radii`).
+        a_radii: radii sets for the balls around `a`, each a length-N_a vector.
+        b_radii: radii sets for the balls around `b`, each a length-N_b vector.
+        inclusive: True: inside means d <= r (default, see module docstring); False: d < r.
+        block_size: rows per tile.
+        compute_dtype: "float64" or "float32" tile products.
+
+    Returns:
+        A `BallStatistics` with one entry per radii set.
+
+    Raises:
+        InvalidArgumentError: a radii vector has the wrong length or negative entries.
+        ShapeMismatchError: the dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> a, b = np.array([[0.0], [2.0]]), np.array([[1.0], [5.0]])
+        >>> ones = np.array([1.0, 1.0])
+        >>> ball_statistics(a, b, [ones], inclusive=False).b_in_a_counts[0].tolist()   # d = r is outside now
+        [0, 0]
+        >>> ball_statistics(a, b, b_radii=[np.array([1.0, 3.0])]).a_in_b_counts[0].tolist()
+        [1, 2]
     """
     dt = _check_common(block_size, compute_dtype)
     a = as_features(a, "a")

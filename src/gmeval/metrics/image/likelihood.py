@@ -34,6 +34,23 @@ from ._common import MetricResult, check_int, to_numpy
 
 @dataclass
 class LikelihoodResult(MetricResult):
+    """Mean negative ELBO and bits/dim over examples, with standard errors.
+
+    Attributes:
+        nelbo: mean per-example negative ELBO, nats (lower is better).
+        nelbo_sem: standard error of that mean (ddof = 1; nan for one example).
+        bits_per_dim: the mean in bits per dimension.
+        bits_per_dim_sem: its standard error.
+        num_dims: D, the number of data dimensions.
+        num_bins: quantisation bins added as log2(num_bins) (None: discrete likelihood).
+        n: number of examples.
+
+    Example:
+        >>> import numpy as np
+        >>> r = likelihood_summary(np.full(4, 8 * np.log(2)), num_dims=8)
+        >>> round(r.bits_per_dim, 6), r.n, r.num_bins
+        (1.0, 4, None)
+    """
     nelbo: float            # mean per-example negative ELBO, nats
     nelbo_sem: float        # standard error of that mean (ddof = 1; nan for one example)
     bits_per_dim: float
@@ -53,7 +70,27 @@ def _check(num_dims, num_bins):
 
 
 def bits_per_dim(nelbo_nats, num_dims: int, *, num_bins: int | None = None):
-    """nelbo / (D ln 2) [+ log2(num_bins) for a continuous density on dequantised data]. Scalar or array."""
+    """nelbo / (D ln 2) [+ log2(num_bins) for a continuous density on dequantised data]. Scalar or array.
+
+    Args:
+        nelbo_nats: negative ELBO (or negative log-likelihood) in nats, a scalar or an array.
+        num_dims: D, the number of data dimensions (784 for MNIST).
+        num_bins: for a continuous density on data rescaled from `num_bins` levels to [0, 1], the
+            log2(num_bins) that turns it into a discrete likelihood (None: already discrete).
+
+    Returns:
+        A float for a scalar input, else a float64 array of the same shape.
+
+    Raises:
+        InvalidArgumentError: `num_dims` < 1 or `num_bins` < 2.
+
+    Example:
+        >>> import numpy as np
+        >>> round(bits_per_dim(784 * np.log(2), 784), 6)
+        1.0
+        >>> round(bits_per_dim(0.0, 784, num_bins=256), 6)
+        8.0
+    """
     num_dims, num_bins = _check(num_dims, num_bins)
     v = np.asarray(to_numpy(nelbo_nats), np.float64)
     out = v / (num_dims * np.log(2.0)) + (np.log2(num_bins) if num_bins is not None else 0.0)
@@ -61,7 +98,24 @@ def bits_per_dim(nelbo_nats, num_dims: int, *, num_bins: int | None = None):
 
 
 def likelihood_summary(nelbo_per_example, num_dims: int, *, num_bins: int | None = None) -> LikelihoodResult:
-    """Mean negative ELBO (nats) and bits/dim over examples, with standard errors."""
+    """Mean negative ELBO (nats) and bits/dim over examples, with standard errors.
+
+    Args:
+        nelbo_per_example: per-example negative ELBO in nats (any shape, flattened).
+        num_dims: D, the number of data dimensions.
+        num_bins: as `bits_per_dim`.
+
+    Returns:
+        A `LikelihoodResult`.
+
+    Raises:
+        InvalidArgumentError: an empty input, non-finite values, or bad `num_dims` / `num_bins`.
+
+    Example:
+        >>> r = likelihood_summary([1.0, 3.0], num_dims=1)
+        >>> r.nelbo, r.nelbo_sem, r.n
+        (2.0, 1.0, 2)
+    """
     num_dims, num_bins = _check(num_dims, num_bins)
     v = np.asarray(to_numpy(nelbo_per_example), np.float64).ravel()
     if v.size == 0 or not np.isfinite(v).all():
@@ -80,7 +134,18 @@ def _summary(n, total, sq_dev, num_dims, num_bins) -> LikelihoodResult:
 
 class Moments:
     """(n, mean, M2) of a stream, merged with Chan et al.'s parallel formula (a "sum" state whose
-    addition is `merge`: exact in n, stable in mean and M2)."""
+    addition is `merge`: exact in n, stable in mean and M2).
+
+    Args:
+        n: number of values.
+        mean: their mean.
+        m2: the sum of squared deviations from the mean.
+
+    Example:
+        >>> m = Moments(2, 2.0, 2.0).merge(Moments(1, 5.0, 0.0))   # [1, 3] and [5]
+        >>> m.n, m.mean, m.m2
+        (3, 3.0, 8.0)
+    """
 
     __slots__ = ("n", "mean", "m2")
 
@@ -88,9 +153,11 @@ class Moments:
         self.n, self.mean, self.m2 = int(n), float(mean), float(m2)
 
     def copy(self) -> "Moments":
+        """An independent copy."""
         return Moments(self.n, self.mean, self.m2)
 
     def merge(self, other: "Moments") -> "Moments":
+        """The moments of both streams together (a new object; neither operand changes)."""
         if other.n == 0:
             return self.copy()
         if self.n == 0:
@@ -106,9 +173,19 @@ class BitsPerDim(Metric):
     State is one `Moments` (n, mean, M2) merged with Chan et al.'s parallel formula, so batching and
     merging do not change the result beyond rounding.
 
+    Args:
+        num_dims: D, the number of data dimensions.
+        num_bins: as `bits_per_dim`.
+
+    Raises:
+        InvalidArgumentError: bad `num_dims`/`num_bins`, non-finite values, or `compute()` before any update.
+
     >>> import numpy as np
     >>> BitsPerDim(num_dims=784).update(np.full(10, 784 * np.log(2))).compute().bits_per_dim
     1.0
+    >>> m = BitsPerDim(num_dims=1).update([1.0, 3.0]).merge(BitsPerDim(num_dims=1).update([5.0]))
+    >>> m.n, m.compute().nelbo
+    (3, 3.0)
     """
 
     higher_is_better = False
@@ -119,9 +196,11 @@ class BitsPerDim(Metric):
         super().__init__(num_dims=num_dims, num_bins=num_bins)
 
     def declare(self) -> None:
+        """One sum state, ``moments`` (a `Moments`)."""
         self.add_state("moments", "sum", Moments)
 
     def update(self, nelbo_per_example):
+        """Add per-example negative ELBOs (nats); returns self."""
         v = np.asarray(to_numpy(nelbo_per_example), np.float64).ravel()
         if not np.isfinite(v).all():
             raise InvalidArgumentError("nelbo_per_example", "finite values (nats)", "NaN or inf entries")
@@ -132,9 +211,11 @@ class BitsPerDim(Metric):
 
     @property
     def n(self) -> int:
+        """Number of examples added so far."""
         return self.moments.n
 
     def compute(self) -> LikelihoodResult:
+        """The `LikelihoodResult` of all examples added so far."""
         m = self.moments
         if m.n == 0:
             raise InvalidArgumentError("nelbo_per_example", "at least one update before compute()", "none")

@@ -33,6 +33,32 @@ N_CLOSEST = 16
 
 @dataclass
 class MemorizationResult(MetricResult):
+    """Nearest-training-neighbour distances of generated samples and the near-copy share.
+
+    Attributes:
+        near_copy_share: share of fakes closer to a training sample than `threshold` (lower is better).
+        near_copies: their number.
+        median_distance_ratio: median over fakes of d / train_nn_median.
+        train_nn_median: median nearest-neighbour distance within the training set.
+        threshold: alpha * train_nn_median.
+        alpha: the threshold's factor.
+        n_fake: number of generated samples.
+        n_train: number of training samples.
+        n_train_queries: training samples used for the median.
+        seed: the int seed of that subset (None when a Generator was passed).
+        nn_distances: (M,) distance of each fake to its nearest training sample (not in `as_dict`).
+        nn_indices: (M,) index of that training sample.
+        closest_fake: (n_closest,) fake indices, closest pair first.
+        closest_train: (n_closest,) the matching training indices.
+        closest_distances: (n_closest,) their distances.
+
+    Example:
+        >>> import numpy as np
+        >>> train = np.array([[0.0], [10.0], [20.0], [30.0]])
+        >>> r = memorization_check(np.array([[10.5], [25.0]]), train, n_closest=1)
+        >>> r.near_copies, r.train_nn_median, r.nn_indices.tolist(), r.closest_fake.tolist()
+        (1, 10.0, [1, 2], [0])
+    """
     near_copy_share: float          # share of fakes with d < alpha * train_nn_median
     near_copies: int
     median_distance_ratio: float    # median over fakes of d / train_nn_median
@@ -58,7 +84,31 @@ def memorization_check(fake_features, train_features, *, alpha: float = MEMO_ALP
                        compute_dtype: str = "float64") -> MemorizationResult:
     """Nearest-training-neighbour distances of generated samples and the near-copy share (module docstring).
 
-    n_train_queries=None uses every training point for the median (N_train^2 work).
+    Args:
+        fake_features: generated features, M x D.
+        train_features: training features, N x D (N >= 2).
+        alpha: a fake is a near copy when its distance is below alpha x the training set's median
+            nearest-neighbour distance (1/3).
+        n_train_queries: training points used for that median (a seeded subset); None uses every
+            training point (N_train^2 work).
+        n_closest: how many closest (fake, train) pairs to return.
+        seed: an int or an np.random.Generator for the subset.
+        block_size: rows per distance tile.
+        compute_dtype: "float64" or "float32" tile products.
+
+    Returns:
+        A `MemorizationResult`.
+
+    Raises:
+        InvalidArgumentError: a bad `alpha`, `n_closest` or `n_train_queries`.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> train = np.array([[0.0], [10.0], [20.0], [30.0]])
+        >>> r = memorization_check(np.array([[10.5], [25.0]]), train)
+        >>> r.near_copy_share, r.threshold > 3.3, r.median_distance_ratio
+        (0.5, True, 0.275)
     """
     fake = as_features(fake_features, "fake_features")
     train = as_features(train_features, "train_features", min_rows=2)
@@ -91,8 +141,14 @@ class Memorization(TwoSampleFeatureMetric):
     """Stateful memorisation check: update(train_features, real=True), update(fake_features, real=False).
 
     Args:
-        alpha, n_train_queries, n_closest, seed, block_size, compute_dtype: as `memorization_check`.
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        alpha: the near-copy threshold factor, as `memorization_check`.
+        n_train_queries: training points used for the median distance (None: all).
+        n_closest: how many closest pairs to report.
+        seed: the int seed of the subset.
+        block_size: rows per distance tile.
+        compute_dtype: "float64" or "float32" tile products.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> train = np.random.default_rng(0).normal(size=(300, 8))
@@ -115,6 +171,7 @@ class Memorization(TwoSampleFeatureMetric):
                          block_size=block_size, compute_dtype=compute_dtype, extractor=extractor, layer=layer)
 
     def update_from(self, inputs):
+        """Update from an `ImageInputs`: its training features as the real side, its fake features."""
         return (self.update(inputs.require("train_features", self.name), real=True)
                 .update(inputs.require("fake_features", self.name), real=False))
 
@@ -122,6 +179,7 @@ class Memorization(TwoSampleFeatureMetric):
         return memorization_check(fake, real, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """Near-copy share and median distance ratio for `evaluate`, with the closest pairs as details."""
         r = self.compute() if result is None else result
         details = {"closest_fake": list(map(int, r.closest_fake)), "closest_train": list(map(int, r.closest_train)),
                    "closest_distances": [float(r.nn_distances[i]) for i in r.closest_fake], "threshold": r.threshold}

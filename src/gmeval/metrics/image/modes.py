@@ -40,6 +40,30 @@ CONFIDENCE = 0.9
 
 @dataclass
 class ModeCoverageResult(MetricResult):
+    """Mode coverage of generated samples by a domain classifier.
+
+    Attributes:
+        modes_covered: classes holding at least `threshold` x their fair share of the fake samples.
+        num_classes: number of classes C.
+        mode_coverage: modes_covered / num_classes.
+        kl_fake_real: KL(fake class histogram || real one) in nats (lower is better).
+        confident_share: share of fake samples classified with probability > `confidence` (None when
+            only labels were given).
+        real_confident_share: the same for the real samples.
+        n_fake: number of fake samples.
+        n_real: number of real samples (0 when the reference distribution is uniform).
+        threshold: the coverage threshold.
+        eps: the histogram smoothing of the KL.
+        confidence: the probability above which a prediction is confident.
+        fake_histogram: class counts of the fake samples, (C,) (not in `as_dict`).
+        real_histogram: class counts of the real samples, or None (uniform reference).
+        covered: (C,) bool, which classes are covered.
+
+    Example:
+        >>> r = mode_coverage_from_histograms([50, 50, 0, 0])
+        >>> r.modes_covered, r.covered.tolist(), r.n_real
+        (2, [True, True, False, False], 0)
+    """
     modes_covered: int
     num_classes: int
     mode_coverage: float          # modes_covered / num_classes
@@ -81,11 +105,39 @@ def _labels_or_logits(x, name: str, num_classes: int | None):
 
 
 def class_histogram(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Class counts of integer labels.
+
+    Args:
+        labels: 1-D integer labels in [0, num_classes).
+        num_classes: length of the histogram.
+
+    Returns:
+        An int64 vector of `num_classes` counts.
+
+    Example:
+        >>> class_histogram([0, 2, 2], 4).tolist()
+        [1, 0, 2, 0]
+    """
     return np.bincount(np.asarray(labels, np.int64), minlength=num_classes).astype(np.int64)
 
 
 def kl_divergence(q_counts, p_counts, eps: float = KL_EPS) -> float:
-    """KL(q || p) in nats between two histograms, each normalised then smoothed as (x + eps) / (1 + C eps)."""
+    """KL(q || p) in nats between two histograms, each normalised then smoothed as (x + eps) / (1 + C eps).
+
+    Args:
+        q_counts: the first histogram (counts or probabilities).
+        p_counts: the second one, of the same length.
+        eps: the smoothing that keeps empty bins finite.
+
+    Returns:
+        The divergence in nats (0 for proportional histograms).
+
+    Example:
+        >>> kl_divergence([1, 1], [5, 5])
+        0.0
+        >>> round(kl_divergence([1, 1], [1, 3]), 4)   # (ln 2 + ln 2/3) / 2
+        0.1438
+    """
     q = np.asarray(q_counts, np.float64)
     p = np.asarray(p_counts, np.float64)
     c = q.size
@@ -96,7 +148,31 @@ def kl_divergence(q_counts, p_counts, eps: float = KL_EPS) -> float:
 
 def mode_coverage_from_histograms(fake_hist, real_hist=None, *, threshold: float = MODE_THRESHOLD,
                                   eps: float = KL_EPS) -> ModeCoverageResult:
-    """Mode coverage and KL from class-count histograms (real_hist None = uniform reference)."""
+    """Mode coverage and KL from class-count histograms (real_hist None = uniform reference).
+
+    A class is covered when it holds at least `threshold` x M / C of the M fake samples.
+
+    Args:
+        fake_hist: class counts of the generated samples (non-negative, positive total).
+        real_hist: class counts of the real samples, or None for a uniform reference.
+        threshold: the coverage threshold, a share of the fair count M / C (0.1).
+        eps: the smoothing of the KL.
+
+    Returns:
+        A `ModeCoverageResult` (confident shares None: histograms carry no confidences).
+
+    Raises:
+        InvalidArgumentError: a histogram is empty, negative, of zero total or of another length.
+
+    Example:
+        >>> r = mode_coverage_from_histograms([90, 10, 1], [1, 1, 1])
+        >>> r.modes_covered, r.num_classes, r.n_fake, r.n_real
+        (2, 3, 101, 3)
+        >>> mode_coverage_from_histograms([0, 0])
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `fake_hist` must be a 1-D histogram of non-negative counts with a positive total, but got [0, 0].
+    """
     threshold = check_float("threshold", threshold, 0.0, np.inf, high_open=True)
     eps = check_float("eps", eps, 0.0, 1.0, low_open=True)
     h = np.asarray(fake_hist, np.int64)
@@ -124,8 +200,27 @@ def mode_coverage_score(fake, real=None, *, num_classes: int | None = None, thre
                         eps: float = KL_EPS, confidence: float = CONFIDENCE) -> ModeCoverageResult:
     """Mode coverage of generated samples.
 
-    fake: N x C classifier logits (preferred: also gives the confident share) or 1-D predicted labels.
-    real: real labels (1-D), real logits (N x C, their argmax is used), or None (uniform reference).
+    Args:
+        fake: N x C classifier logits (preferred: also gives the confident share) or 1-D predicted labels.
+        real: real labels (1-D), real logits (N x C, their argmax is used), or None (uniform reference).
+        num_classes: C (None: the logits' width, or the largest label + 1).
+        threshold: the coverage threshold, a share of the fair count (0.1).
+        eps: the smoothing of the KL.
+        confidence: the probability above which a prediction counts as confident (0.9).
+
+    Returns:
+        A `ModeCoverageResult`.
+
+    Raises:
+        InvalidArgumentError: empty inputs, labels out of range, non-integer labels, NaN logits.
+        ShapeMismatchError: logits of another width than `num_classes`, or arrays that are not 1-D/2-D.
+
+    Example:
+        >>> import numpy as np
+        >>> logits = np.eye(3)[[0, 0, 1, 1]] * 10.0   # confident predictions of classes 0 and 1
+        >>> r = mode_coverage_score(logits, real=[0, 1, 2])
+        >>> r.modes_covered, r.confident_share, r.real_confident_share
+        (2, 1.0, None)
     """
     confidence = check_float("confidence", confidence, 0.0, 1.0, high_open=True)
     if num_classes is not None:
@@ -154,7 +249,9 @@ class ModeCoverage(Metric):
 
     Args:
         num_classes: the classifier's number of classes.
-        threshold, eps, confidence: as `mode_coverage_score`.
+        threshold: the coverage threshold, as `mode_coverage_score`.
+        eps: the smoothing of the KL.
+        confidence: the probability above which a prediction is confident.
 
     >>> import numpy as np
     >>> m = ModeCoverage(10).update(np.arange(100) % 5).update(np.arange(100) % 10, real=True)
@@ -176,15 +273,18 @@ class ModeCoverage(Metric):
 
     @classmethod
     def for_inputs(cls, inputs, **options) -> "ModeCoverage":
+        """A ModeCoverage sized to the classifier logits of an `ImageInputs` (further options passed on)."""
         return cls(num_classes=inputs.require("fake_class_logits", cls.name).shape[1], **options)
 
     def declare(self) -> None:
+        """Per side: a class histogram and (confident, logit-row) counts, all sum states."""
         c = self._config["num_classes"]
         for side in ("fake", "real"):  # histogram, confident count, count of samples that came as logits
             self.add_state(f"{side}_hist", "sum", np.zeros(c, np.int64))
             self.add_state(f"{side}_counts", "sum", np.zeros(2, np.int64))
 
     def update(self, logits_or_labels, *, real: bool = False, index=None):
+        """Add generated (``real=False``) or real predictions: 1-D labels or N x C logits; returns self."""
         side = "real" if check_real(real) else "fake"
         lab, conf, _ = _labels_or_logits(logits_or_labels, "logits_or_labels", self._config["num_classes"])
         setattr(self, f"{side}_hist", getattr(self, f"{side}_hist") + class_histogram(lab, self._config["num_classes"]))
@@ -194,12 +294,14 @@ class ModeCoverage(Metric):
         return self
 
     def update_from(self, inputs):
+        """Update from an `ImageInputs` (fake classifier logits, and real labels when given)."""
         self.update(inputs.require("fake_class_logits", self.name), real=False)
         if inputs.real_labels is not None:
             self.update(np.asarray(inputs.real_labels), real=True)
         return self
 
     def compute(self) -> ModeCoverageResult:
+        """The `ModeCoverageResult` of the histograms (InvalidArgumentError before any fake update)."""
         if self.fake_hist.sum() == 0:
             raise InvalidArgumentError("fake samples", "at least one update(..., real=False) before compute()", "none")
         cfg = self._config
@@ -212,6 +314,7 @@ class ModeCoverage(Metric):
         return res
 
     def report(self, result=None) -> MetricReport:
+        """Modes covered, KL and confident share for `evaluate`, with the histograms as details."""
         r = self.compute() if result is None else result
         details = {"fake_histogram": list(map(int, r.fake_histogram)),
                    "real_histogram": None if r.real_histogram is None else list(map(int, r.real_histogram)),

@@ -35,7 +35,35 @@ DC_K = 5
 
 @dataclass
 class PRDCResult(MetricResult):
-    """Values are None for the part that was not requested. Per-sample arrays with details=True."""
+    """Precision, recall, density, coverage; values are None for the part that was not requested.
+
+    Attributes:
+        precision: share of fake samples inside the real k-NN manifold (higher is better).
+        recall: share of real samples inside the fake k-NN manifold.
+        density: mean number of real k-NN balls holding a fake sample, divided by k.
+        coverage: share of real samples whose k-NN ball holds a fake sample.
+        k_pr: k of precision/recall (None when not computed).
+        k_dc: k of density/coverage.
+        n_real: number of real samples.
+        n_fake: number of fake samples.
+        fake_in_real_manifold: (M,) bool precision memberships (with ``details=True``; not in `as_dict`).
+        real_in_fake_manifold: (N,) bool recall memberships.
+        fake_density_counts: (M,) int, how many real k_dc-balls contain each fake sample.
+        real_covered: (N,) bool coverage memberships.
+        real_radii_pr: the real k_pr-NN radii.
+        fake_radii_pr: the fake k_pr-NN radii.
+        real_radii_dc: the real k_dc-NN radii.
+
+    Example:
+        >>> import numpy as np
+        >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fake = np.array([[0.5], [10.0]])
+        >>> r = prdc_score(real, fake, k_pr=1, k_dc=1, details=True)
+        >>> r.as_dict()
+        {'precision': 0.5, 'recall': 1.0, 'density': 1.0, 'coverage': 0.5, 'k_pr': 1, 'k_dc': 1, 'n_real': 4, 'n_fake': 2}
+        >>> r.fake_in_real_manifold.tolist(), r.real_covered.tolist()
+        ([True, False], [True, True, False, False])
+    """
 
     precision: float | None = None
     recall: float | None = None
@@ -100,7 +128,35 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
 
 def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
                block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", details: bool = False) -> PRDCResult:
-    """Precision, recall (k_pr = 3), density and coverage (k_dc = 5) from one set of blocked passes."""
+    """Precision, recall (k_pr = 3), density and coverage (k_dc = 5) from one set of blocked passes.
+
+    Args:
+        real_features: real features, N x D (N >= 2).
+        fake_features: generated features, M x D.
+        k_pr: neighbour count of precision/recall; below both N and M.
+        k_dc: neighbour count of density/coverage; below N.
+        inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
+            convention); False: d < r.
+        block_size: rows per distance tile (memory bound; results do not depend on it).
+        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
+            cannot decide are recomputed in float64, so results equal the float64 ones.
+        details: also return the per-sample memberships and radii.
+
+    Returns:
+        A `PRDCResult` with all four values.
+
+    Raises:
+        InvalidArgumentError: a neighbour count not below the set sizes, or another option out of range.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fake = np.array([[0.5], [10.0]])
+        >>> r = prdc_score(real, fake, k_pr=1, k_dc=2)
+        >>> r.precision, r.recall, r.density, r.coverage
+        (0.5, 1.0, 0.5, 0.5)
+    """
     return _prdc(real_features, fake_features, k_pr, k_dc, inclusive=inclusive, block_size=block_size,
                  compute_dtype=compute_dtype, details=details)
 
@@ -108,7 +164,36 @@ def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC
 def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclusive: bool = True,
                            block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
                            details: bool = False) -> PRDCResult:
-    """Improved precision and recall (Kynkaanniemi et al. 2019), k = 3. Fields density/coverage are None."""
+    """Improved precision and recall (Kynkaanniemi et al. 2019), k = 3. Fields density/coverage are None.
+
+    Args:
+        real_features: real features, N x D (N >= 2).
+        fake_features: generated features, M x D (M >= 2).
+        k: neighbour count; below both N and M.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
+        details: also return the per-sample memberships and radii.
+
+    Returns:
+        A `PRDCResult` (density and coverage None).
+
+    Raises:
+        InvalidArgumentError: a neighbour count not below the set sizes, or another option out of range.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fake = np.array([[0.5], [10.0]])
+        >>> r = precision_recall_score(real, fake, k=1)
+        >>> r.precision, r.recall, r.density
+        (0.5, 1.0, None)
+        >>> precision_recall_score(real, fake, k=2)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `k` must be an integer in [1, 1], but got 2. It must be below both N real = 4 and N fake = 2.
+    """
     return _prdc(real_features, fake_features, k, None, inclusive=inclusive, block_size=block_size,
                  compute_dtype=compute_dtype, details=details)
 
@@ -116,13 +201,47 @@ def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclu
 def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclusive: bool = True,
                            block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
                            details: bool = False) -> PRDCResult:
-    """Density and coverage (Naeem et al. 2020), k = 5. Needs no fake-fake pass. precision/recall are None."""
+    """Density and coverage (Naeem et al. 2020), k = 5. Needs no fake-fake pass. precision/recall are None.
+
+    Args:
+        real_features: real features, N x D (N >= 2).
+        fake_features: generated features, M x D (M >= 1).
+        k: neighbour count; below N.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
+        details: also return the per-sample memberships and radii.
+
+    Returns:
+        A `PRDCResult` (precision and recall None).
+
+    Raises:
+        InvalidArgumentError: a neighbour count not below the set sizes, or another option out of range.
+        ShapeMismatchError: the feature dimensions differ.
+
+    Example:
+        >>> import numpy as np
+        >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fake = np.array([[0.5], [10.0]])
+        >>> r = density_coverage_score(real, fake, k=1)
+        >>> r.density, r.coverage, r.precision
+        (1.0, 0.5, None)
+    """
     return _prdc(real_features, fake_features, None, k, inclusive=inclusive, block_size=block_size,
                  compute_dtype=compute_dtype, details=details)
 
 
 class PRDC(TwoSampleFeatureMetric):
     """Stateful precision/recall/density/coverage. update(features, real=...) then compute() -> PRDCResult.
+
+    Args:
+        k_pr: neighbour count of precision/recall, as `prdc_score`.
+        k_dc: neighbour count of density/coverage, as `prdc_score`.
+        inclusive: closed (True) or open balls, as `prdc_score`.
+        block_size: rows per distance tile, as `prdc_score`.
+        compute_dtype: tile product dtype, as `prdc_score`.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(200, 4))
@@ -148,9 +267,12 @@ class PrecisionRecall(TwoSampleFeatureMetric):
     """Improved precision and recall (registry name ``pr``; ``prd`` is a deprecated alias).
 
     Args:
-        k, inclusive, block_size, compute_dtype: as `precision_recall_score` (float32 tiles; comparisons
-            float32 rounding cannot decide are recomputed in float64, so results equal the float64 ones).
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        k: neighbour count, as `precision_recall_score`.
+        inclusive: as `precision_recall_score`.
+        block_size: as `precision_recall_score`.
+        compute_dtype: as `precision_recall_score`.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(200, 4))
@@ -177,6 +299,7 @@ class PrecisionRecall(TwoSampleFeatureMetric):
         return precision_recall_score(real, fake, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """``{"precision": ..., "recall": ...}`` for `evaluate`, with k as a signature parameter."""
         r = self.compute() if result is None else result
         return MetricReport({"precision": r.precision, "recall": r.recall}, {}, {"k": r.k_pr})
 
@@ -185,8 +308,12 @@ class DensityCoverage(TwoSampleFeatureMetric):
     """Density and coverage (Naeem et al. 2020), registry name ``dc``.
 
     Args:
-        k, inclusive, block_size, compute_dtype: as `density_coverage_score`.
-        extractor, layer: image-level use (see `TwoSampleFeatureMetric`).
+        k: neighbour count, as `density_coverage_score`.
+        inclusive: as `density_coverage_score`.
+        block_size: as `density_coverage_score`.
+        compute_dtype: as `density_coverage_score`.
+        extractor: None (update with features) or an extractor name (update with uint8 images).
+        layer: the extractor's layer (see `TwoSampleFeatureMetric`).
 
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(200, 4))
@@ -212,5 +339,6 @@ class DensityCoverage(TwoSampleFeatureMetric):
         return density_coverage_score(real, fake, **self.formula_config())
 
     def report(self, result=None) -> MetricReport:
+        """``{"density": ..., "coverage": ...}`` for `evaluate`, with k as a signature parameter."""
         r = self.compute() if result is None else result
         return MetricReport({"density": r.density, "coverage": r.coverage}, {}, {"k": r.k_dc})

@@ -70,6 +70,27 @@ def _pair(original, reconstruction, data_range):
 
 
 def per_image_mse(original, reconstruction, *, data_range: float | None = None) -> np.ndarray:
+    """Per-image mean squared error on the [0, 1] scale.
+
+    Args:
+        original: N x C x H x W (or N x H x W) images: uint8, or floats in [0, 1].
+        reconstruction: images of the same shape.
+        data_range: the pixel range (None: 255 for uint8, 1 for floats).
+
+    Returns:
+        A float64 vector of N values.
+
+    Raises:
+        ShapeMismatchError: the shapes differ or are not image batches.
+        InvalidArgumentError: float pixels outside [0, 1] without `data_range`, another dtype, NaN, or no images.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.zeros((2, 1, 4, 4), np.uint8)
+        >>> b = a.copy(); b[1] = 51   # the second image off by 0.2 everywhere
+        >>> per_image_mse(a, b).round(6).tolist()
+        [0.0, 0.04]
+    """
     x, y = _pair(original, reconstruction, data_range)
     return ((x - y) ** 2).reshape(len(x), -1).mean(axis=1)
 
@@ -80,11 +101,44 @@ def _psnr_from_mse(mse: np.ndarray) -> np.ndarray:
 
 
 def per_image_psnr(original, reconstruction, *, data_range: float | None = None) -> np.ndarray:
+    """Per-image PSNR in dB on the [0, 1] scale (inf for an exact reconstruction).
+
+    Args:
+        original: as `per_image_mse`.
+        reconstruction: as `per_image_mse`.
+        data_range: as `per_image_mse`.
+
+    Returns:
+        A float64 vector of N values.
+
+    Raises:
+        ShapeMismatchError: as `per_image_mse`.
+        InvalidArgumentError: as `per_image_mse`.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros((2, 4, 4), np.uint8)
+        >>> per_image_psnr(x, x + np.array([0, 51], np.uint8)[:, None, None]).round(4).tolist()   # 0 and 0.2 off
+        [inf, 13.9794]
+    """
     return _psnr_from_mse(per_image_mse(original, reconstruction, data_range=data_range))
 
 
 def gaussian_window(size: int = SSIM_WIN, sigma: float = SSIM_SIGMA) -> np.ndarray:
-    """size x size Gaussian window normalised to sum 1 (as MATLAB fspecial('gaussian', size, sigma))."""
+    """size x size Gaussian window normalised to sum 1 (as MATLAB fspecial('gaussian', size, sigma)).
+
+    Args:
+        size: the window's side.
+        sigma: the Gaussian's standard deviation.
+
+    Returns:
+        A float64 size x size array.
+
+    Example:
+        >>> w = gaussian_window(3, 1.0)
+        >>> w.shape, round(float(w.sum()), 12), bool(w[1, 1] == w.max())
+        ((3, 3), 1.0, True)
+    """
     r = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
     g = np.exp(-(r ** 2) / (2.0 * sigma ** 2))
     w = np.outer(g, g)
@@ -93,7 +147,31 @@ def gaussian_window(size: int = SSIM_WIN, sigma: float = SSIM_SIGMA) -> np.ndarr
 
 def per_image_ssim(original, reconstruction, *, data_range: float | None = None, win_size: int = SSIM_WIN,
                    sigma: float = SSIM_SIGMA, k1: float = SSIM_K1, k2: float = SSIM_K2) -> np.ndarray:
-    """SSIM of every image pair (see module docstring), shape (N,)."""
+    """SSIM of every image pair (see module docstring), shape (N,).
+
+    Args:
+        original: as `per_image_mse`.
+        reconstruction: as `per_image_mse`.
+        data_range: as `per_image_mse`.
+        win_size: side of the Gaussian window (11).
+        sigma: its standard deviation (1.5).
+        k1: SSIM's luminance constant (0.01).
+        k2: SSIM's contrast constant (0.03).
+
+    Returns:
+        A float64 vector of N values (1 for identical images).
+
+    Raises:
+        ShapeMismatchError: as `per_image_mse`.
+        InvalidArgumentError: as `per_image_mse`.
+        ShapeMismatchError: images smaller than the window.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).integers(0, 256, (2, 1, 16, 16), dtype=np.uint8)
+        >>> per_image_ssim(x, x).round(6).tolist()
+        [1.0, 1.0]
+    """
     import torch
     import torch.nn.functional as F
 
@@ -125,18 +203,77 @@ def per_image_ssim(original, reconstruction, *, data_range: float | None = None,
 
 
 def mean_squared_error(original, reconstruction, *, data_range: float | None = None) -> float:
-    """Mean over images of the per-image MSE on the [0, 1] scale. Lower is better."""
+    """Mean over images of the per-image MSE on the [0, 1] scale. Lower is better.
+
+    Args:
+        original: as `per_image_mse`.
+        reconstruction: as `per_image_mse`.
+        data_range: as `per_image_mse`.
+
+    Returns:
+        The mean as a float.
+
+    Raises:
+        ShapeMismatchError: as `per_image_mse`.
+        InvalidArgumentError: as `per_image_mse`.
+
+    Example:
+        >>> import numpy as np
+        >>> round(mean_squared_error(np.zeros((2, 3, 3)), np.full((2, 3, 3), 0.5)), 6)
+        0.25
+    """
     return float(per_image_mse(original, reconstruction, data_range=data_range).mean())
 
 
 def psnr_score(original, reconstruction, *, data_range: float | None = None) -> float:
-    """Mean over images of the per-image PSNR in dB (inf if any image is reconstructed exactly)."""
+    """Mean over images of the per-image PSNR in dB (inf if any image is reconstructed exactly).
+
+    Args:
+        original: as `per_image_mse`.
+        reconstruction: as `per_image_mse`.
+        data_range: as `per_image_mse`.
+
+    Returns:
+        The mean as a float.
+
+    Raises:
+        ShapeMismatchError: as `per_image_mse`.
+        InvalidArgumentError: as `per_image_mse`.
+
+    Example:
+        >>> import numpy as np
+        >>> round(psnr_score(np.zeros((1, 8, 8)), np.full((1, 8, 8), 0.1)), 4), psnr_score(np.ones((1, 8, 8)), np.ones((1, 8, 8)))
+        (20.0, inf)
+    """
     return float(per_image_psnr(original, reconstruction, data_range=data_range).mean())
 
 
 def ssim_score(original, reconstruction, *, data_range: float | None = None, win_size: int = SSIM_WIN,
                sigma: float = SSIM_SIGMA, k1: float = SSIM_K1, k2: float = SSIM_K2) -> float:
-    """Mean over images of the per-image SSIM (Wang et al. 2004). 1 for identical images."""
+    """Mean over images of the per-image SSIM (Wang et al. 2004). 1 for identical images.
+
+    Args:
+        original: as `per_image_mse`.
+        reconstruction: as `per_image_mse`.
+        data_range: as `per_image_mse`.
+        win_size: as `per_image_ssim`.
+        sigma: as `per_image_ssim`.
+        k1: as `per_image_ssim`.
+        k2: as `per_image_ssim`.
+
+    Returns:
+        The mean as a float.
+
+    Raises:
+        ShapeMismatchError: as `per_image_mse`.
+        InvalidArgumentError: as `per_image_mse`.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(1).integers(0, 256, (2, 1, 16, 16), dtype=np.uint8)
+        >>> round(ssim_score(x, x), 6), ssim_score(x, 255 - x) < 0
+        (1.0, True)
+    """
     return float(per_image_ssim(original, reconstruction, data_range=data_range, win_size=win_size, sigma=sigma,
                                 k1=k1, k2=k2).mean())
 
@@ -161,6 +298,17 @@ class _PerImageMean(Metric):
 
 
 class MSE(_PerImageMean):
+    """Stateful mean squared error: sums of per-image values, mergeable and batch-size independent.
+
+    Args:
+        data_range: as `mean_squared_error`.
+
+    Example:
+        >>> import numpy as np
+        >>> m = MSE().update(np.zeros((1, 3, 3)), np.full((1, 3, 3), 0.5)).update(np.zeros((1, 3, 3)), np.zeros((1, 3, 3)))
+        >>> round(m.compute(), 6), m.higher_is_better
+        (0.125, False)
+    """
     higher_is_better = False
     primary = "mse"
 
@@ -172,6 +320,16 @@ class MSE(_PerImageMean):
 
 
 class PSNR(_PerImageMean):
+    """Stateful PSNR (mean of the per-image values).
+
+    Args:
+        data_range: as `psnr_score`.
+
+    Example:
+        >>> import numpy as np
+        >>> round(PSNR(data_range=255.0).update(np.zeros((1, 4, 4)), np.full((1, 4, 4), 25.5)).compute(), 4)
+        20.0
+    """
     higher_is_better = True
     primary = "psnr"
 
@@ -183,6 +341,21 @@ class PSNR(_PerImageMean):
 
 
 class SSIM(_PerImageMean):
+    """Stateful SSIM (mean of the per-image values).
+
+    Args:
+        data_range: as `ssim_score`.
+        win_size: as `ssim_score`.
+        sigma: as `ssim_score`.
+        k1: as `ssim_score`.
+        k2: as `ssim_score`.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).integers(0, 256, (3, 1, 16, 16), dtype=np.uint8)
+        >>> round(SSIM().update(x, x).compute(), 6)
+        1.0
+    """
     higher_is_better = True
     primary = "ssim"
 

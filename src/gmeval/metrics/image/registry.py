@@ -38,7 +38,20 @@ IMAGE_METRICS: Registry = Registry(
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One metric parameter exposed as an option: key ``<metric>_<param>``, its default and type."""
+    """One metric parameter exposed as an option: key ``<metric>_<param>``, its default and type.
+
+    Attributes:
+        key: the option's key (``kid_subset_size``).
+        metric: the metric's registry name (``kid``).
+        param: the constructor parameter (``subset_size``).
+        default: its default value.
+        annotation: its type annotation, as a string.
+
+    Example:
+        >>> spec = option_specs()["kid_subset_size"]
+        >>> spec.metric, spec.param, spec.default, spec.flag
+        ('kid', 'subset_size', 1000, '--kid-subset-size')
+    """
 
     key: str
     metric: str
@@ -48,11 +61,20 @@ class OptionSpec:
 
     @property
     def flag(self) -> str:
+        """The CLI flag of the option (``--kid-subset-size``)."""
         return "--" + self.key.replace("_", "-")
 
 
 def option_specs() -> dict[str, OptionSpec]:
-    """Every metric option, by key (``kid_subset_size``, ``pr_k`` ...)."""
+    """Every metric option, by key (``kid_subset_size``, ``pr_k`` ...).
+
+    Returns:
+        A dict of key -> `OptionSpec`, in registry order.
+
+    Example:
+        >>> sorted(option_specs())[:3]
+        ['c2st_max_per_side', 'dc_k', 'fid_inf_points']
+    """
     out = {}
     for name, cls in IMAGE_METRICS.items():
         sig = inspect.signature(cls.__init__)
@@ -66,8 +88,22 @@ def option_specs() -> dict[str, OptionSpec]:
 def split_options(options: dict | None) -> dict[str, dict]:
     """``{"kid_subset_size": 500}`` -> ``{"kid": {"subset_size": 500}}``; unknown keys raise.
 
+    Args:
+        options: option keys and values (None values are dropped), or None.
+
+    Returns:
+        The constructor arguments per metric name.
+
     Raises:
         InvalidArgumentError: a key that is no metric option (the message lists the allowed keys).
+
+    Example:
+        >>> split_options({"kid_subset_size": 500, "pr_k": 5, "dc_k": None})
+        {'kid': {'subset_size': 500}, 'pr': {'k': 5}}
+        >>> split_options({"kid_size": 5})
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `options` must be keys from [...], but got 'kid_size'.
     """
     specs = option_specs()
     out: dict[str, dict] = {}
@@ -81,7 +117,29 @@ def split_options(options: dict | None) -> dict[str, dict]:
 
 def build_metric(name: str, inputs=None, options: dict | None = None, seed: int = 0):
     """A fresh metric `name` with its options (``{"subset_size": 500}``) and, when it takes one, the seed.
-    Metrics whose shape depends on the inputs (mode coverage: the number of classes) read it from `inputs`."""
+
+    Metrics whose shape depends on the inputs (mode coverage: the number of classes) read it from `inputs`.
+
+    Args:
+        name: a registry name (``"kid"``, ``"pr"`` ...; deprecated names warn).
+        inputs: an `ImageInputs` (needed by mode coverage), or None.
+        options: constructor arguments of the metric.
+        seed: the seed, for metrics that take one.
+
+    Returns:
+        A new `Metric`.
+
+    Raises:
+        InvalidArgumentError: an unknown name.
+
+    Example:
+        >>> build_metric("kid", options={"subset_size": 50}, seed=3)
+        KID(n_subsets=100, subset_size=50, degree=3, gamma=None, coef0=1.0, seed=3, compute_dtype='float32', fit_subset_size=True)
+        >>> import numpy as np
+        >>> from gmeval.metrics.image import ImageInputs
+        >>> build_metric("modes", ImageInputs(fake_class_logits=np.zeros((4, 10)))).config["num_classes"]
+        10
+    """
     cls = IMAGE_METRICS[name]
     kwargs = dict(options or {})
     if "seed" in inspect.signature(cls.__init__).parameters:

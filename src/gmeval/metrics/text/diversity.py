@@ -53,6 +53,20 @@ def _ngrams(tokens: list[str], n: int):
 
 @dataclass(frozen=True)
 class DistinctResult(ScoreResult):
+    """distinct-n per order: distinct n-grams / all n-grams over every sentence.
+
+    Attributes:
+        scores: n -> distinct-n (NaN if there are no n-grams of that order).
+        unique: n -> number of distinct n-grams.
+        total: n -> number of n-grams.
+        signature: the signature string.
+        n_sentences: number of sentences.
+
+    Example:
+        >>> r = distinct_n(["a b a b"], n=[1, 2])
+        >>> r.scores, r.unique, r.total, r.headline
+        ({1: 0.5, 2: 0.6666666666666666}, {1: 2, 2: 2}, {1: 4, 2: 3}, 2)
+    """
     scores: dict  # n -> distinct-n (float, NaN if no n-grams)
     unique: dict  # n -> number of distinct n-grams
     total: dict  # n -> number of n-grams
@@ -65,6 +79,7 @@ class DistinctResult(ScoreResult):
         return 2 if 2 in self.scores else next(iter(self.scores))
 
     def to_score(self) -> Score:
+        """distinct-2 (else the first order) as a `Score` named ``distinct``."""
         extra = {"headline": f"distinct-{self.headline}",
                  "scores": {f"distinct-{n}": v for n, v in self.scores.items()},  # NaN -> None in the export
                  "unique": {str(n): v for n, v in self.unique.items()},
@@ -74,6 +89,21 @@ class DistinctResult(ScoreResult):
 
 @dataclass(frozen=True)
 class RepetitionResult(ScoreResult):
+    """Within-sentence n-gram repetition and the duplicate-sentence rate.
+
+    Attributes:
+        seq_rep: mean within-sentence repetition of n-grams (Welleck et al. 2020); NaN if no sentence qualifies.
+        n: the n-gram order.
+        n_skipped: sentences with fewer than n tokens.
+        duplicate_rate: 1 - distinct sentences / sentences.
+        signature: the signature string.
+        n_sentences: number of sentences.
+
+    Example:
+        >>> r = repetition_rates(["a a a", "a a a", "b"], n=1)
+        >>> round(r.seq_rep, 4), round(r.duplicate_rate, 4), r.n_skipped
+        (0.4444, 0.3333, 0)
+    """
     seq_rep: float  # mean within-sentence repetition of n-grams (Welleck et al. 2020); NaN if no sentence qualifies
     n: int
     n_skipped: int  # sentences with fewer than n tokens
@@ -82,13 +112,29 @@ class RepetitionResult(ScoreResult):
     n_sentences: int
 
     def to_score(self) -> Score:
+        """seq-rep-n as a `Score` named ``repetition`` (lower is better)."""
         extra = {"headline": f"seq-rep-{self.n}", "duplicate_rate": self.duplicate_rate, "n_skipped": self.n_skipped,
                  "n_sentences": self.n_sentences}
         return Score("repetition", self.seq_rep, Signature.parse(self.signature), False, extra)
 
 
 class DistinctN:
-    """distinct-n over all sentences seen by ``update``. Higher = more diverse."""
+    """distinct-n over all sentences seen by ``update``. Higher = more diverse.
+
+    Args:
+        n: one order or several (default 1..4).
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenize: a word tokenizer name (None: the default for `lang`).
+        lowercase: lowercase before counting.
+
+    Raises:
+        InvalidArgumentError: bad orders or language, or `compute()` before any update.
+
+    Example:
+        >>> m = DistinctN(1).update(["a b"]).update(["a c"])
+        >>> m.compute().scores
+        {1: 0.75}
+    """
 
     higher_is_better = True
 
@@ -99,11 +145,13 @@ class DistinctN:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sentence seen so far."""
         self._seen = {n: set() for n in self.orders}
         self._total = {n: 0 for n in self.orders}
         self._count = 0
 
     def update(self, hypotheses: Sequence[str]) -> "DistinctN":
+        """Count the n-grams of more sentences; returns self."""
         for tokens in self.tokenizer.batch(as_sentences(hypotheses, "hypotheses")):
             for n in self.orders:
                 grams = list(_ngrams(tokens, n))
@@ -113,6 +161,7 @@ class DistinctN:
         return self
 
     def compute(self) -> DistinctResult:
+        """distinct-n over every sentence seen so far (a `DistinctResult`)."""
         if self._count == 0:
             raise InvalidArgumentError("DistinctN", "at least one update() before compute()", "no sentences")
         unique = {n: len(self._seen[n]) for n in self.orders}
@@ -122,7 +171,22 @@ class DistinctN:
 
 
 class Repetition:
-    """seq-rep-n and the duplicate-sentence rate over all sentences seen by ``update``. Lower = better."""
+    """seq-rep-n and the duplicate-sentence rate over all sentences seen by ``update``. Lower = better.
+
+    Args:
+        n: the n-gram order (4).
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenize: a word tokenizer name (None: the default for `lang`).
+        lowercase: lowercase before counting.
+
+    Raises:
+        InvalidArgumentError: a bad `n` or language, or `compute()` before any update.
+
+    Example:
+        >>> r = Repetition(2).update(["a b a b", "x y"]).compute()
+        >>> round(r.seq_rep, 4), r.duplicate_rate
+        (0.1667, 0.0)
+    """
 
     higher_is_better = False
 
@@ -134,6 +198,7 @@ class Repetition:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sentence seen so far."""
         self._rep_sum = 0.0
         self._rep_count = 0
         self._skipped = 0
@@ -141,6 +206,7 @@ class Repetition:
         self._count = 0
 
     def update(self, hypotheses: Sequence[str]) -> "Repetition":
+        """Add sentences; returns self."""
         hyps = as_sentences(hypotheses, "hypotheses")
         for s, tokens in zip(hyps, self.tokenizer.batch(hyps)):
             grams = list(_ngrams(tokens, self.n))
@@ -154,6 +220,7 @@ class Repetition:
         return self
 
     def compute(self) -> RepetitionResult:
+        """seq-rep-n and the duplicate rate over every sentence seen so far (a `RepetitionResult`)."""
         if self._count == 0:
             raise InvalidArgumentError("Repetition", "at least one update() before compute()", "no sentences")
         seq_rep = self._rep_sum / self._rep_count if self._rep_count else float("nan")
@@ -164,11 +231,52 @@ class Repetition:
 
 def distinct_n(hypotheses: Sequence[str], n: int | Sequence[int] = DEFAULT_ORDERS, *, lang: str = "en",
                tokenize: str | None = None, lowercase: bool = False) -> DistinctResult:
-    """distinct-n for one or several n (default 1..4). Higher = more diverse."""
+    """distinct-n for one or several n (default 1..4). Higher = more diverse.
+
+    Args:
+        hypotheses: the generated sentences.
+        n: one order or several.
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenize: a word tokenizer name (None: the default for `lang`).
+        lowercase: lowercase before counting.
+
+    Returns:
+        A `DistinctResult`.
+
+    Raises:
+        InvalidArgumentError: bad orders, language or sentences.
+
+    Example:
+        >>> distinct_n(["the cat", "the dog"], n=1).scores
+        {1: 0.75}
+        >>> distinct_n(["a"], n=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `n` must be a positive integer or a non-empty list of positive integers, but got (0,).
+    """
     return DistinctN(n, lang=lang, tokenize=tokenize, lowercase=lowercase).update(hypotheses).compute()
 
 
 def repetition_rates(hypotheses: Sequence[str], n: int = 4, *, lang: str = "en", tokenize: str | None = None,
                      lowercase: bool = False) -> RepetitionResult:
-    """seq-rep-n (within-sentence n-gram repetition) and the duplicate-sentence rate. Lower = better."""
+    """seq-rep-n (within-sentence n-gram repetition) and the duplicate-sentence rate. Lower = better.
+
+    Args:
+        hypotheses: the generated sentences.
+        n: the n-gram order (4).
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenize: a word tokenizer name (None: the default for `lang`).
+        lowercase: lowercase before counting.
+
+    Returns:
+        A `RepetitionResult`.
+
+    Raises:
+        InvalidArgumentError: a bad `n`, language or sentences.
+
+    Example:
+        >>> r = repetition_rates(["a b c", "a b c"], n=4)
+        >>> r.n_skipped, r.duplicate_rate
+        (2, 0.5)
+    """
     return Repetition(n, lang=lang, tokenize=tokenize, lowercase=lowercase).update(hypotheses).compute()

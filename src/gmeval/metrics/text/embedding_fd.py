@@ -23,6 +23,22 @@ from ._embedding import as_features, embedding_signature, source_signature, text
 
 @dataclass(frozen=True)
 class EmbeddingFDResult(ScoreResult):
+    """The Frechet distance between hypothesis and reference embeddings.
+
+    Attributes:
+        distance: the squared Frechet distance (lower is better).
+        n_hypotheses: number of hypothesis embeddings.
+        n_references: number of reference embeddings.
+        dim: the embedding dimension.
+        signature: the signature (encoder or ``features:given``, covariance convention, counts).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(50, 3))
+        >>> r = embedding_fd_from_features(x, x)
+        >>> abs(r.distance) < 1e-9, r.dim, r.signature
+        (True, 3, 'embedding-fd|features:given|cov:n-1|n_hyp:50|n_ref:50')
+    """
     distance: float
     n_hypotheses: int
     n_references: int
@@ -30,6 +46,7 @@ class EmbeddingFDResult(ScoreResult):
     signature: str
 
     def to_score(self) -> Score:
+        """The distance as a `Score` named ``fd`` (lower is better)."""
         extra = {k: v for k, v in asdict(self).items() if k not in ("distance", "signature")}
         return Score("fd", self.distance, Signature.parse(self.signature), False, extra)
 
@@ -41,7 +58,25 @@ def _check_dims(a: GaussianStats, b: GaussianStats) -> None:
 
 
 def frechet_distance_from_features(hyp_features, ref_features) -> float:
-    """FD between two N x D feature arrays (pure: statistics, then the shared formula)."""
+    """FD between two N x D feature arrays (pure: statistics, then the shared formula).
+
+    Args:
+        hyp_features: hypothesis embeddings, N x D.
+        ref_features: reference embeddings, M x D.
+
+    Returns:
+        The squared Frechet distance as a float.
+
+    Raises:
+        ShapeMismatchError: an input is not 2-D, or the dimensions differ.
+        InvalidArgumentError: non-numeric or non-finite values.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(500, 2))
+        >>> round(frechet_distance_from_features(x, x + 1.0), 6)   # a shift by (1, 1)
+        2.0
+    """
     a = GaussianStats.from_features(as_features(hyp_features, "hyp_features"))
     b = GaussianStats.from_features(as_features(ref_features, "ref_features"))
     _check_dims(a, b)
@@ -49,7 +84,29 @@ def frechet_distance_from_features(hyp_features, ref_features) -> float:
 
 
 class EmbeddingFrechetDistance:
-    """Streaming embedding FD: ``update`` with texts (encoded) or features, on either side; ``compute``."""
+    """Streaming embedding FD: ``update`` with texts (encoded) or features, on either side; ``compute``.
+
+    Args:
+        encoder: for text updates: None (the offline MiniLM), a sentence-transformers folder, or an
+            object with ``encode(list[str])`` (and optionally a ``signature``).
+
+    Raises:
+        InvalidArgumentError: both or neither of texts and features for a side, or `compute()` with fewer
+            than 2 embeddings on a side.
+        ShapeMismatchError: the two sides have different dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> class Lengths:   # a toy encoder: sentence length and number of spaces
+        ...     signature = "enc:lengths"
+        ...     def encode(self, sentences):
+        ...         return np.array([[len(s), s.count(" ")] for s in sentences], float)
+        >>> m = EmbeddingFrechetDistance(encoder=Lengths())
+        >>> abs(m.update(["a b", "ccc dd", "e"], ["a b", "ccc dd", "e"]).compute().distance) < 1e-9
+        True
+        >>> m.compute().signature
+        'embedding-fd|enc:lengths|cov:n-1|n_hyp:3|n_ref:3'
+    """
 
     higher_is_better = False
 
@@ -58,6 +115,7 @@ class EmbeddingFrechetDistance:
         self.reset()
 
     def reset(self) -> None:
+        """Forget both sides' statistics."""
         self._stats = {"hyp": GaussianStats(), "ref": GaussianStats()}
         self._sigs: dict[str, set] = {"hyp": set(), "ref": set()}
 
@@ -66,6 +124,7 @@ class EmbeddingFrechetDistance:
         self._sigs[side].add(sig)
 
     def update(self, hypotheses=None, references=None, *, hyp_features=None, ref_features=None) -> "EmbeddingFrechetDistance":
+        """Add hypotheses and/or references, each as texts or as N x D features; returns self."""
         if hypotheses is not None or hyp_features is not None:
             self._add("hyp", *texts_or_features(hypotheses, hyp_features, "hypotheses", "hyp_features", self._holder))
         if references is not None or ref_features is not None:
@@ -73,6 +132,7 @@ class EmbeddingFrechetDistance:
         return self
 
     def compute(self) -> EmbeddingFDResult:
+        """The FD of the accumulated statistics (an `EmbeddingFDResult`)."""
         hyp, ref = self._stats["hyp"], self._stats["ref"]
         for side, st in (("hypotheses", hyp), ("references", ref)):
             if st.n < 2:
@@ -88,8 +148,31 @@ def embedding_frechet_distance(hypotheses=None, references=None, *, hyp_features
                                encoder=None) -> EmbeddingFDResult:
     """FD between the embeddings of generated and reference sentences (texts or N x D features). Lower is better.
 
-    Each side takes exactly one of texts or features; texts are embedded with ``encoder`` (None = the
-    offline MiniLM, a sentence-transformers folder, or an object with ``encode``).
+    Each side takes exactly one of texts or features; texts are embedded with ``encoder``.
+
+    Args:
+        hypotheses: generated sentences, or None when `hyp_features` is given.
+        references: reference sentences, or None when `ref_features` is given.
+        hyp_features: hypothesis embeddings, N x D.
+        ref_features: reference embeddings, M x D.
+        encoder: None = the offline MiniLM, a sentence-transformers folder, or an object with ``encode``.
+
+    Returns:
+        An `EmbeddingFDResult`.
+
+    Raises:
+        InvalidArgumentError: both or neither of texts and features for a side, or fewer than 2 rows.
+        ShapeMismatchError: different dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(20, 4))
+        >>> embedding_frechet_distance(hyp_features=x, ref_features=x).n_hypotheses
+        20
+        >>> embedding_frechet_distance(["a"], hyp_features=x, ref_features=x)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `hypotheses / hyp_features` must be exactly one of `hypotheses` (a list of strings) or `hyp_features` (an N x D array), but got 'both'.
     """
     holder = [encoder]
     q, q_sig = texts_or_features(hypotheses, hyp_features, "hypotheses", "hyp_features", holder)
@@ -100,7 +183,27 @@ def embedding_frechet_distance(hypotheses=None, references=None, *, hyp_features
 def embedding_fd_from_features(hyp_features, ref_features, *, hyp_source: str = "features:given",
                                ref_source: str = "features:given") -> EmbeddingFDResult:
     """FD between two N x D embedding arrays, with the signatures of what produced them (an encoder's
-    ``signature``, or ``"features:given"``)."""
+    ``signature``, or ``"features:given"``).
+
+    Args:
+        hyp_features: hypothesis embeddings, N x D.
+        ref_features: reference embeddings, M x D.
+        hyp_source: the signature of what produced `hyp_features`.
+        ref_source: the signature of what produced `ref_features`.
+
+    Returns:
+        An `EmbeddingFDResult`.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 rows on a side, or non-finite values.
+        ShapeMismatchError: different dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(20, 4))
+        >>> embedding_fd_from_features(x, x, hyp_source="enc:a", ref_source="enc:b").signature
+        'embedding-fd|hyp:enc:a|ref:enc:b|cov:n-1|n_hyp:20|n_ref:20'
+    """
     metric = EmbeddingFrechetDistance()
     metric._add("hyp", as_features(hyp_features, "hyp_features"), hyp_source)
     metric._add("ref", as_features(ref_features, "ref_features"), ref_source)

@@ -37,7 +37,18 @@ from ...errors import DataError, EmptySourceError, InvalidArgumentError, ShapeMi
 
 
 class TextInputError(DataError):
-    """A hypothesis or reference text file (or list) is unusable. ``path`` and ``line`` (1-based) say where."""
+    """A hypothesis or reference text file (or list) is unusable. ``path`` and ``line`` (1-based) say where.
+
+    Args:
+        message: what is wrong.
+        path: the file (or the argument name), if any; it prefixes the message.
+        line: the 1-based line, if any; it prefixes the message after the path.
+
+    Example:
+        >>> err = TextInputError("empty line", "hyp.txt", 3)
+        >>> str(err), err.path, err.line
+        ('hyp.txt: line 3: empty line', 'hyp.txt', 3)
+    """
 
     def __init__(self, message: str, path: object = None, line: int | None = None):
         self.line = line
@@ -47,23 +58,71 @@ class TextInputError(DataError):
 
 
 class TextFileNotFoundError(TextInputError, FileNotFoundError):
-    """The file does not exist (or is not a regular file)."""
+    """The file does not exist (or is not a regular file). Also a ``FileNotFoundError``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     read_lines(Path(d) / "missing.txt", role="hypotheses")
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.TextFileNotFoundError: .../missing.txt: hypotheses file does not exist
+    """
 
 
 class TextEncodingError(TextInputError):
-    """The file is not valid UTF-8."""
+    r"""The file is not valid UTF-8.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d) / "latin1.txt"
+        ...     _ = p.write_bytes("café\n".encode("latin1"))
+        ...     read_lines(p)
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.TextEncodingError: .../latin1.txt: line 1: not valid UTF-8: byte(s) b'\xe9' at byte offset 3 (byte 4 of the line); ...
+    """
 
 
 class EmptyTextFileError(TextInputError, EmptySourceError):
-    """The file has no lines at all."""
+    """The file has no lines at all.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d) / "empty.txt"
+        ...     _ = p.write_text("")
+        ...     read_lines(p, role="references")
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.EmptyTextFileError: .../empty.txt: references file is empty: expected one sentence per line
+    """
 
 
 class EmptyLineError(TextInputError):
-    """A line is empty or whitespace only (see the empty-line rule above)."""
+    """A line is empty or whitespace only (see the empty-line rule above).
+
+    Example:
+        >>> check_no_empty_lines(["a", " "], "hyp.txt")
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.EmptyLineError: hyp.txt: line 2: empty line (empty lines usually mean a misaligned or truncated file; ...
+    """
 
 
 class LineCountMismatchError(TextInputError, ShapeMismatchError):
-    """A reference file does not have one line per hypothesis."""
+    """A reference file does not have one line per hypothesis. Also a ``ShapeMismatchError``.
+
+    Example:
+        >>> check_line_counts(3, [("ref.txt", 2)], "hyp.txt")
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.LineCountMismatchError: ref.txt: line 3: has 2 lines but the hypotheses (hyp.txt) have 3: ...
+    """
 
 
 #: largest text file read (bytes); larger files are a TextInputError
@@ -120,7 +179,18 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def split_lines(text: str) -> list[str]:
-    """Split on ``\\n`` only, drop one trailing ``\\r`` per line and the empty piece after a final newline."""
+    r"""Split on ``\n`` only, drop one trailing ``\r`` per line and the empty piece after a final newline.
+
+    Args:
+        text: the decoded file.
+
+    Returns:
+        The lines (other Unicode line breaks stay inside lines).
+
+    Example:
+        >>> split_lines("a\r\nb\u2028c\n")
+        ['a', 'b\u2028c']
+    """
     if text == "":
         return []
     lines = text.split("\n")
@@ -130,7 +200,35 @@ def split_lines(text: str) -> list[str]:
 
 
 def read_capped(path: Path, max_bytes: int, role: str = "text") -> bytes:
-    """Read at most `max_bytes` bytes; a longer file (or endless stream) is a TextInputError."""
+    r"""Read at most `max_bytes` bytes; a longer file (or endless stream) is a TextInputError.
+
+    Args:
+        path: the file.
+        max_bytes: the limit in bytes.
+        role: what the file is, for messages ("hypotheses", "references").
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        TextFileNotFoundError: the file is missing or a directory.
+        TextInputError: the file is too large or cannot be read.
+        InvalidArgumentError: `max_bytes` is not a positive integer.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> p = Path(tmp.name) / "h.txt"
+        >>> _ = p.write_text("abc\n")
+        >>> read_capped(p, 10)
+        b'abc\n'
+        >>> read_capped(p, 2)
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.TextInputError: .../h.txt: text file is larger than the limit of 2 bytes (...
+        >>> tmp.cleanup()
+    """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise InvalidArgumentError("max_bytes", "a positive integer", max_bytes)
     if path.is_dir():
@@ -152,9 +250,32 @@ def read_capped(path: Path, max_bytes: int, role: str = "text") -> bytes:
 
 def read_lines(path: str | os.PathLike, *, allow_empty_lines: bool = False, role: str = "text",
                max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
-    """Read one sentence per line from a UTF-8 file, applying the rules in this module's docstring.
+    r"""Read one sentence per line from a UTF-8 file, applying the rules in this module's docstring.
 
-    ``role`` (e.g. "hypotheses", "references") only makes error messages clearer.
+    Args:
+        path: the file.
+        allow_empty_lines: keep empty lines (as empty sentences) instead of raising.
+        role: e.g. "hypotheses", "references"; only makes error messages clearer.
+        max_bytes: the largest file read.
+
+    Returns:
+        The lines, without line terminators (a UTF-8 byte-order mark is dropped).
+
+    Raises:
+        TextFileNotFoundError: the file is missing.
+        TextEncodingError: not UTF-8 (UTF-16/32, NUL bytes, invalid bytes; names the line).
+        EmptyTextFileError: no lines.
+        EmptyLineError: an empty line without `allow_empty_lines`.
+        TextInputError: the file is too large or unreadable.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d) / "h.txt"
+        ...     _ = p.write_bytes(b"\xef\xbb\xbfthe cat\r\n\na dog\n")
+        ...     read_lines(p, allow_empty_lines=True)
+        ['the cat', '', 'a dog']
     """
     path = Path(path)
     data = read_capped(path, max_bytes, role)
@@ -167,6 +288,19 @@ def read_lines(path: str | os.PathLike, *, allow_empty_lines: bool = False, role
 
 
 def check_no_empty_lines(lines: Sequence[str], source: object) -> None:
+    """Raise EmptyLineError at the first empty or whitespace-only line.
+
+    Args:
+        lines: the lines.
+        source: the file (or name) the message names.
+
+    Raises:
+        EmptyLineError: a line is empty or whitespace only (names the line).
+
+    Example:
+        >>> check_no_empty_lines(["a", "b"], "hyp.txt") is None
+        True
+    """
     for i, line in enumerate(lines):
         if not line.strip():
             raise EmptyLineError(
@@ -177,7 +311,20 @@ def check_no_empty_lines(lines: Sequence[str], source: object) -> None:
 
 
 def check_line_counts(n_hyp: int, ref_counts: Sequence[tuple[object, int]], hyp_source: object = "hypotheses") -> None:
-    """Every reference source must have ``n_hyp`` lines."""
+    """Every reference source must have ``n_hyp`` lines.
+
+    Args:
+        n_hyp: the number of hypotheses.
+        ref_counts: (source, line count) per reference source.
+        hyp_source: the hypotheses' source, for the message.
+
+    Raises:
+        LineCountMismatchError: a source has another count (names the first unmatched line).
+
+    Example:
+        >>> check_line_counts(2, [("ref1.txt", 2), ("ref2.txt", 2)]) is None
+        True
+    """
     for source, n in ref_counts:
         if n != n_hyp:
             first_unmatched = min(n, n_hyp) + 1
@@ -197,12 +344,36 @@ def read_text_files(
     allow_empty_lines: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[list[str], list[list[str]]]:
-    """Read a hypothesis file and zero or more reference files.
+    r"""Read a hypothesis file and zero or more reference files.
 
-    Returns ``(hypotheses, references)`` with ``references`` a list of streams (one per file, the
-    sacreBLEU convention). With ``aligned=True`` every reference file must have one line per
-    hypothesis (needed by BLEU and ROUGE); with ``aligned=False`` (distribution metrics only) the
-    counts may differ.
+    Args:
+        hyp_path: the hypothesis file.
+        ref_paths: reference files.
+        aligned: every reference file must have one line per hypothesis (needed by BLEU and ROUGE);
+            with ``aligned=False`` (distribution metrics only) the counts may differ.
+        allow_empty_lines: as `read_lines`.
+        max_bytes: as `read_lines`.
+
+    Returns:
+        ``(hypotheses, references)`` with ``references`` a list of streams (one per file, the
+        sacreBLEU convention).
+
+    Raises:
+        TextInputError: any of `read_lines`'s errors, or a LineCountMismatchError.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> hyp, ref = Path(tmp.name) / "h.txt", Path(tmp.name) / "r.txt"
+        >>> _ = hyp.write_text("a b\nc d\n"), ref.write_text("a b\n")
+        >>> read_text_files(hyp, [ref], aligned=False)
+        (['a b', 'c d'], [['a b']])
+        >>> read_text_files(hyp, [ref])
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.LineCountMismatchError: .../r.txt: line 2: has 1 lines but the hypotheses (.../h.txt) have 2: ...
+        >>> tmp.cleanup()
     """
     hyps = read_lines(hyp_path, allow_empty_lines=allow_empty_lines, role="hypotheses", max_bytes=max_bytes)
     refs = [read_lines(p, allow_empty_lines=allow_empty_lines, role="references", max_bytes=max_bytes) for p in ref_paths]
@@ -213,7 +384,27 @@ def read_text_files(
 
 # -- validation of in-memory inputs (library API) -------------------------------------------------
 def as_sentences(value, name: str, *, min_count: int = 1) -> list[str]:
-    """Check that ``value`` is a sequence of strings (not a single string) and return it as a list."""
+    """Check that ``value`` is a sequence of strings (not a single string) and return it as a list.
+
+    Args:
+        value: the sentences.
+        name: the argument's name, for messages.
+        min_count: the fewest sentences accepted.
+
+    Returns:
+        A new list of the strings.
+
+    Raises:
+        InvalidArgumentError: a single string, a non-sequence, a non-string item, or too few items.
+
+    Example:
+        >>> as_sentences(("a", "b"), "hypotheses")
+        ['a', 'b']
+        >>> as_sentences("a b", "hypotheses")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `hypotheses` must be a list of strings (one sentence each), but got 'str'.
+    """
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise InvalidArgumentError(name, "a list of strings (one sentence each)", type(value).__name__)
     out = list(value)
@@ -230,6 +421,24 @@ def as_reference_streams(references, n_hyp: int, name: str = "references") -> li
 
     Accepts sacreBLEU's layout (a list of streams, each a list with one reference per hypothesis)
     or a single stream (a list of strings, one reference per hypothesis).
+
+    Args:
+        references: the references.
+        n_hyp: the number of hypotheses.
+        name: the argument's name, for messages.
+
+    Returns:
+        A list of streams, each a list of `n_hyp` strings.
+
+    Raises:
+        InvalidArgumentError: not a non-empty list of strings or of string lists.
+        LineCountMismatchError: a stream without one reference per hypothesis.
+
+    Example:
+        >>> as_reference_streams(["r1", "r2"], 2)
+        [['r1', 'r2']]
+        >>> as_reference_streams([["r1", "r2"], ["s1", "s2"]], 2)
+        [['r1', 'r2'], ['s1', 's2']]
     """
     if isinstance(references, (str, bytes)) or not isinstance(references, Sequence) or len(references) == 0:
         raise InvalidArgumentError(name, "a non-empty list of reference streams (lists of strings)", references if isinstance(references, str) else type(references).__name__)

@@ -49,6 +49,32 @@ DEFAULTS = dict(num_clusters="auto", explained_variance=0.9, kmeans_n_init=5, km
 
 @dataclass(frozen=True)
 class MauveResult(ScoreResult):
+    """MAUVE over one or more k-means seeds, with the quantisation that produced it.
+
+    Attributes:
+        score: mean MAUVE over seeds (0-1, higher is better).
+        std: sample std over seeds (None with one seed).
+        scores: MAUVE of every seed.
+        seeds: the k-means seeds.
+        num_clusters: k-means clusters.
+        pca_components: PCA components kept.
+        n_p: human / reference sample size.
+        n_q: model / hypothesis sample size.
+        signature: the signature string.
+        divergence_curve: the first seed's curve, (m + 2) x 2.
+        p_hist: the first seed's reference histogram.
+        q_hist: the first seed's hypothesis histogram.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> human, model = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 3.0
+        >>> r = mauve_from_features(human, human.copy())
+        >>> round(r.score, 6), r.num_clusters, r.p_hist.shape, r.divergence_curve.shape
+        (1.0, 4, (4,), (27, 2))
+        >>> sorted(r.to_dict(include_curve=True))[:3]
+        ['divergence_curve', 'higher_is_better', 'n_hypotheses']
+    """
     score: float  # mean over seeds
     std: float | None  # sample std over seeds (None with one seed)
     scores: tuple[float, ...]
@@ -63,6 +89,7 @@ class MauveResult(ScoreResult):
     q_hist: np.ndarray = field(repr=False)
 
     def to_score(self, include_curve: bool = False) -> Score:
+        """The score as a `Score` named ``mauve`` (with the curve on request)."""
         extra = {"std": self.std, "scores": list(self.scores), "seeds": list(self.seeds),
                  "num_clusters": self.num_clusters, "pca_components": self.pca_components,
                  "n_references": self.n_p, "n_hypotheses": self.n_q}
@@ -71,6 +98,7 @@ class MauveResult(ScoreResult):
         return Score("mauve", self.score, Signature.parse(self.signature), True, extra)
 
     def to_dict(self, include_curve: bool = False) -> dict:
+        """The export of `to_score` (the curve on request)."""
         return self.to_score(include_curve).to_dict()
 
 
@@ -91,7 +119,22 @@ def _as_hist(h, name: str) -> np.ndarray:
 def divergence_curve(p_hist, q_hist, *, scaling: float = 5.0, num_mixtures: int = 25) -> np.ndarray:
     """Points (exp(-c KL(q||R)), exp(-c KL(p||R))), R = lambda p + (1-lambda) q, lambda = linspace(0, 1, m).
 
-    Returns an (m + 2) x 2 array that includes the closing points (0, 1) and (1, 0), sorted by x.
+    Args:
+        p_hist: the reference histogram (non-negative, positive sum; normalised here).
+        q_hist: the hypothesis histogram over the same bins.
+        scaling: the constant c (the paper uses 5).
+        num_mixtures: m, the number of mixtures.
+
+    Returns:
+        An (m + 2) x 2 array that includes the closing points (0, 1) and (1, 0), sorted by x.
+
+    Raises:
+        InvalidArgumentError: a bad histogram, `scaling` or `num_mixtures`.
+        ShapeMismatchError: the histograms have different numbers of bins.
+
+    Example:
+        >>> divergence_curve([1, 0], [0, 1], num_mixtures=2).tolist()   # disjoint supports: the two axes only
+        [[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]
     """
     p, q = _as_hist(p_hist, "p_hist"), _as_hist(q_hist, "q_hist")
     if p.shape != q.shape:
@@ -111,13 +154,43 @@ def divergence_curve(p_hist, q_hist, *, scaling: float = 5.0, num_mixtures: int 
 
 
 def area_under_curve(curve: np.ndarray) -> float:
-    """Trapezoid-rule area under a curve sorted by x, clipped to [0, 1] (rounding can give 1 + 1e-16)."""
+    """Trapezoid-rule area under a curve sorted by x, clipped to [0, 1] (rounding can give 1 + 1e-16).
+
+    Args:
+        curve: an m x 2 array of (x, y) points sorted by x.
+
+    Returns:
+        The area, in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> area_under_curve(np.array([[0.0, 1.0], [1.0, 1.0]]))
+        1.0
+    """
     x, y = curve[:, 0], curve[:, 1]
     return float(min(max(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0), 0.0), 1.0))
 
 
 def mauve_from_histograms(p_hist, q_hist, *, scaling: float = 5.0, num_mixtures: int = 25) -> float:
-    """MAUVE of two histograms over the same bins (pure formula). 1 iff p = q; higher is better."""
+    """MAUVE of two histograms over the same bins (pure formula). 1 iff p = q; higher is better.
+
+    Args:
+        p_hist: the reference histogram.
+        q_hist: the hypothesis histogram.
+        scaling: the constant c (5).
+        num_mixtures: points of the curve (25).
+
+    Returns:
+        MAUVE, in [0, 1].
+
+    Raises:
+        InvalidArgumentError: a bad histogram or option.
+        ShapeMismatchError: different numbers of bins.
+
+    Example:
+        >>> round(mauve_from_histograms([1, 2, 3], [2, 4, 6]), 6), mauve_from_histograms([1, 0], [0, 1])
+        (1.0, 0.0)
+    """
     return area_under_curve(divergence_curve(p_hist, q_hist, scaling=scaling, num_mixtures=num_mixtures))
 
 
@@ -128,7 +201,24 @@ def _auto_clusters(n_p: int, n_q: int) -> int:
 
 def project(p_features: np.ndarray, q_features: np.ndarray, *, explained_variance: float = 0.9,
             normalize: bool = True) -> tuple[np.ndarray, int]:
-    """Joint PCA of P and Q (deterministic, full SVD), keeping ``explained_variance``. Returns (projected union, k_pca)."""
+    """Joint PCA of P and Q (deterministic, full SVD), keeping ``explained_variance``. Returns (projected union, k_pca).
+
+    Args:
+        p_features: reference features, N_p x D.
+        q_features: hypothesis features, N_q x D.
+        explained_variance: the share of variance to keep.
+        normalize: L2-normalise each row first.
+
+    Returns:
+        (the (N_p + N_q) x k projection, k).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros((6, 3)); x[:, 0] = np.arange(6.0)   # variance along one axis only
+        >>> z, k = project(x[:3], x[3:], normalize=False)
+        >>> z.shape, k
+        ((6, 1), 1)
+    """
     from sklearn.decomposition import PCA
 
     data = np.concatenate([p_features, q_features], axis=0)
@@ -147,7 +237,26 @@ def project(p_features: np.ndarray, q_features: np.ndarray, *, explained_varianc
 
 def cluster_histograms(z: np.ndarray, n_p: int, num_clusters: int, *, n_init: int = 5, max_iter: int = 500,
                        random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """k-means on the projected union (first ``n_p`` rows are P); returns the normalised histograms (p, q)."""
+    """k-means on the projected union (first ``n_p`` rows are P); returns the normalised histograms (p, q).
+
+    Args:
+        z: the projected union, (N_p + N_q) x k.
+        n_p: how many leading rows belong to P.
+        num_clusters: k-means clusters.
+        n_init: k-means restarts.
+        max_iter: k-means iterations.
+        random_state: k-means seed.
+
+    Returns:
+        (p, q) histograms over the clusters, each summing to 1.
+
+    Example:
+        >>> import numpy as np
+        >>> z = np.array([[0.0], [0.1], [10.0], [10.1]])
+        >>> p, q = cluster_histograms(z, 2, 2)
+        >>> sorted(p.tolist()), sorted(q.tolist())
+        ([0.0, 1.0], [0.0, 1.0])
+    """
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
@@ -184,7 +293,37 @@ def mauve_from_features(p_features, q_features, *, num_clusters="auto", explaine
                         kmeans_n_init: int = 5, kmeans_max_iter: int = 500, scaling: float = 5.0,
                         num_mixtures: int = 25, normalize: bool = True, seed=0, num_seeds: int = 1,
                         source: str = "features:given") -> MauveResult:
-    """MAUVE between P (human/reference features, N_p x D) and Q (model/hypothesis features, N_q x D)."""
+    """MAUVE between P (human/reference features, N_p x D) and Q (model/hypothesis features, N_q x D).
+
+    Args:
+        p_features: reference features, N_p x D (N_p >= 2).
+        q_features: hypothesis features, N_q x D.
+        num_clusters: k-means clusters, ``"auto"`` (min(N_p, N_q) / 10, at least 2) or an int.
+        explained_variance: the share of variance the joint PCA keeps (0.9).
+        kmeans_n_init: k-means restarts (5).
+        kmeans_max_iter: k-means iterations (500).
+        scaling: the constant c of the divergence curve (5).
+        num_mixtures: points of the curve (25).
+        normalize: L2-normalise the features first.
+        seed: an int or an np.random.Generator from which the k-means seeds are drawn.
+        num_seeds: k-means runs (their mean is reported).
+        source: the signature of what produced the features.
+
+    Returns:
+        A `MauveResult`.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 rows on a side, or a bad option.
+        ShapeMismatchError: different dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> human, model = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 3.0
+        >>> r = mauve_from_features(human, model, num_seeds=2)
+        >>> r.score < 0.1, len(r.scores), r.signature.split("|")[:2]
+        (True, 2, ['mauve', 'features:given'])
+    """
     p = as_features(p_features, "p_features")
     q = as_features(q_features, "q_features")
     if p.shape[1] != q.shape[1]:
@@ -217,10 +356,35 @@ def mauve_score(hypotheses=None, references=None, *, hyp_features=None, ref_feat
                 seed=0, num_seeds: int = 1, **options) -> MauveResult:
     """MAUVE between generated text (Q = hypotheses) and human text (P = references). Higher is better.
 
-    Give texts (embedded with ``encoder``: None = the offline MiniLM, a sentence-transformers folder,
-    or an object with ``encode``) or precomputed features (``hyp_features`` / ``ref_features``, N x D).
-    ``options``: num_clusters, explained_variance, kmeans_n_init, kmeans_max_iter, scaling,
-    num_mixtures, normalize (see :func:`mauve_from_features`).
+    Give texts (embedded with ``encoder``) or precomputed features (``hyp_features`` / ``ref_features``, N x D).
+
+    Args:
+        hypotheses: generated sentences, or None when `hyp_features` is given.
+        references: human sentences, or None when `ref_features` is given.
+        hyp_features: hypothesis embeddings, N_q x D.
+        ref_features: reference embeddings, N_p x D.
+        encoder: None = the offline MiniLM, a sentence-transformers folder, or an object with ``encode``.
+        seed: the seed of the k-means seeds.
+        num_seeds: k-means runs.
+        **options: num_clusters, explained_variance, kmeans_n_init, kmeans_max_iter, scaling,
+            num_mixtures, normalize (see `mauve_from_features`).
+
+    Returns:
+        A `MauveResult`.
+
+    Raises:
+        InvalidArgumentError: unknown options, both or neither of texts and features for a side, or bad values.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> human, model = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 3.0
+        >>> round(mauve_score(hyp_features=human, ref_features=human).score, 6)
+        1.0
+        >>> mauve_score(hyp_features=human, ref_features=human, clusters=3)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `options` must be names among explained_variance, kmeans_max_iter, kmeans_n_init, normalize, num_clusters, num_mixtures, scaling, but got ['clusters'].
     """
     unknown = set(options) - set(DEFAULTS)
     if unknown:
@@ -233,7 +397,25 @@ def mauve_score(hypotheses=None, references=None, *, hyp_features=None, ref_feat
 
 class MAUVE:
     """MAUVE with features gathered over batches. ``update(hypotheses=..., references=...)`` (texts) or
-    ``update(hyp_features=..., ref_features=...)``; either side may be omitted in a call."""
+    ``update(hyp_features=..., ref_features=...)``; either side may be omitted in a call.
+
+    Args:
+        encoder: for text updates, as `mauve_score`.
+        seed: the seed of the k-means seeds.
+        num_seeds: k-means runs.
+        **options: as `mauve_score`.
+
+    Raises:
+        InvalidArgumentError: unknown options, or `compute()` before both sides have data.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> human, model = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 3.0
+        >>> m = MAUVE().update(hyp_features=human[:20], ref_features=human[:20]).update(hyp_features=human[20:])
+        >>> round(m.update(ref_features=human[20:]).compute().score, 6)
+        1.0
+    """
 
     higher_is_better = True
 
@@ -246,11 +428,13 @@ class MAUVE:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch."""
         self._p: list[np.ndarray] = []
         self._q: list[np.ndarray] = []
         self._sigs: dict[str, set] = {"hyp": set(), "ref": set()}
 
     def update(self, hypotheses=None, references=None, *, hyp_features=None, ref_features=None) -> "MAUVE":
+        """Add hypotheses and/or references (texts or features); returns self."""
         if hypotheses is not None or hyp_features is not None:
             f, s = texts_or_features(hypotheses, hyp_features, "hypotheses", "hyp_features", self._holder)
             self._q.append(f)
@@ -262,6 +446,7 @@ class MAUVE:
         return self
 
     def compute(self) -> MauveResult:
+        """MAUVE of everything gathered so far (a `MauveResult`)."""
         if not self._p or not self._q:
             raise InvalidArgumentError("MAUVE", "updates with both hypotheses and references before compute()",
                                        f"{len(self._q)} hypothesis and {len(self._p)} reference batches")

@@ -22,7 +22,27 @@ from ..score import Registry, Score
 
 @dataclass(frozen=True)
 class TextContext:
-    """What the text metrics are computed from; built once by ``evaluate_text``."""
+    """What the text metrics are computed from; built once by ``evaluate_text``.
+
+    Attributes:
+        hyps: the hypotheses.
+        refs: reference streams; [] when none were given.
+        lang: ISO 639 language code (subtags allowed).
+        tokenize: sacreBLEU tokenizer for BLEU, self-BLEU and distinct-n.
+        lowercase: lowercase before matching.
+        seed: MAUVE's k-means seed.
+        mauve_seeds: MAUVE's k-means runs.
+        mauve_clusters: MAUVE's number of clusters (``"auto"`` or an int).
+        hyp_features: N x D embeddings (set when a metric needs the encoder).
+        ref_features: the reference embeddings.
+        hyp_source: the signature of what produced `hyp_features`.
+        ref_source: the signature of what produced `ref_features`.
+
+    Example:
+        >>> ctx = TextContext(["a b c d"], [["a b c d"]], "en", "13a", False)
+        >>> round(TEXT_METRICS["bleu"].compute(ctx).value, 2)
+        100.0
+    """
 
     hyps: list[str]
     refs: list[list[str]]  # reference streams; [] when none were given
@@ -97,7 +117,25 @@ def _fd(ctx: TextContext) -> Score:
 
 @dataclass(frozen=True)
 class TextMetricSpec:
-    """One text metric: what it reports, what it needs, and how it is computed."""
+    """One text metric: what it reports, what it needs, and how it is computed.
+
+    Attributes:
+        name: the registry name (``bleu``).
+        description: one line for help texts.
+        label: what the headline value is, for printed summaries.
+        higher_is_better: the headline value's direction.
+        needs_references: needs any reference text.
+        aligned: references are matched to hypotheses line by line.
+        needs_encoder: needs sentence embeddings (``TextContext.hyp_features`` / ``ref_features``).
+        sacrebleu_tokens: tokenized with the sacreBLEU tokenizer (``TextContext.tokenize``).
+        compute: the function from a `TextContext` to a `Score`.
+        check: validation run on the context before any metric is computed (fail fast), or None.
+
+    Example:
+        >>> spec = TEXT_METRICS["self-bleu"]
+        >>> spec.label, spec.higher_is_better, spec.needs_references
+        ('self-BLEU', False, False)
+    """
 
     name: str
     description: str
@@ -136,9 +174,21 @@ DEFAULT_METRICS = ("bleu", "rouge", "self-bleu", "distinct")
 
 
 def parse_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
-    """'bleu,rouge', ['bleu', 'rouge'] or 'all' -> validated, de-duplicated tuple of names (order kept).
+    """Text metric names from a string or list: validated, de-duplicated, order kept.
+
+    Args:
+        metrics: ``'bleu,rouge'``, ``['bleu', 'rouge']`` or ``'all'``.
+
+    Returns:
+        A tuple of registry names.
 
     Raises:
         InvalidArgumentError: an unknown name or an empty list (names the allowed values).
+
+    Example:
+        >>> parse_metrics("rouge,bleu,rouge")
+        ('rouge', 'bleu')
+        >>> parse_metrics("all")
+        ('bleu', 'rouge', 'self-bleu', 'distinct', 'mauve', 'fd')
     """
     return TEXT_METRICS.parse(metrics)

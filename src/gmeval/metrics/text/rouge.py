@@ -44,7 +44,21 @@ _ROUGE_TYPE_RE = re.compile(r"^rouge[1-9]$|^rougeL$|^rougeLsum$")
 
 @dataclass(frozen=True)
 class ROUGEResult(ScoreResult):
-    """Mean precision / recall / F-measure per ROUGE type (0-1), and the signature."""
+    """Mean precision / recall / F-measure per ROUGE type (0-1), and the signature.
+
+    Attributes:
+        scores: rouge type -> {"precision": float, "recall": float, "fmeasure": float}.
+        signature: the signature string.
+        n_sentences: number of hypotheses.
+        per_sentence: rouge type -> list of F-measures (with ``return_per_sentence=True``), else None.
+
+    Example:
+        >>> r = rouge_score(["the cat sat"], ["the cat sat down"], rouge_types=["rouge1", "rougeL"])
+        >>> r.headline, round(r.fmeasure("rouge1"), 4), r.scores["rouge1"]["precision"]
+        ('rougeL', 0.8571, 1.0)
+        >>> r.to_dict()["signature"]
+        'rouge|nrefs:1|multi:max-f|tok:unicode-words|case:lc|stem:no|lsum-split:newline|agg:mean|rouge-score:...'
+    """
 
     scores: dict  # rouge type -> {"precision": float, "recall": float, "fmeasure": float}
     signature: str
@@ -52,6 +66,7 @@ class ROUGEResult(ScoreResult):
     per_sentence: dict | None = field(default=None, repr=False)  # rouge type -> list of F-measures
 
     def fmeasure(self, rouge_type: str) -> float:
+        """The mean F-measure of one ROUGE type."""
         return self.scores[rouge_type]["fmeasure"]
 
     @property
@@ -60,6 +75,7 @@ class ROUGEResult(ScoreResult):
         return "rougeL" if "rougeL" in self.scores else next(iter(self.scores))
 
     def to_score(self) -> Score:
+        """The headline F-measure (rougeL, else the first type) as a `Score` named ``rouge``."""
         extra = {"headline": f"{self.headline} fmeasure", "scores": self.scores, "n_sentences": self.n_sentences}
         if self.per_sentence is not None:
             extra["per_sentence"] = self.per_sentence
@@ -114,7 +130,27 @@ class _Config:
 
 def check_rouge_lengths(hypotheses: Sequence[str], references, *, lang: str = "en", tokenizer: str | None = None,
                         rouge_types: Sequence[str] = DEFAULT_ROUGE_TYPES) -> None:
-    """Raise TextInputError if a sentence pair is too long for ROUGE-L (see MAX_LCS_CELLS)."""
+    """Raise TextInputError if a sentence pair is too long for ROUGE-L (see MAX_LCS_CELLS).
+
+    Args:
+        hypotheses: the generated sentences.
+        references: reference streams, as `rouge_score`.
+        lang: the language (picks the tokenizer).
+        tokenizer: the tokenizer name (None: the default for `lang`).
+        rouge_types: only ROUGE-L types build an LCS table; without them nothing is checked.
+
+    Raises:
+        TextInputError: a pair's token-count product exceeds MAX_LCS_CELLS (names the line).
+
+    Example:
+        >>> check_rouge_lengths(["a b"], ["a b c"]) is None
+        True
+        >>> long = " ".join(["w"] * 2001)
+        >>> check_rouge_lengths([long], [long])
+        Traceback (most recent call last):
+        ...
+        gmeval.metrics.text.io.TextInputError: hypotheses/references: line 1: sentence pair too long for ROUGE-L (2001 x 2001 tokens; ...
+    """
     hyps = as_sentences(hypotheses, "hypotheses")
     _Config(rouge_types, lang, tokenizer, False).check_lengths(hyps, as_reference_streams(references, len(hyps)))
 
@@ -142,8 +178,29 @@ def rouge_score(hypotheses: Sequence[str], references, *, rouge_types: Sequence[
                 return_per_sentence: bool = False) -> ROUGEResult:
     """Mean ROUGE of hypotheses against aligned references (one stream, or a list of streams). Higher is better.
 
-    ``tokenizer``: ``None`` picks the default for ``lang`` (``unicode-words``; ``unicode-chars`` for
-    th/lo/km/my); ``"rouge-score"`` selects rouge-score's ASCII-only default tokenizer.
+    With several streams, each sentence takes the best F-measure over its references (rouge-score's ``score_multi``).
+
+    Args:
+        hypotheses: the generated sentences.
+        references: one reference per hypothesis, or a list of such streams.
+        rouge_types: ROUGE types, from ``rouge1``..``rouge9``, ``rougeL``, ``rougeLsum``.
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenizer: None picks the default for ``lang`` (``unicode-words``; ``unicode-chars`` for
+            th/lo/km/my); ``"rouge-score"`` selects rouge-score's ASCII-only default tokenizer.
+        use_stemmer: Porter stemming (English only).
+        return_per_sentence: also keep each sentence's F-measures.
+
+    Returns:
+        A `ROUGEResult`.
+
+    Raises:
+        InvalidArgumentError: bad ROUGE types, language, tokenizer, stemming outside English, or malformed sentences.
+        TextInputError: a sentence pair too long for ROUGE-L.
+
+    Example:
+        >>> r = rouge_score(["the cat sat", "a dog"], ["the cat sat", "the dog"], return_per_sentence=True)
+        >>> [round(v, 4) for v in r.per_sentence["rouge1"]], r.n_sentences
+        ([1.0, 0.5], 2)
     """
     cfg = _Config(rouge_types, lang, tokenizer, use_stemmer)
     hyps = as_sentences(hypotheses, "hypotheses")
@@ -152,7 +209,23 @@ def rouge_score(hypotheses: Sequence[str], references, *, rouge_types: Sequence[
 
 
 class ROUGE:
-    """ROUGE accumulated over batches (per-sentence scores are kept; ``compute`` averages them)."""
+    """ROUGE accumulated over batches (per-sentence scores are kept; ``compute`` averages them).
+
+    Args:
+        rouge_types: ROUGE types, from ``rouge1``..``rouge9``, ``rougeL``, ``rougeLsum``.
+        lang: the language (BCP-47; picks the default tokenizer).
+        tokenizer: None picks the default for ``lang`` (``unicode-words``; ``unicode-chars`` for
+            th/lo/km/my); ``"rouge-score"`` selects rouge-score's ASCII-only default tokenizer.
+        use_stemmer: Porter stemming (English only).
+
+    Raises:
+        InvalidArgumentError: bad options, a changing number of reference streams, or `compute()` before any update.
+
+    Example:
+        >>> m = ROUGE(rouge_types=["rouge1"]).update(["the cat sat"], ["the cat sat"]).update(["a dog"], ["the dog"])
+        >>> round(m.compute().fmeasure("rouge1"), 4)
+        0.75
+    """
 
     higher_is_better = True
 
@@ -162,11 +235,13 @@ class ROUGE:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sentence added so far."""
         self._per: dict[str, list[np.ndarray]] = {t: [] for t in self._cfg.rouge_types}
         self._n = 0
         self._nrefs: int | None = None
 
     def update(self, hypotheses: Sequence[str], references) -> "ROUGE":
+        """Score hypotheses against their references and keep the per-sentence values; returns self."""
         hyps = as_sentences(hypotheses, "hypotheses")
         refs = as_reference_streams(references, len(hyps))
         if self._nrefs is not None and len(refs) != self._nrefs:
@@ -178,6 +253,7 @@ class ROUGE:
         return self
 
     def compute(self, return_per_sentence: bool = False) -> ROUGEResult:
+        """The mean over every sentence added so far (a `ROUGEResult`; per-sentence values on request)."""
         if self._n == 0:
             raise InvalidArgumentError("ROUGE", "at least one update() before compute()", "no sentences")
         per = {t: np.concatenate(v) for t, v in self._per.items()}

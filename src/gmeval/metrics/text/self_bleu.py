@@ -49,12 +49,26 @@ from .io import as_sentences
 
 @dataclass(frozen=True)
 class SelfBLEUResult(ScoreResult):
+    """Self-BLEU of a set of sentences (0-100; lower = more diverse).
+
+    Attributes:
+        score: mean sentence BLEU of each sentence against all the others.
+        signature: the signature string.
+        n_sentences: number of sentences.
+        per_sentence: each sentence's BLEU (with ``return_per_sentence=True``), else None.
+
+    Example:
+        >>> r = self_bleu(["the cat sat on the mat"] * 3)
+        >>> round(r.score, 2), r.n_sentences, r.to_dict()["higher_is_better"]
+        (100.0, 3, False)
+    """
     score: float  # mean sentence BLEU, 0-100, lower = more diverse
     signature: str
     n_sentences: int
     per_sentence: tuple[float, ...] | None = field(default=None, repr=False)
 
     def to_score(self) -> Score:
+        """The score as a `Score` named ``self-bleu`` (lower is better)."""
         extra = {"n_sentences": self.n_sentences}
         if self.per_sentence is not None:
             extra["per_sentence"] = list(self.per_sentence)
@@ -90,7 +104,30 @@ def _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_n
 def self_bleu(hypotheses: Sequence[str], *, tokenize: str = "13a", lowercase: bool = False,
               smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
               effective_order: bool = True, return_per_sentence: bool = False) -> SelfBLEUResult:
-    """Self-BLEU of a set of generated sentences (definition in the module docstring). Lower = more diverse."""
+    """Self-BLEU of a set of generated sentences (definition in the module docstring). Lower = more diverse.
+
+    Args:
+        hypotheses: at least 2 generated sentences.
+        tokenize: sacreBLEU's tokenizer.
+        lowercase: lowercase before matching.
+        smooth_method: sacreBLEU's smoothing (``"exp"``).
+        smooth_value: its value (None: sacreBLEU's default).
+        max_ngram_order: the largest n-gram order (4).
+        effective_order: sacreBLEU's sentence-level effective order (True).
+        return_per_sentence: also keep each sentence's score.
+
+    Returns:
+        A `SelfBLEUResult`, equal to `self_bleu_naive`'s.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 sentences, or a bad option.
+
+    Example:
+        >>> r = self_bleu(["the cat sat on the mat", "the cat sat on the mat", "a completely different line"],
+        ...               return_per_sentence=True)
+        >>> [round(s, 2) for s in r.per_sentence], r.signature.split("|")[:2]
+        ([100.0, 100.0, 0.0], ['self-bleu', 'n:3'])
+    """
     from sacrebleu.metrics.helpers import extract_all_word_ngrams
 
     hyps, metric = _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_ngram_order, effective_order)
@@ -155,7 +192,29 @@ def self_bleu(hypotheses: Sequence[str], *, tokenize: str = "13a", lowercase: bo
 def self_bleu_naive(hypotheses: Sequence[str], *, tokenize: str = "13a", lowercase: bool = False,
                     smooth_method: str = "exp", smooth_value: float | None = None, max_ngram_order: int = 4,
                     effective_order: bool = True, return_per_sentence: bool = False) -> SelfBLEUResult:
-    """The reference loop: sacreBLEU ``sentence_score(h_i, [h_j for j != i])`` for every i. O(N^2); for tests/benchmarks."""
+    """The reference loop: sacreBLEU ``sentence_score(h_i, [h_j for j != i])`` for every i. O(N^2); for tests/benchmarks.
+
+    Args:
+        hypotheses: at least 2 generated sentences.
+        tokenize: as `self_bleu`.
+        lowercase: as `self_bleu`.
+        smooth_method: as `self_bleu`.
+        smooth_value: as `self_bleu`.
+        max_ngram_order: as `self_bleu`.
+        effective_order: as `self_bleu`.
+        return_per_sentence: as `self_bleu`.
+
+    Returns:
+        A `SelfBLEUResult`.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 sentences, or a bad option.
+
+    Example:
+        >>> hyps = ["the cat sat on the mat", "the dog sat on the mat", "a bird flew"]
+        >>> round(self_bleu_naive(hyps).score, 6) == round(self_bleu(hyps).score, 6)
+        True
+    """
     hyps, metric = _prepare(hypotheses, tokenize, lowercase, smooth_method, smooth_value, max_ngram_order, effective_order)
     logger = logging.getLogger("sacrebleu")  # silence its per-call "enable effective_order" advice
     level = logger.level
@@ -169,7 +228,28 @@ def self_bleu_naive(hypotheses: Sequence[str], *, tokenize: str = "13a", lowerca
 
 
 class SelfBLEU:
-    """Self-BLEU over sentences gathered with ``update``; ``compute`` scores the whole set. Lower = more diverse."""
+    """Self-BLEU over sentences gathered with ``update``; ``compute`` scores the whole set. Lower = more diverse.
+
+    Args:
+        tokenize: as `self_bleu`.
+        lowercase: as `self_bleu`.
+        smooth_method: as `self_bleu`.
+        smooth_value: as `self_bleu`.
+        max_ngram_order: as `self_bleu`.
+        effective_order: as `self_bleu`.
+
+    Raises:
+        InvalidArgumentError: a bad option, or `compute()` with fewer than 2 sentences.
+
+    Example:
+        >>> m = SelfBLEU().update(["the cat sat on the mat"]).update(["the cat sat on the mat"])
+        >>> round(m.compute().score, 2)
+        100.0
+        >>> m.reset(); m.compute()
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `SelfBLEU` must be at least 2 sentences gathered with update(), but got '0'.
+    """
 
     higher_is_better = False
 
@@ -183,13 +263,16 @@ class SelfBLEU:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sentence gathered so far."""
         self._hyps: list[str] = []
 
     def update(self, hypotheses: Sequence[str]) -> "SelfBLEU":
+        """Gather more sentences; returns self."""
         self._hyps.extend(as_sentences(hypotheses, "hypotheses"))
         return self
 
     def compute(self, return_per_sentence: bool = False) -> SelfBLEUResult:
+        """Self-BLEU of every sentence gathered so far (a `SelfBLEUResult`)."""
         if len(self._hyps) < 2:
             raise InvalidArgumentError("SelfBLEU", "at least 2 sentences gathered with update()", f"{len(self._hyps)}")
         return self_bleu(self._hyps, return_per_sentence=return_per_sentence, **self.options)

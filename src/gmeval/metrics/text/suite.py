@@ -38,16 +38,41 @@ def evaluate_text(hypotheses: Sequence[str], references=None, metrics: str | Seq
                   seed=0, mauve_seeds: int = 1, mauve_clusters="auto", hyp_features=None, ref_features=None) -> dict:
     """Run several text metrics and return a JSON-ready dict ``{"metrics": {name: Score.to_dict()}, ...}``.
 
-    ``references``: a list of reference streams (one per reference file; each with one line per
-    hypothesis for BLEU/ROUGE), or None when only reference-free metrics are asked for.
-    ``tokenize`` overrides the sacreBLEU tokenizer chosen from ``lang`` (BLEU, self-BLEU, distinct-n).
     Distribution metrics (mauve, fd) pool the lines of all reference streams into one human sample,
     and use ``hyp_features`` / ``ref_features`` instead of encoding when given.
+
+    Args:
+        hypotheses: the generated sentences.
+        references: a list of reference streams (one per reference file; each with one line per
+            hypothesis for BLEU/ROUGE), or None when only reference-free metrics are asked for.
+        metrics: names or ``"all"`` (default: bleu, rouge, self-bleu, distinct).
+        lang: the language (BCP-47); picks the tokenizers.
+        tokenize: overrides the sacreBLEU tokenizer chosen from ``lang`` (BLEU, self-BLEU, distinct-n).
+        lowercase: lowercase before matching (BLEU, self-BLEU, distinct-n).
+        encoder: the sentence encoder for mauve/fd (None: the offline MiniLM).
+        seed: MAUVE's k-means seed.
+        mauve_seeds: MAUVE's k-means runs.
+        mauve_clusters: MAUVE's clusters (``"auto"`` or an int).
+        hyp_features: hypothesis embeddings used instead of encoding.
+        ref_features: reference embeddings used instead of encoding.
+
+    Returns:
+        ``{"n_hypotheses", "n_reference_streams", "lang", "metrics": {name: Score.to_dict()}}``.
 
     Raises:
         InvalidArgumentError: an unknown metric, language or tokenizer; references missing for a metric
             that needs them; too few sentences for a metric.
         TextInputError: a sentence pair too long for ROUGE-L (checked before any metric runs).
+
+    Example:
+        >>> out = evaluate_text(["the cat sat on the mat", "a dog barked"], [["the cat sat on the mat", "a dog barked"]],
+        ...                     metrics="bleu,distinct")
+        >>> out["n_hypotheses"], round(out["metrics"]["bleu"]["value"], 2), list(out["metrics"])
+        (2, 100.0, ['bleu', 'distinct'])
+        >>> evaluate_text(["a b"], None, metrics="bleu")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `references` must be reference text for the metrics ['bleu'], but got None. Give --ref FILE, or choose only self-bleu,distinct.
     """
     specs = [TEXT_METRICS[m] for m in parse_metrics(metrics)]
     check_lang(lang)

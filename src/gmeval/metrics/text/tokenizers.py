@@ -53,8 +53,26 @@ def check_lang(lang: str) -> str:
     ISO 639-2/3 codes map to their ISO 639-1 code (``zho``, ``chi`` -> ``zh``; ``jpn`` -> ``ja``;
     ``tha`` -> ``th``; ``eng`` -> ``en``), and individual languages of a macrolanguage to the
     macrolanguage (``cmn`` -> ``zh``, CLDR's alias data). Subtags are allowed (``zh-Hant``, ``pt-BR``).
-    Codes that are not in the registry (``xx``, ``zn``), private-use and reserved codes (``x-...``,
-    ``qaa``-``qtz``) and non-languages (``und``, ``mul``, ``mis``, ``zxx``) are InvalidArgumentErrors.
+
+    Args:
+        lang: the language tag.
+
+    Returns:
+        The primary language subtag (``"zh"``).
+
+    Raises:
+        InvalidArgumentError: codes that are not in the registry (``xx``, ``zn``), private-use and
+            reserved codes (``x-...``, ``qaa``-``qtz``), non-languages (``und``, ``mul``, ``mis``,
+            ``zxx``) and malformed tags (``zh_CN``).
+        MissingDependencyError: `langcodes` (the ``text`` extra) is not installed.
+
+    Example:
+        >>> check_lang("zho"), check_lang("cmn"), check_lang("pt-BR")
+        ('zh', 'zh', 'pt')
+        >>> check_lang("zh_CN")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `lang` must be an ISO 639 code of a registered language, ...but got 'zh_CN'.
     """
     allowed = ("an ISO 639 code of a registered language, such as 'en', 'zh', 'ja', 'ru' or 'zho' (optionally with "
                "BCP 47 subtags, e.g. 'zh-Hant')")
@@ -78,12 +96,34 @@ _UNSEGMENTED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanm
 
 class UnsegmentedTextWarning(UserWarning):
     """Text in a script written without spaces (Chinese, Japanese, Thai...) is tokenized with a
-    whitespace-based tokenizer; its n-gram scores are near zero and meaningless."""
+    whitespace-based tokenizer; its n-gram scores are near zero and meaningless.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = warn_if_unsegmented(["猫が座った"], "13a")
+        >>> caught[0].category.__name__
+        'UnsegmentedTextWarning'
+    """
 
 
 def warn_if_unsegmented(sentences: Sequence[str], tokenize: str, share: float = 0.1) -> bool:
     """Warn when at least `share` of the non-space characters are Han/Kana/Thai/Lao/Khmer/Myanmar and the
-    tokenizer (``13a``, ``intl``, ``none``) splits only at spaces and punctuation. Returns True if it warned."""
+    tokenizer (``13a``, ``intl``, ``none``) splits only at spaces and punctuation.
+
+    Args:
+        sentences: the sentences (the first 2000 are looked at).
+        tokenize: the sacreBLEU tokenizer in use.
+        share: the share of such characters that triggers the warning.
+
+    Returns:
+        True if it warned.
+
+    Example:
+        >>> warn_if_unsegmented(["猫が座った"], "zh"), warn_if_unsegmented(["the cat"], "13a")
+        (False, False)
+    """
     if tokenize not in ("13a", "intl", "none"):
         return False
     import regex
@@ -109,6 +149,19 @@ def bleu_tokenizer_for(lang: str) -> str:
     ``char`` (sacreBLEU recommends ``ja-mecab`` for Japanese; it needs mecab-python3 and ipadic,
     pass ``tokenize="ja-mecab"`` if they are installed); everything else -> ``13a`` (the WMT
     standard, mteval-v13a).
+
+    Args:
+        lang: the language tag (validated by `check_lang`).
+
+    Returns:
+        A name from BLEU_TOKENIZERS.
+
+    Raises:
+        InvalidArgumentError: an invalid language tag.
+
+    Example:
+        >>> bleu_tokenizer_for("zh-Hant"), bleu_tokenizer_for("ja"), bleu_tokenizer_for("de")
+        ('zh', 'char', '13a')
     """
     lang = check_lang(lang)
     if lang == "zh":
@@ -122,12 +175,46 @@ def rouge_tokenizer_for(lang: str) -> str:
     """Default ROUGE tokenizer: ``unicode-chars`` for th/lo/km/my, else ``unicode-words``.
 
     (Japanese keeps ``unicode-words``: its kana and kanji runs are split into characters there.)
+
+    Args:
+        lang: the language tag.
+
+    Returns:
+        A name from ROUGE_TOKENIZERS.
+
+    Raises:
+        InvalidArgumentError: an invalid language tag.
+
+    Example:
+        >>> rouge_tokenizer_for("th"), rouge_tokenizer_for("ja")
+        ('unicode-chars', 'unicode-words')
     """
     lang = check_lang(lang)
     return "unicode-chars" if lang in _CHAR_LANGS - {"ja"} else "unicode-words"
 
 
 def check_choice(name: str, value, allowed: Sequence[str]):
+    """Return `value` if it is one of `allowed`, else raise a typed error naming them.
+
+    Args:
+        name: the argument's name.
+        value: the value given.
+        allowed: the allowed values.
+
+    Returns:
+        `value`.
+
+    Raises:
+        InvalidArgumentError: `value` is not allowed.
+
+    Example:
+        >>> check_choice("tokenize", "zh", BLEU_TOKENIZERS)
+        'zh'
+        >>> check_choice("mode", "x", ("words", "chars"))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `mode` must be one of 'words', 'chars', but got 'x'.
+    """
     if value not in allowed:
         raise InvalidArgumentError(name, "one of " + ", ".join(repr(a) for a in allowed), value)
     return value
@@ -146,7 +233,22 @@ def _sacrebleu_tokenizer(name: str):
 
 
 def sacrebleu_tokenizer(name: str):
-    """A sacreBLEU tokenizer object (callable str -> tokenized str; ``.signature()``)."""
+    """A sacreBLEU tokenizer object (callable str -> tokenized str; ``.signature()``).
+
+    Args:
+        name: a name from BLEU_TOKENIZERS.
+
+    Returns:
+        The (cached) sacreBLEU tokenizer.
+
+    Raises:
+        InvalidArgumentError: an unknown name.
+        MissingDependencyError: a mecab tokenizer without its packages.
+
+    Example:
+        >>> sacrebleu_tokenizer("13a")("Hello, world!")
+        'Hello , world !'
+    """
     check_choice("tokenize", name, BLEU_TOKENIZERS)
     return _sacrebleu_tokenizer(name)
 
@@ -171,13 +273,24 @@ _ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
 class UnicodeTokenizer:
     """A rouge-score compatible tokenizer (has ``tokenize(text) -> list[str]``) for any script.
 
-    mode ``"words"``: lower-case; tokens are maximal runs of letters, combining marks and digits
-    of any script; punctuation, symbols and whitespace separate tokens; every Han / Hiragana /
-    Katakana character is a token of its own. On ASCII input this equals rouge-score's default
-    tokenizer (lower-case, non ``[a-z0-9]`` characters are separators).
-    mode ``"chars"``: lower-case; every letter (with following combining marks) or digit is a token.
-    use_stemmer: Porter-stem tokens longer than 3 characters that are ASCII ``[a-z0-9]+``, as
-    rouge-score does (its stemmer is English-only; other tokens are left alone).
+    Args:
+        mode: ``"words"``: lower-case; tokens are maximal runs of letters, combining marks and digits
+            of any script; punctuation, symbols and whitespace separate tokens; every Han / Hiragana /
+            Katakana character is a token of its own. On ASCII input this equals rouge-score's default
+            tokenizer (lower-case, non ``[a-z0-9]`` characters are separators).
+            ``"chars"``: lower-case; every letter (with following combining marks) or digit is a token.
+        use_stemmer: Porter-stem tokens longer than 3 characters that are ASCII ``[a-z0-9]+``, as
+            rouge-score does (its stemmer is English-only; other tokens are left alone).
+
+    Raises:
+        InvalidArgumentError: an unknown mode.
+
+    Example:
+        >>> UnicodeTokenizer().tokenize("Der Käse, 東京!")
+        ['der', 'käse', '東', '京']
+        >>> t = UnicodeTokenizer("chars")
+        >>> t.name, t("ab1")
+        ('unicode-chars', ['a', 'b', '1'])
     """
 
     def __init__(self, mode: str = "words", use_stemmer: bool = False):
@@ -191,9 +304,11 @@ class UnicodeTokenizer:
 
     @property
     def name(self) -> str:
+        """``unicode-words`` or ``unicode-chars``."""
         return f"unicode-{self.mode}"
 
     def tokenize(self, text: str) -> list[str]:
+        """The tokens of `text` (also the instance's ``__call__``)."""
         words, chars = _patterns()
         pattern = words if self.mode == "words" else chars
         tokens = pattern.findall(text.lower())
@@ -208,7 +323,22 @@ class UnicodeTokenizer:
 
 
 def rouge_tokenizer(name: str, use_stemmer: bool = False):
-    """A tokenizer object for ``rouge_score.rouge_scorer.RougeScorer(tokenizer=...)``."""
+    """A tokenizer object for ``rouge_score.rouge_scorer.RougeScorer(tokenizer=...)``.
+
+    Args:
+        name: a name from ROUGE_TOKENIZERS (``"rouge-score"``: rouge-score's own ASCII tokenizer).
+        use_stemmer: Porter stemming.
+
+    Returns:
+        An object with ``tokenize(text) -> list[str]``.
+
+    Raises:
+        InvalidArgumentError: an unknown name.
+
+    Example:
+        >>> rouge_tokenizer("unicode-words", use_stemmer=True).tokenize("The cats running")
+        ['the', 'cat', 'run']
+    """
     check_choice("tokenizer", name, ROUGE_TOKENIZERS)
     if name == "rouge-score":
         from rouge_score import tokenizers as rs_tokenizers
@@ -219,7 +349,22 @@ def rouge_tokenizer(name: str, use_stemmer: bool = False):
 
 @dataclass(frozen=True)
 class WordTokenizer:
-    """Text -> list of tokens, by name (see WORD_TOKENIZERS). Used by distinct-n and repetition."""
+    """Text -> list of tokens, by name (see WORD_TOKENIZERS). Used by distinct-n and repetition.
+
+    Attributes:
+        name: a name from WORD_TOKENIZERS.
+        lowercase: lowercase before tokenizing.
+
+    Raises:
+        InvalidArgumentError: an unknown name.
+
+    Example:
+        >>> t = WordTokenizer("13a", lowercase=True)
+        >>> t("The cat, the hat."), t.batch(["A b", "c"])
+        (['the', 'cat', ',', 'the', 'hat', '.'], [['a', 'b'], ['c']])
+        >>> t.signature, WordTokenizer("whitespace").signature
+        ('tok:13a|case:lc', 'tok:whitespace|case:mixed')
+    """
 
     name: str
     lowercase: bool = False
@@ -237,12 +382,14 @@ class WordTokenizer:
         return lambda s: tok(s.rstrip()).split()
 
     def batch(self, sentences: Sequence[str]) -> list[list[str]]:
+        """The tokens of every sentence."""
         fn = self._fn
         if self.lowercase:
             return [fn(s.lower()) for s in sentences]
         return [fn(s) for s in sentences]
 
     def __call__(self, sentence: str) -> list[str]:
+        """The tokens of one sentence."""
         return self.batch([sentence])[0]
 
     @property
@@ -253,4 +400,5 @@ class WordTokenizer:
 
     @property
     def signature(self) -> str:
+        """``signature_fields`` as a string (``tok:13a|case:mixed``)."""
         return Signature("", self.signature_fields).format()
