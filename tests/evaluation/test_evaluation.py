@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gmeval.cli import main
 from gmeval.errors import InvalidArgumentError
 from gmeval.evaluation import evaluate, make_signature, parse_metrics
 from gmeval.evaluation.cache import feature_cache_key
@@ -180,3 +181,18 @@ def test_evaluate_run_reconstruction_and_likelihood(tmp_path, model):
         assert rec["bits_per_dim"] == pytest.approx(rec["nelbo_nats"] / (d * np.log(2)), rel=1e-9)
         assert 0 < rec["bits_per_dim"] < 2
     assert "Reconstruction" in Path(res["report_html"]).read_text()
+
+
+def test_metric_options_reach_the_class_from_api_and_cli(capsys):
+    r = evaluate("digits:test", "digits:train", "kid,pr", extractor="mnist", progress=False,
+                 options={"kid_subset_size": 50, "kid_n_subsets": 5, "pr_k": 4})
+    assert "|size:50|subsets:5|" in str(r.scores["kid"].signature) and "|k:4|" in str(r.scores["precision"].signature)
+    with pytest.raises(InvalidArgumentError, match="kid_subset_size"):
+        evaluate("digits:test", "digits:train", "kid", extractor="mnist", progress=False, options={"kid_size": 50})
+    assert main(["evaluate", "--real", "digits:test", "--fake", "digits:train", "--metrics", "kid", "--extractor", "mnist",
+                 "--kid-subset-size", "50", "--kid-n-subsets", "5", "--json", "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "|size:50|subsets:5|" in out["metrics"]["kid"]["signature"]
+    with pytest.raises(SystemExit) as e:
+        main(["evaluate", "--real", "digits:test", "--fake", "digits:train", "--kid-subset-size", "0"])
+    assert e.value.code == 2
