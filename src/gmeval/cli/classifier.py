@@ -46,7 +46,7 @@ def run_train(args) -> int:
         0.
 
     Raises:
-        DatasetError: the dataset files are missing.
+        DatasetNotFoundError: the dataset files are missing.
 
     Example:
         >>> import contextlib, io, os, tempfile
@@ -81,7 +81,7 @@ def run_eval(args) -> int:
         0.
 
     Raises:
-        DatasetError: the test split is missing.
+        DatasetNotFoundError: the test split is missing.
 
     Example:
         >>> import contextlib, io, os, tempfile

@@ -51,7 +51,7 @@ def run(args) -> int:
 
     Raises:
         InvalidArgumentError: a bad --real, --families or option combination.
-        DatasetError: the dataset files are missing.
+        DatasetNotFoundError: the dataset files are missing.
 
     Example:
         >>> import contextlib, io

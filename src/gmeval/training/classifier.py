@@ -66,7 +66,7 @@ def train_classifier(dataset: str = "mnist", seed: int = 0, epochs: int = 4, bat
 
     Raises:
         InvalidArgumentError: unknown dataset.
-        DatasetError: the dataset files cannot be found or read.
+        DatasetNotFoundError: the dataset files cannot be found.
 
     Example:
         >>> train_classifier("cifar", progress=False)
