@@ -16,10 +16,10 @@ import textwrap
 
 import pytest
 
-DOCUMENTED = [  # extend with the next layers ("gmeval.training", "gmeval.cli") once their docstrings follow docs/api.md
+DOCUMENTED = [
     "gmeval.errors", "gmeval.utils", "gmeval.data", "gmeval.stats", "gmeval.features", "gmeval.models",
     "gmeval.distributed", "gmeval.sources", "gmeval.metrics", "gmeval.evaluation", "gmeval.reports",
-    "gmeval.human",
+    "gmeval.human", "gmeval.training", "gmeval.cli",
 ]
 
 

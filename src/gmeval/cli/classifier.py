@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval classifier train DATASET` and `gmeval classifier eval DATASET`.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["classifier"].parse_args(["train", "fashion-mnist", "--epochs", "2"])
+        >>> args.dataset, args.epochs, args.seed, args.func is run_train
+        ('fashion-mnist', 2, 0, True)
+    """
     from . import validate as V
 
     p = sub.add_parser("classifier", help="train or check the shipped MNIST/Fashion-MNIST classifiers")
@@ -24,6 +37,29 @@ def register(sub) -> None:
 
 
 def run_train(args) -> int:
+    """Retrain a classifier (gmeval.training.classifier.train_classifier) and print its manifest entry.
+
+    Args:
+        args: the parsed namespace (dataset, seed, epochs, out, data_root, threads).
+
+    Returns:
+        0.
+
+    Raises:
+        DatasetNotFoundError: the dataset files are missing.
+
+    Example:
+        >>> import contextlib, io, os, tempfile
+        >>> from unittest import mock
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, {"GMEVAL_DATA": d}):
+        ...     with contextlib.redirect_stderr(err):  # an empty data folder: MNIST is not found
+        ...         main(["classifier", "train", "mnist", "--data-root", d, "--out", d])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval classifier: error: mnist: file 'train-images-idx3-ubyte' of dataset 'mnist' not found. Looked in: ...
+    """
     import torch
 
     from ..training.classifier import train_classifier
@@ -36,6 +72,29 @@ def run_train(args) -> int:
 
 
 def run_eval(args) -> int:
+    """Print the test accuracy of the shipped weights (and their SHA-256).
+
+    Args:
+        args: the parsed namespace (dataset, data_root, json).
+
+    Returns:
+        0.
+
+    Raises:
+        DatasetNotFoundError: the test split is missing.
+
+    Example:
+        >>> import contextlib, io, os, tempfile
+        >>> from unittest import mock
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, {"GMEVAL_DATA": d}):
+        ...     with contextlib.redirect_stderr(err):  # an empty data folder: MNIST is not found
+        ...         main(["classifier", "eval", "mnist", "--data-root", d])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval classifier: error: mnist: file 't10k-images-idx3-ubyte' of dataset 'mnist' not found. Looked in: ...
+    """
     import torch
 
     from ..data import load_dataset

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval compare --real SRC NAME=SOURCE NAME=SOURCE ...` to the subcommands.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["compare"].parse_args(["--real", "digits:", "a=a.npz", "b=b.npz"])
+        >>> args.models, args.bootstrap, args.func is run
+        (['a=a.npz', 'b=b.npz'], 100, True)
+    """
     from . import validate as V
     from .evaluate import add_evaluation_options
 
@@ -23,6 +36,28 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Compare the models (gmeval.evaluation.compare) and print values, pairwise differences and ranking.
+
+    Args:
+        args: the parsed namespace of `gmeval compare`.
+
+    Returns:
+        0.
+
+    Raises:
+        InvalidArgumentError: fewer than 2 or more than 20 models, bad names, unknown metrics.
+        DataError: a source cannot be read.
+
+    Example:
+        >>> import contextlib, io
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     main(["compare", "--real", "digits:", "a=digits:"])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval compare: error: Argument `models` must be 2 to 20 named models, but got 1.
+    """
     from ..evaluation.compare import compare, parse_model_args
     from .evaluate import metric_options
     from ..reports.compare import value_table_text

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval datasets [--data-root DIR] [--json]` to the subcommands.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["datasets"].parse_args(["--json"])
+        >>> args.json, args.data_root, args.func is run
+        (True, None, True)
+    """
     from . import validate as V
 
     p = sub.add_parser("datasets", help="list datasets and where they are available")
@@ -13,6 +26,23 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """List the registered datasets, whether each is available locally and where.
+
+    Args:
+        args: the parsed namespace (data_root, json).
+
+    Returns:
+        0.
+
+    Example:
+        >>> import contextlib, io, json, tempfile
+        >>> from gmeval.cli import main
+        >>> out = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(out):
+        ...     code = main(["datasets", "--data-root", d, "--json"])
+        >>> code, [(r["name"], r["available"]) for r in json.loads(out.getvalue()) if r["name"] == "digits"]
+        (0, [('digits', True)])
+    """
     from ..data import dataset_status
     from . import print_json
 

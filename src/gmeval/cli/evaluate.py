@@ -5,7 +5,21 @@ from __future__ import annotations
 
 def add_evaluation_options(p) -> None:
     """The options `evaluate` and `compare` share: where the real data comes from, how features are
-    extracted, how many samples, and the output switches (each command adds its own --metrics and --bootstrap)."""
+    extracted, how many samples, and the output switches (each command adds its own --metrics and --bootstrap).
+
+    Also adds the metric options (`add_metric_options`).
+
+    Args:
+        p: the command's argparse parser.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(prog="demo")
+        >>> add_evaluation_options(p)
+        >>> args = p.parse_args(["--real", "digits:", "-n", "150", "--extractor", "mnist"])
+        >>> args.real, args.n, args.extractor, args.seed, args.confidence
+        ('digits:', 150, 'mnist', 0, 0.95)
+    """
     from . import validate as V
 
     p.add_argument("--real", required=True, help="real data source")
@@ -32,7 +46,19 @@ def add_evaluation_options(p) -> None:
 
 def add_metric_options(p) -> None:
     """One flag per metric parameter the metric classes expose (``--kid-subset-size``, ``--pr-k`` ...),
-    generated from `gmeval.metrics.image.option_specs`; unset flags keep each class's default."""
+    generated from `gmeval.metrics.image.option_specs`; unset flags keep each class's default.
+
+    Args:
+        p: the command's argparse parser.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(prog="demo")
+        >>> add_metric_options(p)
+        >>> args = p.parse_args(["--kid-subset-size", "100"])
+        >>> args.opt_kid_subset_size, args.opt_pr_k
+        (100, None)
+    """
     from ..metrics.image import option_specs
     from . import validate as V
 
@@ -44,11 +70,36 @@ def add_metric_options(p) -> None:
 
 
 def metric_options(args) -> dict:
-    """The metric options given on the command line, as `evaluate(options=...)` takes them."""
+    """The metric options given on the command line, as `evaluate(options=...)` takes them.
+
+    Args:
+        args: the parsed namespace (its `opt_*` attributes).
+
+    Returns:
+        {option key: value} for every metric option given (unset ones left out).
+
+    Example:
+        >>> import argparse
+        >>> metric_options(argparse.Namespace(opt_kid_subset_size=100, opt_pr_k=None, seed=0))
+        {'kid_subset_size': 100}
+    """
     return {k[len("opt_"):]: v for k, v in vars(args).items() if k.startswith("opt_") and v is not None}
 
 
 def register(sub) -> None:
+    """Add `gmeval evaluate --real SRC --fake SRC [--metrics LIST] ...` to the subcommands.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["evaluate"].parse_args(["--real", "digits:", "--fake", "fake.npz", "--metrics", "fid,kid"])
+        >>> args.fake, args.metrics, args.bootstrap, args.func is run
+        ('fake.npz', 'fid,kid', 0, True)
+    """
     from . import validate as V
 
     p = sub.add_parser(
@@ -79,6 +130,28 @@ def _size(text):
 
 
 def run(args) -> int:
+    """Evaluate (gmeval.evaluation.pipeline.evaluate), print each metric (or JSON) and write the report.
+
+    Args:
+        args: the parsed namespace of `gmeval evaluate`.
+
+    Returns:
+        0.
+
+    Raises:
+        InvalidArgumentError: unknown metrics, a bad --size, or options the sources do not allow.
+        DataError: a source cannot be read.
+
+    Example:
+        >>> import contextlib, io
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     main(["evaluate", "--real", "digits:", "--fake", "digits:", "--metrics", "fid,nope"])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval evaluate: error: Argument `metrics` must be names from ['all', 'c2st', ...], but got 'nope'.
+    """
     from ..evaluation.pipeline import evaluate
     from .. import distributed as gdist
     from . import print_json

@@ -13,6 +13,21 @@ TOKEN_ENV = "GMEVAL_HUMAN_ADMIN_TOKEN"
 
 
 def register(sub) -> None:
+    """Add `gmeval human serve ...` (run a HYPE study's web app) and `gmeval human score DB`.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["human"].parse_args(["serve", "--real", "digits:", "--fake", "a=a.npz", "--port", "0"])
+        >>> args.fake, args.port, args.host, args.func is run_serve
+        (['a=a.npz'], 0, '127.0.0.1', True)
+        >>> sub.choices["human"].parse_args(["score", "study.sqlite"]).bootstrap
+        2000
+    """
     from ..human.server import ServerSettings
     from . import validate as V
 
@@ -143,6 +158,32 @@ def _admin_token(args, db) -> tuple[str, str, Path | None]:
 
 
 def run_serve(args) -> int:
+    """Open (or create) the study and serve its web app until Ctrl-C.
+
+    The admin token and the host allowlist are checked before any database is created.
+
+    Args:
+        args: the parsed namespace of `gmeval human serve`.
+
+    Returns:
+        0 (after Ctrl-C).
+
+    Raises:
+        InvalidArgumentError: a bad token, host, design option, or a new study without --real/--fake.
+        DataError: a source cannot be read.
+
+    Example:
+        >>> import contextlib, io, os, tempfile
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(err):
+        ...     main(["human", "serve", "--db", os.path.join(d, "s.sqlite"), "--admin-token-file", os.path.join(d, "tok")])
+        ...     sorted(os.listdir(d))
+        2
+        []
+        >>> print(err.getvalue(), end="")
+        gmeval human: error: Argument `--admin-token-file` must be an existing file holding the admin token, but got '.../tok'.
+    """
     import dataclasses
     from pathlib import Path
 
@@ -200,6 +241,28 @@ def run_serve(args) -> int:
 
 
 def run_score(args) -> int:
+    """Score a study database (HYPE per model with bootstrap intervals) and print a table or JSON.
+
+    Args:
+        args: the parsed namespace of `gmeval human score`.
+
+    Returns:
+        0.
+
+    Raises:
+        InvalidArgumentError: a missing --metrics file or a bad --bootstrap.
+        DataError: the database is missing or unreadable, or --metrics is not valid JSON.
+
+    Example:
+        >>> import contextlib, io
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     main(["human", "score", "no/such/study.sqlite"])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval human: error: no/such/study.sqlite: study database not found
+    """
     import json
     from pathlib import Path
 

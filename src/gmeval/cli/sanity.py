@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval sanity [--quick] [--real SPLIT] [--out DIR] ...` to the subcommands.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["sanity"].parse_args(["--quick", "-n", "500"])
+        >>> args.real, args.quick, args.n, args.out, args.func is run
+        ('mnist:test', True, 500, 'sanity', True)
+    """
     from . import validate as V
 
     p = sub.add_parser(
@@ -27,6 +40,29 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Run the sanity study (gmeval.evaluation.sanity), write its report and print the detection table.
+
+    Args:
+        args: the parsed namespace (real, quick, extractor, n, bootstrap, families, seed, data_root, out, json,
+            no_progress).
+
+    Returns:
+        0.
+
+    Raises:
+        InvalidArgumentError: a bad --real, --families or option combination.
+        DatasetNotFoundError: the dataset files are missing.
+
+    Example:
+        >>> import contextlib, io
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     main(["sanity", "--real", "cifar:test", "--quick"])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval sanity: error: Argument `real` must be a split of ['fashion-mnist', 'mnist'] (the degradations need labels and a second dataset), but got 'cifar:test'.
+    """
     from ..evaluation.sanity import sanity
     from ..reports.sanity import detection_markdown, write_sanity_report
     from . import print_json

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval stats compute SOURCE -o FILE.npz` and `gmeval stats show FILE.npz`.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["stats"].parse_args(["compute", "digits:", "-o", "s.npz", "--extractor", "mnist"])
+        >>> args.source, args.output, args.extractor, args.func is run_compute
+        ('digits:', 's.npz', 'mnist', True)
+    """
     from . import validate as V
 
     p = sub.add_parser("stats", help="compute or inspect feature statistics (mu, sigma) for FID")
@@ -27,6 +40,35 @@ def register(sub) -> None:
 
 
 def run_compute(args) -> int:
+    """Extract features of a source and write their float64 mean and covariance with metadata.
+
+    Args:
+        args: the parsed namespace of `gmeval stats compute`.
+
+    Returns:
+        0.
+
+    Raises:
+        InvalidArgumentError: an unknown source or option.
+        DataError: the source cannot be read.
+
+    Example:
+        >>> import contextlib, io, json, tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.cli import main
+        >>> out = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(out):
+        ...     s = str(Path(d, "s.npz"))
+        ...     code = main(["stats", "compute", "digits:", "-n", "100", "--extractor", "mnist", "-o", s,
+        ...                  "--no-progress"])
+        ...     _ = main(["stats", "show", s])
+        >>> lines = out.getvalue().splitlines()
+        >>> code, lines[0].split(": ", 1)[1]
+        (0, 'n=100, dim=128, extractor=mnist, layer=features')
+        >>> meta = json.loads("\\n".join(lines[1:]))["meta"]
+        >>> meta["n"], meta["source"]
+        (100, 'digits:train')
+    """
     from ..evaluation.pipeline import extractor_options_for
     from ..features import extract_features, get_extractor
     from ..sources import load_images
@@ -49,6 +91,39 @@ def run_compute(args) -> int:
 
 
 def run_show(args) -> int:
+    """Print n, dimension and metadata of a statistics file as JSON.
+
+    Args:
+        args: the parsed namespace (path).
+
+    Returns:
+        0.
+
+    Raises:
+        DataError: the file is missing or not a statistics file.
+
+    Example:
+        >>> import contextlib, io, tempfile
+        >>> import numpy as np
+        >>> from pathlib import Path
+        >>> from gmeval.cli import main
+        >>> from gmeval.stats import GaussianStats, save_stats
+        >>> out = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(out):
+        ...     feats = np.arange(12, dtype=np.float64).reshape(4, 3)
+        ...     p = save_stats(GaussianStats.from_features(feats), Path(d, "s.npz"), meta={"layer": "demo"})
+        ...     code = main(["stats", "show", str(p)])
+        >>> code
+        0
+        >>> print(out.getvalue(), end="")
+        {
+          "dim": 3,
+          "meta": {
+            "layer": "demo"
+          },
+          "n": 4
+        }
+    """
     from ..stats import load_stats
     from . import print_json
 

@@ -39,6 +39,20 @@ def _clusters(value: str):
 
 
 def register(subparsers) -> None:
+    """Add `gmeval text --hyp FILE [--ref FILE ...] [--metrics LIST] ...` to the subcommands.
+
+    Args:
+        subparsers: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["text"].parse_args(["--hyp", "gen.txt", "--ref", "a.txt", "--ref", "b.txt",
+        ...                                        "--metrics", "bleu,distinct"])
+        >>> args.ref, args.metrics, args.lang, args.func is run
+        (['a.txt', 'b.txt'], ('bleu', 'distinct'), 'en', True)
+    """
     p = subparsers.add_parser(
         "text", help="evaluate generated text: BLEU, ROUGE, self-BLEU, distinct-n, MAUVE, embedding FD",
         description="Evaluate generated text (one sentence per line, UTF-8) against reference files. "
@@ -102,6 +116,32 @@ def _human(result: dict) -> str:
 
 
 def run(args) -> int:
+    """Evaluate the text files and print each metric (or JSON); with --threads, inside thread limits.
+
+    Args:
+        args: the parsed namespace of `gmeval text`.
+
+    Returns:
+        0.
+
+    Raises:
+        DataError: an input file is missing, too large, not UTF-8, or has empty lines.
+        InvalidArgumentError: a bad --lang or metric combination (e.g. bleu without --ref).
+
+    Example:
+        >>> import contextlib, io, tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.cli import main
+        >>> out = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(out):
+        ...     _ = Path(d, "gen.txt").write_text("the cat sat\\nthe cat ran\\n", encoding="utf-8")
+        ...     code = main(["text", "--hyp", str(Path(d, "gen.txt")), "--metrics", "distinct"])
+        >>> code
+        0
+        >>> print(out.getvalue(), end="")
+        2 hypotheses, 0 reference file(s), lang=en
+        distinct-2 = 0.7500  distinct-1=0.6667  distinct-3=1.0000  distinct-4=n/a ...
+    """
     if args.threads is None:
         return _run(args)
     from threadpoolctl import threadpool_limits  # installed with scikit-learn

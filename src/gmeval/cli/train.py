@@ -50,7 +50,27 @@ def add_config_options(p) -> None:
 
     Flag = field name with dashes (plus the field's `aliases`); bools are --flag/--no-flag; tuples take
     their elements (and `element_flags` set one each); lists and dicts are repeatable. No option has a
-    default here (argparse.SUPPRESS): only the flags given reach TrainConfig, whose defaults apply."""
+    default here (argparse.SUPPRESS): only the flags given reach TrainConfig, whose defaults apply.
+
+    Args:
+        p: the command's argparse parser.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(prog="demo")
+        >>> add_config_options(p)
+        >>> sorted(vars(p.parse_args(["dcgan", "--dataset", "digits:", "--beta1", "0.9", "--stop-when", "fid<=30"])).items())
+        [('betas[0]', 0.9), ('data', 'digits:'), ('model', 'dcgan'), ('stop_when', ['fid<=30'])]
+        >>> import contextlib, io
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     p.parse_args(["dcgan", "--steps", "5", "--epochs", "1"])
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
+        >>> err.getvalue().splitlines()[-1]
+        'demo: error: argument --epochs: not allowed with argument --steps'
+    """
     from ..training.config import knobs
     from ..utils.checks import OneOf
 
@@ -89,7 +109,18 @@ _PATH_TEXT = {"output_folder": "a folder (not an existing file)", "existing_fold
 
 
 def config_flag_table() -> str:
-    """The Markdown table of the TrainConfig options (docs/training.md holds its output; a test keeps it current)."""
+    """The Markdown table of the TrainConfig options (docs/training.md holds its output; a test keeps it current).
+
+    Returns:
+        The table as Markdown text, one row per TrainConfig field.
+
+    Example:
+        >>> rows = config_flag_table().splitlines()
+        >>> rows[0]
+        '| flag | field | allowed | default | what |'
+        >>> [r for r in rows if "`batch_size`" in r]
+        ['| `--batch-size` | `batch_size` | an integer >= 1 | `64` | images per batch (summed over processes under torchrun) |']
+    """
     from ..training.config import knobs
     from ..utils.checks import OneOf
 
@@ -116,7 +147,25 @@ def config_flag_table() -> str:
 
 
 def config_from_args(args):
-    """The TrainConfig of the flags given (every other field keeps the dataclass default)."""
+    """The TrainConfig of the flags given (every other field keeps the dataclass default).
+
+    Args:
+        args: a namespace parsed with the options of `add_config_options`.
+
+    Returns:
+        A TrainConfig.
+
+    Raises:
+        InvalidArgumentError: if the values given break a constraint TrainConfig checks.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(prog="demo")
+        >>> add_config_options(p)
+        >>> cfg = config_from_args(p.parse_args(["vae", "--beta2", "0.99", "--model-options", "latent_dim=4"]))
+        >>> cfg.model, cfg.betas, cfg.model_options, cfg.steps
+        ('vae', (0.5, 0.99), {'latent_dim': 4}, 2000)
+    """
     from ..training.config import TrainConfig, knobs
 
     given = {}
@@ -133,6 +182,19 @@ def config_from_args(args):
 
 
 def register(sub) -> None:
+    """Add `gmeval train MODEL ...`: the TrainConfig options plus evaluation, resume and output switches.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["train"].parse_args(["mlp-gan", "--steps", "10", "--resume", "--json"])
+        >>> args.model, args.steps, args.resume, args.eval_n, args.func is run
+        ('mlp-gan', 10, True, 2000, True)
+    """
     from . import validate as V
 
     p = sub.add_parser("train", help="train a generative model", description="Train a generative model; writes a run folder "
@@ -193,6 +255,31 @@ def _monitors(cfg) -> list:
 
 
 def run(args) -> int:
+    """Train (gmeval.training.trainer.Trainer) with the hooks the flags ask for; evaluate at the end if asked.
+
+    Args:
+        args: the parsed namespace of `gmeval train`.
+
+    Returns:
+        0.
+
+    Raises:
+        RunFolderError: --out already holds a run and neither --resume nor --overwrite is given.
+        CheckpointError: on --resume, an unreadable checkpoint, or a changed config or data.
+        TrainingDivergedError: a loss became non-finite.
+
+    Example:
+        >>> import contextlib, io, tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.cli import main
+        >>> err = io.StringIO()
+        >>> with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(err):
+        ...     _ = Path(d, "config.json").write_text("{}")
+        ...     main(["train", "mlp-gan", "--data", "digits:", "--out", d])
+        2
+        >>> print(err.getvalue(), end="")
+        gmeval train: error: ...: already holds a run (config.json); pass --resume to continue it, --overwrite to replace it, or choose another --out
+    """
     import torch
 
     from .. import distributed as gdist

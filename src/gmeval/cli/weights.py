@@ -4,6 +4,19 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add `gmeval weights status [--json]` and `gmeval weights download [--dest FILE]`.
+
+    Args:
+        sub: the subparsers of the `gmeval` parser.
+
+    Example:
+        >>> import argparse
+        >>> sub = argparse.ArgumentParser(prog="gmeval").add_subparsers()
+        >>> register(sub)
+        >>> args = sub.choices["weights"].parse_args(["download", "--dest", "w.pth"])
+        >>> args.action, args.dest, args.func is run_download
+        ('download', 'w.pth', True)
+    """
     from . import validate as V
 
     p = sub.add_parser("weights", help="show or fetch the FID Inception weights")
@@ -17,6 +30,23 @@ def register(sub) -> None:
 
 
 def run_status(args) -> int:
+    """Print which Inception weight sources are available (pytorch-fid checkpoint, fid-helper package).
+
+    Args:
+        args: the parsed namespace (json).
+
+    Returns:
+        0.
+
+    Example:
+        >>> import contextlib, io, json
+        >>> from gmeval.cli import main
+        >>> out = io.StringIO()
+        >>> with contextlib.redirect_stdout(out):
+        ...     code = main(["weights", "status", "--json"])
+        >>> code, len(json.loads(out.getvalue()))
+        (0, 2)
+    """
     from ..features.inception_weights import cached_checkpoint_path, fid_helper_file
     from . import print_json
 
@@ -33,6 +63,22 @@ def run_status(args) -> int:
 
 
 def run_download(args) -> int:
+    """Download pytorch-fid's Inception checkpoint, verify its SHA-256 and save it (cache or --dest).
+
+    Args:
+        args: the parsed namespace (dest).
+
+    Returns:
+        0.
+
+    Raises:
+        WeightsError: if no download source answers or the file does not verify.
+
+    Example:
+        >>> from gmeval.cli import build_parser
+        >>> build_parser().parse_args(["weights", "download"]).func is run_download  # no network in examples
+        True
+    """
     from ..features.inception_weights import download_checkpoint
 
     path = download_checkpoint(args.dest)

@@ -43,7 +43,16 @@ _REQUIRED = ("model_name", "model_config", "model_state", "step", "config")
 
 
 class UnverifiedCheckpointWarning(UserWarning):
-    """A checkpoint of an older format has no checksum; its content cannot be verified."""
+    """A checkpoint of an older format has no checksum; its content cannot be verified.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warnings.warn("old.pt: no checksum", UnverifiedCheckpointWarning)
+        >>> caught[0].category.__name__, issubclass(UnverifiedCheckpointWarning, UserWarning)
+        ('UnverifiedCheckpointWarning', True)
+    """
 
 
 def _update(h, obj) -> None:
@@ -69,7 +78,27 @@ def _update(h, obj) -> None:
 
 
 def payload_sha256(payload: dict) -> str:
-    """SHA-256 of a checkpoint payload without its `sha256` entry."""
+    """SHA-256 of a checkpoint payload without its `sha256` entry.
+
+    Tensors are hashed with their dtype, shape and bytes; dict keys in sorted order.
+
+    Args:
+        payload: a dict of tensors and plain data (str, int, float, bool, None, lists, tuples, dicts).
+
+    Returns:
+        The hex digest (64 characters).
+
+    Raises:
+        CheckpointError: if the payload holds any other type (e.g. a numpy scalar).
+
+    Example:
+        >>> import torch
+        >>> a = payload_sha256({"step": 1, "w": torch.zeros(2)})
+        >>> len(a), a == payload_sha256({"w": torch.zeros(2), "step": 1, "sha256": "ignored"})
+        (64, True)
+        >>> a == payload_sha256({"step": 1, "w": torch.zeros(2, dtype=torch.float64)})
+        False
+    """
     h = hashlib.sha256()
     _update(h, {k: v for k, v in payload.items() if k != "sha256"})
     return h.hexdigest()
@@ -97,13 +126,73 @@ def _payload(*, model, optimizers: dict, rng: dict, cursor: dict, step: int, con
 
 def save_checkpoint(path: str | os.PathLike, *, model, optimizers: dict, rng: dict, cursor: dict, step: int,
                     config: dict, extra: dict | None = None, data_fingerprint: str | None = None) -> Path:
+    """Write a checkpoint atomically: model, optimizers, RNG states, data cursor, step, config and SHA-256.
+
+    Args:
+        path: the .pt file to write (its folder is created).
+        model: the model (a registered GenerativeModel: its name and `config()` are stored).
+        optimizers: {name: torch optimizer}; their state dicts are stored.
+        rng: generator states ({"noise": tensor}).
+        cursor: the data position ({"epoch": int, "pos": int}).
+        step: the optimizer step reached.
+        config: the TrainConfig as `to_json()` gives it.
+        extra: any other plain data (e.g. {"stopped_by": "steps"}).
+        data_fingerprint: the training data's content fingerprint, checked on resume.
+
+    Returns:
+        The path written.
+
+    Raises:
+        CheckpointError: if a value cannot be stored safely (only tensors and plain data can).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.models import build_model
+        >>> m = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=[16])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_checkpoint(Path(d, "checkpoint.pt"), model=m, optimizers={}, rng={}, cursor={"epoch": 0, "pos": 0},
+        ...                         step=3, config={"model": "vae"})
+        ...     ckpt = read_checkpoint(p)
+        >>> p.name, ckpt["step"], ckpt["model_name"], ckpt["format"]
+        ('checkpoint.pt', 3, 'vae', 'gmeval-checkpoint/2')
+    """
     payload = _payload(model=model, optimizers=optimizers, rng=rng, cursor=cursor, step=step, config=config,
                        extra=extra, data_fingerprint=data_fingerprint)
     return atomic_write_bytes(path, torch_bytes(payload))
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Load and verify a checkpoint; every problem is a CheckpointError naming the file."""
+    """Load and verify a checkpoint; every problem is a CheckpointError naming the file.
+
+    Loading never runs code from the file (`torch.load(weights_only=True)`); the SHA-256 is
+    recomputed and compared. Files of an older format load with an UnverifiedCheckpointWarning.
+
+    Args:
+        path: the .pt file.
+
+    Returns:
+        The payload dict (model_name, model_config, model_state, optimizers, rng, cursor, step, config, ...).
+
+    Raises:
+        CheckpointError: missing or unreadable file, not a gmeval checkpoint, refused content, or a
+            checksum mismatch.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     torch.save({"weights": torch.zeros(2)}, Path(d, "other.pt"))
+        ...     read_checkpoint(Path(d, "other.pt"))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.CheckpointError: .../other.pt: not a gmeval checkpoint (expected format 'gmeval-checkpoint/2')
+        >>> read_checkpoint("no/such/checkpoint.pt")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.CheckpointError: no/such/checkpoint.pt: checkpoint file not found
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found" if not path.exists() else
@@ -135,7 +224,33 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def upgrade_checkpoint(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
-    """Rewrite an older checkpoint in the current format (with checksum), in place or to `out`."""
+    """Rewrite an older checkpoint in the current format (with checksum), in place or to `out`.
+
+    Args:
+        path: the checkpoint to read.
+        out: where to write the upgraded one (None: over `path`, atomically).
+
+    Returns:
+        The path written.
+
+    Raises:
+        CheckpointError: if `path` is not a readable gmeval checkpoint.
+
+    Example:
+        >>> import tempfile, warnings
+        >>> import torch
+        >>> from pathlib import Path
+        >>> old = {"format": "gmeval-checkpoint/1", "model_name": "vae", "model_config": {}, "model_state": {},
+        ...        "step": 7, "config": {}}
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     torch.save(old, Path(d, "old.pt"))
+        ...     with warnings.catch_warnings(record=True) as caught:
+        ...         warnings.simplefilter("always")
+        ...         _ = read_checkpoint(Path(d, "old.pt"))
+        ...     new = read_checkpoint(upgrade_checkpoint(Path(d, "old.pt"), Path(d, "new.pt")))
+        >>> caught[0].category.__name__, new["format"], new["step"], len(new["sha256"])
+        ('UnverifiedCheckpointWarning', 'gmeval-checkpoint/2', 7, 64)
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnverifiedCheckpointWarning)
         ckpt = read_checkpoint(path)
@@ -145,7 +260,30 @@ def upgrade_checkpoint(path: str | os.PathLike, out: str | os.PathLike | None = 
 
 
 def load_model(path: str | os.PathLike, ckpt: dict | None = None):
-    """Rebuild the model stored in a checkpoint, in eval mode."""
+    """Rebuild the model stored in a checkpoint, in eval mode.
+
+    Args:
+        path: the checkpoint (read unless `ckpt` is given; named in errors).
+        ckpt: an already read payload, to avoid reading the file twice.
+
+    Returns:
+        The model, with the stored weights, in eval mode.
+
+    Raises:
+        CheckpointError: if the file is not a valid checkpoint or the weights do not fit the model.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from pathlib import Path
+        >>> from gmeval.models import build_model
+        >>> m = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=[16])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_checkpoint(Path(d, "c.pt"), model=m, optimizers={}, rng={}, cursor={}, step=0, config={})
+        ...     back = load_model(p)
+        >>> back.name, back.training, all(torch.equal(a, b) for a, b in zip(m.parameters(), back.parameters()))
+        ('vae', False, True)
+    """
     ckpt = ckpt if ckpt is not None else read_checkpoint(path)
     try:
         model = build_model(ckpt["model_name"], **ckpt["model_config"])
@@ -157,5 +295,21 @@ def load_model(path: str | os.PathLike, ckpt: dict | None = None):
 
 def clean_stale_temp(folder: str | os.PathLike) -> list[Path]:
     """Remove temp files left by a save that was killed (".<name>.<random>.tmp"): a run folder has one
-    writer, so every temp file found before the run starts is a leftover, whatever its age."""
+    writer, so every temp file found before the run starts is a leftover, whatever its age.
+
+    Args:
+        folder: the run folder (nothing happens if it does not exist).
+
+    Returns:
+        The paths removed.
+
+    Example:
+        >>> import os, tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = Path(d, ".checkpoint.pt.x1.tmp").write_bytes(b"")
+        ...     _ = Path(d, "log.jsonl").write_text("")
+        ...     [p.name for p in clean_stale_temp(d)], sorted(os.listdir(d))
+        (['.checkpoint.pt.x1.tmp'], ['log.jsonl'])
+    """
     return sweep_stale_temp(folder, older_than=0.0)

@@ -18,6 +18,23 @@ from ..utils.seeding import derive_seed
 
 @torch.no_grad()
 def accuracy(model, images_u8: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of `images_u8` whose argmax logit is their label (the model is put in eval mode).
+
+    Args:
+        model: a classifier taking float images in [0, 1], N x C x H x W, returning N x K logits.
+        images_u8: uint8 images, N x C x H x W.
+        labels: int64 class labels, shape N.
+        batch_size: images per forward pass.
+
+    Returns:
+        The accuracy, a float in [0, 1].
+
+    Example:
+        >>> import torch
+        >>> images = torch.tensor([[[[9, 0, 0]]], [[[0, 0, 9]]], [[[0, 9, 0]]]], dtype=torch.uint8)  # 3 x 1 x 1 x 3
+        >>> accuracy(torch.nn.Flatten(), images, torch.tensor([0, 2, 0]), batch_size=2)  # logits = pixels
+        0.6666666666666666
+    """
     model.eval()
     correct = 0
     for i in range(0, len(images_u8), batch_size):
@@ -28,7 +45,35 @@ def accuracy(model, images_u8: torch.Tensor, labels: torch.Tensor, batch_size: i
 
 def train_classifier(dataset: str = "mnist", seed: int = 0, epochs: int = 4, batch_size: int = 128, lr: float = 2e-3,
                      data_root=None, out: str | Path | None = None, progress: bool = True) -> dict:
-    """Train, evaluate on the test split, write weights + manifest entry atomically. Returns the entry."""
+    """Train, evaluate on the test split, write weights + manifest entry atomically. Returns the entry.
+
+    Deterministic given the seed (initialisation, data order and augmentation use derived seeds).
+    The weights go to `<out>/<dataset>_classifier.pt` and the entry into `<out>/weights.json`.
+
+    Args:
+        dataset: "mnist" or "fashion-mnist".
+        seed: the seed of every random number.
+        epochs: passes over the training split.
+        batch_size: images per step.
+        lr: Adam's peak learning rate (one-cycle schedule).
+        data_root: folder holding the dataset files (None: $GMEVAL_DATA, cache, download).
+        out: weights folder (None: the package's weights folder).
+        progress: show a tqdm bar per epoch.
+
+    Returns:
+        The manifest entry: file, sha256, test_accuracy, seed, epochs, batch_size, lr, train_seconds,
+        torch, command.
+
+    Raises:
+        InvalidArgumentError: unknown dataset.
+        DatasetNotFoundError: the dataset files cannot be found.
+
+    Example:
+        >>> train_classifier("cifar", progress=False)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `dataset` must be one of ['digits', 'fashion-mnist', 'mnist'] (optionally with ':split'), but got 'cifar:train'.
+    """
     train = load_dataset(f"{dataset}:train", data_root)
     test = load_dataset(f"{dataset}:test", data_root)
     x, y = torch.from_numpy(train.images), torch.from_numpy(train.labels)

@@ -51,9 +51,18 @@ def knob(default=None, help: str = "", *, check: Constraint | None = None, facto
         path: the name of a path check in gmeval.cli.validate ("output_folder", "existing_folder"),
             applied at the command line only (the library reports a bad path when it opens it).
         positional: a positional CLI argument instead of a flag.
+        factory: a function returning the default, for a mutable one (list, dict).
 
     Returns:
         a dataclasses.field carrying those in its metadata.
+
+    Example:
+        >>> import dataclasses
+        >>> f = knob(3, "repetitions", check=Range(int, 1))
+        >>> f.default, f.metadata["help"], f.metadata["check"].allowed
+        (3, 'repetitions', 'an integer >= 1')
+        >>> knob(factory=list, help="tags").default_factory()
+        []
     """
     meta = {"help": help, "check": check, "aliases": tuple(aliases), "element_flags": tuple(element_flags), "metavar": metavar, "default_text": default_text,
             "group": group, "path": path, "positional": positional}
@@ -87,6 +96,54 @@ POSITIVE_INT, NON_NEGATIVE_INT, POSITIVE_NUMBER = Range(int, 1), Range(int, 0), 
 
 @dataclass
 class TrainConfig:
+    """Every knob of a training run; each field is checked when the config is built.
+
+    The fields are declared with `knob` (help text and constraint in their metadata; `gmeval train
+    --help` lists them with the same defaults). `steps` and `epochs` are exclusive; with neither,
+    `steps` is DEFAULT_STEPS. `out` defaults to runs/<model>.
+
+    Attributes:
+        model: model to train, a name in gmeval.models.MODELS.
+        model_options: extra keyword arguments of the model's constructor.
+        data: dataset split ("mnist:train", "digits:"), image folder or .npy/.npz file.
+        out: run folder (None: runs/<model>).
+        steps: optimizer steps (GAN: generator updates).
+        epochs: passes over the data, converted to steps (exclusive with `steps`).
+        batch_size: images per batch (summed over processes under torchrun).
+        lr: Adam learning rate (generator, or the whole model).
+        lr_d: discriminator learning rate (None: `lr`).
+        betas: Adam's (beta1, beta2), each in [0, 1).
+        loss: GAN loss, a name in gmeval.training.losses.LOSSES.
+        gp_weight: gradient-penalty weight for "wgan-gp".
+        d_steps: discriminator updates per generator update.
+        seed: seed of every random number of the run.
+        log_every: JSONL record interval (steps).
+        sample_every: sample grid interval (steps); 0: no grids.
+        checkpoint_every: checkpoint interval (steps); 0: only the final one.
+        eval_every: evaluation hook interval (steps); 0: hooks run only at the end.
+        stop_when: conditions like "fid<=30" that end the run when all hold.
+        grid_size: images in each sample grid.
+        monitor_every: collapse-check interval (steps); 0: off.
+        tensorboard: also log to OUT/tensorboard (needs the tensorboard package).
+        data_root: folder holding the dataset files (None: $GMEVAL_DATA, cache, download).
+
+    Raises:
+        InvalidArgumentError: naming the field, the allowed values and the value given.
+
+    Example:
+        >>> cfg = TrainConfig("dcgan", data="digits:", lr=1e-3)
+        >>> cfg.steps, cfg.out, cfg.betas
+        (2000, 'runs/dcgan', (0.5, 0.999))
+        >>> TrainConfig(batch_size=0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `batch_size` must be an integer >= 1, but got 0.
+        >>> TrainConfig(steps=10, epochs=1.0)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `epochs` must be None when `steps` is given (one training length), but got 1.0.
+    """
+
     model: str = knob("mlp-gan", "model to train (gmeval.models.MODELS)", check=OneOf(_model_names), positional=True)
     model_options: dict[str, object] = knob(factory=dict, help="extra model constructor option, e.g. latent_dim=64 (value parsed as "
                                "JSON, else text; repeatable)", aliases=("--model-opt",), metavar="KEY=VALUE")
@@ -134,6 +191,16 @@ class TrainConfig:
             k.check(getattr(self, k.name))
 
     def to_json(self) -> dict:
+        """The config as JSON-ready plain data (what config.json and checkpoints store).
+
+        Returns:
+            A dict of every field, with `betas` as a list.
+
+        Example:
+            >>> d = TrainConfig(steps=5).to_json()
+            >>> d["steps"], d["betas"], TrainConfig(**d) == TrainConfig(steps=5)
+            (5, [0.5, 0.999], True)
+        """
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
         return d
@@ -141,7 +208,24 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Knob:
-    """A TrainConfig field as the CLI and `__post_init__` read it: its annotation taken apart, and its metadata."""
+    """A TrainConfig field as the CLI and `__post_init__` read it: its annotation taken apart, and its metadata.
+
+    Attributes:
+        field: the dataclass field.
+        kind: the value's (or each element's) type: int, float, str or bool.
+        container: None, or the container annotated: tuple (fixed length), list or dict.
+        length: the number of elements of a tuple (else None).
+        optional: whether None is allowed (`X | None`).
+
+    Example:
+        >>> betas = {k.name: k for k in knobs()}["betas"]
+        >>> betas.flag, betas.kind, betas.container, betas.length, betas.optional, betas.default
+        ('--betas', <class 'float'>, <class 'tuple'>, 2, False, (0.5, 0.999))
+        >>> betas.check((0.5, 1.0))
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `betas` must be a finite number in [0, 1), but got 1.0.
+    """
 
     field: dataclasses.Field
     #: the value's (or each element's) type: int, float, str or bool
@@ -155,6 +239,12 @@ class Knob:
 
     @property
     def name(self) -> str:
+        """The field's name (`batch_size`).
+
+        Example:
+            >>> knobs()[0].name
+            'model'
+        """
         return self.field.name
 
     @property
@@ -164,15 +254,40 @@ class Knob:
 
     @property
     def meta(self):
+        """The field's metadata: help, check, aliases, element_flags, metavar, default_text, group, path, positional.
+
+        Example:
+            >>> {k.name: k for k in knobs()}["data"].meta["aliases"]
+            ('--dataset',)
+        """
         return self.field.metadata
 
     @property
     def default(self):
+        """The field's default (a fresh one for a `factory` default).
+
+        Example:
+            >>> {k.name: k for k in knobs()}["stop_when"].default
+            []
+        """
         f = self.field
         return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
     def check(self, value) -> None:
-        """InvalidArgumentError naming the field unless `value` has the annotated shape and meets the constraint."""
+        """InvalidArgumentError naming the field unless `value` has the annotated shape and meets the constraint.
+
+        Args:
+            value: the value to check.
+
+        Raises:
+            InvalidArgumentError: naming the field, what it allows and `value`.
+
+        Example:
+            >>> {k.name: k for k in knobs()}["tensorboard"].check(1)
+            Traceback (most recent call last):
+            ...
+            gmeval.errors.InvalidArgumentError: Argument `tensorboard` must be True or False, but got 1.
+        """
         if value is None:
             if not self.optional:
                 raise InvalidArgumentError(self.name, f"a value ({self.kind.__name__}), not None", value)
@@ -194,7 +309,17 @@ class Knob:
 
 @functools.cache
 def knobs() -> tuple[Knob, ...]:
-    """Every TrainConfig field with its type taken from the annotation, in declaration order."""
+    """Every TrainConfig field with its type taken from the annotation, in declaration order.
+
+    Returns:
+        A tuple of Knob, one per field (cached).
+
+    Example:
+        >>> len(knobs()) == len(dataclasses.fields(TrainConfig))
+        True
+        >>> [(k.name, k.kind.__name__, k.optional) for k in knobs()[3:5]]
+        [('out', 'str', True), ('steps', 'int', True)]
+    """
     hints = typing.get_type_hints(TrainConfig)
     out = []
     for f in dataclasses.fields(TrainConfig):
@@ -216,6 +341,25 @@ RESUMABLE_OVERRIDES = {"steps", "epochs", "log_every", "sample_every", "checkpoi
 
 
 def parse_stop_condition(text: str) -> tuple[str, str, float]:
+    """Split a stop condition like "fid<=40" into its key, operator and target.
+
+    Args:
+        text: "KEY<=NUMBER" or "KEY>=NUMBER" (spaces around the parts allowed).
+
+    Returns:
+        (key, "<=" or ">=", target as a float).
+
+    Raises:
+        InvalidArgumentError: if the text is not such a condition.
+
+    Example:
+        >>> parse_stop_condition("fid <= 40")
+        ('fid', '<=', 40.0)
+        >>> parse_stop_condition("fid<forty")
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `stop_when` must be a condition like 'fid<=40' or 'd_real>=0.6' (operators <= and >=), but got 'fid<forty'.
+    """
     for op in ("<=", ">="):
         if op in text:
             k, v = text.split(op, 1)

@@ -36,6 +36,27 @@ MODES_KEY = "monitor_modes"
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The detectors' thresholds (docs/training.md); the defaults suit MNIST-sized runs.
+
+    Attributes:
+        d_real_min: discriminator_won: mean D(x) at least this ...
+        d_fake_max: ... and mean D(G(z)) at most this ...
+        d_loss_floor: ... or loss_d at most this (pinned at 0) ...
+        d_won_steps: ... in every record of this many steps.
+        osc_steps: oscillation: the window (steps).
+        osc_swing: the smallest change of mean D(G(z)) between records that counts as a swing.
+        osc_reversals: direction reversals of such swings within the window.
+        pixel_std_min: z_independence: pixel std over z below this (uint8 / 255 units).
+        mode_share_min: mode_collapse: fewer than this share of the classes covered.
+        persist_steps: z_independence / mode_collapse: must hold this long ...
+        warmup_steps: ... counting checks from this step on.
+
+    Example:
+        >>> t = Thresholds(d_won_steps=100)
+        >>> t.d_won_steps, t.d_real_min, t.persist_steps
+        (100, 0.95, 500)
+    """
+
     d_real_min: float = 0.95      # discriminator_won: mean D(x) at least this ...
     d_fake_max: float = 0.05      # ... and mean D(G(z)) at most this ...
     d_loss_floor: float = 1e-3    # ... or loss_d at most this (pinned at 0) ...
@@ -61,6 +82,22 @@ HINTS = {
 
 @dataclass(frozen=True)
 class Alert:
+    """One alert: which detector fired, at which step, what it saw and what to try.
+
+    Attributes:
+        kind: the detector ("discriminator_won", "oscillation", "z_independence", "mode_collapse").
+        step: the step of the record that started it.
+        message: what was measured.
+        hint: what to try.
+
+    Example:
+        >>> a = Alert("oscillation", 700, "mean D(G(z)) reversed 4 times", "lower both learning rates")
+        >>> a.line()
+        'ALERT step 700: oscillation: mean D(G(z)) reversed 4 times. Hint: lower both learning rates.'
+        >>> a.record()["event"], a.record()["alert"]
+        ('alert', 'oscillation')
+    """
+
     kind: str
     step: int
     message: str
@@ -71,11 +108,34 @@ class Alert:
         return {"event": "alert", "alert": self.kind, "step": self.step, "message": self.message, "hint": self.hint}
 
     def line(self) -> str:
+        """The alert as one printable line.
+
+        Returns:
+            "ALERT step S: KIND: MESSAGE. Hint: HINT."
+
+        Example:
+            >>> Alert("mode_collapse", 5, "1 class", "try wgan-gp").line()
+            'ALERT step 5: mode_collapse: 1 class. Hint: try wgan-gp.'
+        """
         return f"ALERT step {self.step}: {self.kind}: {self.message}. Hint: {self.hint}."
 
 
 class Watch:
-    """Feed records in step order with `update(record)`; returns the alerts that start at this record."""
+    """Feed records in step order with `update(record)`; returns the alerts that start at this record.
+
+    Args:
+        d_probabilities: whether d_real / d_fake are probabilities (False for a WGAN critic: the
+            discriminator_won and oscillation detectors are then off).
+        thresholds: the detectors' thresholds (None: `Thresholds()`).
+
+    Example:
+        >>> w = Watch(thresholds=Thresholds(d_won_steps=20))
+        >>> won = {"d_real": 0.99, "d_fake": 0.01, "loss_d": 0.02}
+        >>> [[a.kind for a in w.update({"step": s, **won})] for s in (10, 20, 30, 40)]  # held 20 steps at 30
+        [[], [], ['discriminator_won'], []]
+        >>> w.update({"event": "alert", "step": 40})  # event records are ignored
+        []
+    """
 
     def __init__(self, d_probabilities: bool = True, thresholds: Thresholds | None = None):
         self.t = thresholds or Thresholds()
@@ -141,6 +201,18 @@ class Watch:
     DETECTORS = ("discriminator_won", "oscillation", "z_independence", "mode_collapse")
 
     def update(self, rec: dict) -> list[Alert]:
+        """Read the next record; return the alerts whose condition starts to hold at it.
+
+        Args:
+            rec: a log record with a "step" (records with an "event" are ignored).
+
+        Returns:
+            A list of Alert, usually empty; a condition that stays true alerts once.
+
+        Example:
+            >>> Watch().update({"step": 1, "d_real": 0.5, "d_fake": 0.5})
+            []
+        """
         if "step" not in rec or rec.get("event") is not None:
             return []
         self.history.append(rec)
@@ -172,7 +244,23 @@ def pixel_std_over_z(model, z: torch.Tensor) -> float:
     """Mean over pixels of the per-pixel standard deviation over the latent batch `z`, in [0, 1] units.
 
     A conditional model decodes every latent with the same label (0), so the spread measures the
-    dependence on z alone, not the variety between classes."""
+    dependence on z alone, not the variety between classes.
+
+    Args:
+        model: a generative model with `decode`, `to_unit` and `conditional`.
+        z: a latent batch, N x latent_dim.
+
+    Returns:
+        A float in [0, 1] (0 when every latent decodes to the same image).
+
+    Example:
+        >>> import torch
+        >>> from gmeval.models import build_model
+        >>> m = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=[16])
+        >>> z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+        >>> 0.0 < pixel_std_over_z(m, z) <= 1.0, pixel_std_over_z(m, z[:1].repeat(16, 1)) < 1e-6, m.training
+        (True, True, True)
+    """
     was = model.training
     model.eval()
     try:

@@ -24,6 +24,23 @@ from .losses import check_loss_compatible, get_loss, gradient_penalty
 
 
 def grad_norm(params) -> float:
+    """The 2-norm of the gradients of `params` taken together (parameters without a gradient skipped).
+
+    Args:
+        params: an iterable of parameters (e.g. `module.parameters()`).
+
+    Returns:
+        A float; 0.0 when no parameter has a gradient.
+
+    Example:
+        >>> import torch
+        >>> w = torch.nn.Parameter(torch.zeros(2))
+        >>> grad_norm([w])
+        0.0
+        >>> w.grad = torch.tensor([3.0, 4.0])
+        >>> grad_norm([w])
+        5.0
+    """
     sq = [p.grad.detach().pow(2).sum() for p in params if p.grad is not None]
     return float(torch.stack(sq).sum().sqrt()) if sq else 0.0
 
@@ -80,7 +97,33 @@ class _DataParallel:
 
 
 class GANObjective(_DataParallel):
-    """Alternating updates: `d_steps` discriminator updates (one real batch each), then one generator update."""
+    """Alternating updates: `d_steps` discriminator updates (one real batch each), then one generator update.
+
+    Owns one Adam optimizer per network ("d" with `lr_d` or `lr`, "g" with `lr`); the loss is
+    `cfg.loss`, plus `gp_weight` times the gradient penalty for "wgan-gp".
+
+    Args:
+        model: a GAN (`generator`, `discriminator`, `decode`, `discriminate`, `sample_latent`).
+        cfg: the TrainConfig (loss, lr, lr_d, betas, d_steps, gp_weight, batch_size).
+
+    Raises:
+        InvalidArgumentError: unknown loss, or a gradient-penalty loss with a batch-norm discriminator.
+
+    Example:
+        >>> import torch
+        >>> from gmeval.models import build_model
+        >>> from gmeval.training.config import TrainConfig
+        >>> cfg = TrainConfig("mlp-gan", batch_size=4, d_steps=2)
+        >>> gan = build_model("mlp-gan", image_shape=(1, 8, 8), latent_dim=2, hidden=16)
+        >>> obj = GANObjective(gan, cfg)
+        >>> batches = []
+        >>> def next_batch():
+        ...     batches.append(1)
+        ...     return torch.zeros(4, 1, 8, 8), None
+        >>> metrics = obj.step(next_batch, torch.Generator().manual_seed(0))
+        >>> sorted(metrics) == sorted(obj.metric_names), len(batches), sorted(obj.optimizers)
+        (True, 2, ['d', 'g'])
+    """
 
     batches_per_step_attr = "d_steps"
     #: the keys `step()` returns (stop conditions are validated against them)
@@ -115,6 +158,16 @@ class GANObjective(_DataParallel):
         return self._global_rows(lambda m: self.model.sample_latent(m, gen), n).to(self._device())
 
     def step(self, next_batch, gen) -> dict:
+        """One training step: `d_steps` discriminator updates, then one generator update.
+
+        Args:
+            next_batch: a function returning (images in the model's range, labels or None).
+            gen: the torch.Generator every latent and label is drawn from.
+
+        Returns:
+            {name: float} for each of `metric_names` (d_real / d_fake: mean sigmoid(D), or the raw
+            critic mean for wgan-gp).
+        """
         m, loss = self.model, self.loss
         opt_d, opt_g = self.optimizers["d"], self.optimizers["g"]
         gp_gen = self._local_generator(gen) if loss.needs_gradient_penalty else None
@@ -184,6 +237,23 @@ class _SingleNetworkObjective(_DataParallel):
 
 
 class AutoencoderObjective(_SingleNetworkObjective):
+    """Minimise the autoencoder's reconstruction loss with one Adam optimizer over the whole model.
+
+    Args:
+        model: an autoencoder (`reconstruction_loss(x)`).
+        cfg: the TrainConfig (lr, betas).
+
+    Example:
+        >>> import torch
+        >>> from gmeval.models import build_model
+        >>> from gmeval.training.config import TrainConfig
+        >>> ae = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=[16])
+        >>> obj = AutoencoderObjective(ae, TrainConfig("ae"))
+        >>> m = obj.step(lambda: (torch.zeros(4, 1, 8, 8), None), torch.Generator().manual_seed(0))
+        >>> sorted(m), obj.batches_per_step
+        (['grad_norm', 'loss_recon'], 1)
+    """
+
     loss_method = "reconstruction_loss"
     metric_names = ("loss_recon", "grad_norm")
 
@@ -193,6 +263,25 @@ class AutoencoderObjective(_SingleNetworkObjective):
 
 
 class VAEObjective(_SingleNetworkObjective):
+    """Minimise the VAE's negative ELBO (reconstruction + KL) with one Adam optimizer.
+
+    The reparameterisation noise is drawn from the step's generator.
+
+    Args:
+        model: a VAE (`negative_elbo(x, generator)`).
+        cfg: the TrainConfig (lr, betas).
+
+    Example:
+        >>> import torch
+        >>> from gmeval.models import build_model
+        >>> from gmeval.training.config import TrainConfig
+        >>> vae = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=[16])
+        >>> obj = VAEObjective(vae, TrainConfig("vae"))
+        >>> m = obj.step(lambda: (torch.zeros(4, 1, 8, 8), None), torch.Generator().manual_seed(0))
+        >>> sorted(m) == sorted(obj.metric_names)
+        True
+    """
+
     loss_method = "negative_elbo"
     metric_names = ("loss_nelbo", "loss_recon", "loss_kl", "grad_norm")
 

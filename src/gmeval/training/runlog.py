@@ -20,11 +20,40 @@ RUN_OUTPUTS = RUN_FILES + ("loss_curves.png", "report.html", "report.json", "eva
 
 
 class LogLostWarning(UserWarning):
-    """log.jsonl was missing on resume or deleted during the run: earlier records are lost."""
+    """log.jsonl was missing on resume or deleted during the run: earlier records are lost.
+
+    Example:
+        >>> import tempfile, warnings
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d, warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = JsonlLog(Path(d, "log.jsonl"), truncate_after_step=100, resume=True)
+        ...     lost = read_jsonl(Path(d, "log.jsonl"))
+        >>> caught[0].category.__name__, lost
+        ('LogLostWarning', [{'event': 'log_lost', 'reason': 'is missing on resume', 'step': 100}])
+    """
 
 
 def remove_run_files(folder: str | os.PathLike) -> None:
-    """Delete the files a run wrote into `folder` (and nothing else)."""
+    """Delete the files a run wrote into `folder` (and nothing else).
+
+    Args:
+        folder: the run folder.
+
+    Raises:
+        StorageError: if a file cannot be removed.
+
+    Example:
+        >>> import os, tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     for name in ("config.json", "log.jsonl", "notes.txt"):
+        ...         _ = Path(d, name).write_text("{}")
+        ...     Path(d, "samples").mkdir()
+        ...     remove_run_files(d)
+        ...     sorted(os.listdir(d))
+        ['notes.txt']
+    """
     folder = Path(folder)
     for name in RUN_OUTPUTS:
         p = folder / name
@@ -38,7 +67,27 @@ def remove_run_files(folder: str | os.PathLike) -> None:
 class JsonlLog:
     """Append-only JSONL log. The file must stay in place: if it is missing on resume, or deleted while
     the run writes it, a LogLostWarning names it and a `{"event": "log_lost", "step": ...}` record opens
-    the new file, so the loss is visible in the log itself rather than silent."""
+    the new file, so the loss is visible in the log itself rather than silent.
+
+    Args:
+        path: the log.jsonl file (its folder is created).
+        truncate_after_step: on resume, drop the records of later steps (written after the checkpoint).
+        resume: whether the run resumes (a missing file is then reported).
+
+    Raises:
+        StorageError: if the folder or file cannot be written.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     log = JsonlLog(Path(d, "run", "log.jsonl"))
+        ...     for step in (1, 2, 3):
+        ...         log.write({"step": step, "loss": float("nan") if step == 3 else step / 2})
+        ...     _ = JsonlLog(log.path, truncate_after_step=2, resume=True)  # resume from a step-2 checkpoint
+        ...     read_jsonl(log.path)
+        [{'loss': 0.5, 'step': 1}, {'loss': 1.0, 'step': 2}]
+    """
 
     def __init__(self, path: str | os.PathLike, truncate_after_step: int | None = None, resume: bool = False):
         self.path = Path(path)
@@ -60,6 +109,14 @@ class JsonlLog:
         self._append({"event": "log_lost", "step": step, "reason": how})
 
     def write(self, record: dict) -> None:
+        """Append one record (non-finite floats are written as null).
+
+        Args:
+            record: a JSON-serialisable dict.
+
+        Raises:
+            StorageError: if the file cannot be written.
+        """
         if self._expect_file and not self.path.exists():
             self._lost(int(record.get("step", 0)), "was deleted during the run")
         self._append(record)
@@ -73,6 +130,25 @@ class JsonlLog:
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """The records of a JSONL file, up to a torn last line (left by a killed process).
+
+    Args:
+        path: the .jsonl file.
+
+    Returns:
+        A list of dicts, one per complete line (blank lines skipped).
+
+    Raises:
+        OSError: if the file cannot be read.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = Path(d, "log.jsonl").write_text('{"step": 1}\\n\\n{"step": 2}\\n{"step": 3, "lo')
+        ...     read_jsonl(Path(d, "log.jsonl"))
+        [{'step': 1}, {'step': 2}]
+    """
     out = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -89,7 +165,27 @@ def plot_curves(records: list[dict], path: str | os.PathLike, keys: list[str] | 
     """Plot every numeric key (or `keys`) against step, one panel per group, atomically to PNG.
 
     Alert events (records with event == "alert", see training/monitors.py) are marked by a dashed
-    red line on every panel, labelled with the alert's name and step on the first."""
+    red line on every panel, labelled with the alert's name and step on the first.
+
+    Args:
+        records: log records (event records other than alerts are ignored).
+        path: the PNG file to write.
+        keys: the keys to plot (None: every numeric one but step, epoch, time, images_per_s).
+        title: the figure's title.
+
+    Returns:
+        `path` as a Path, or None (nothing written) when there is no record with a step.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> recs = [{"step": s, "loss_d": 1.0 / s, "loss_g": 0.5 * s, "d_real": 0.5} for s in (1, 2, 3)]
+        >>> recs.append({"event": "alert", "alert": "oscillation", "step": 2})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = plot_curves(recs, Path(d, "loss_curves.png"), title="demo")
+        ...     p.name, p.read_bytes()[1:4], plot_curves([], Path(d, "empty.png"))
+        ('loss_curves.png', b'PNG', None)
+    """
     import matplotlib
 
     matplotlib.use("Agg")

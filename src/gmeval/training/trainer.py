@@ -66,6 +66,39 @@ class Trainer:
     A hook declares the names it returns in a `keys` attribute; stop conditions on other names are
     an error at start. Monitors are hooks of the same form called every `monitor_every` steps (the
     evaluation layer plugs the cheap mode-coverage check here); their values feed the alerts.
+
+    Args:
+        cfg: the run's TrainConfig.
+        hooks: evaluation hooks, `hook(trainer) -> dict`, run every `eval_every` steps and at the end.
+        resume: continue the run in `cfg.out` from its checkpoint (config, checksum and data checked).
+        data: the training images (None: `load_data_source(cfg.data, root=cfg.data_root)`).
+        progress: show a tqdm bar (rank 0 only).
+        monitors: collapse-check hooks of the same form, run every `monitor_every` steps.
+        overwrite: replace the run files already in `cfg.out` instead of refusing the folder.
+
+    Raises:
+        RunFolderError: `cfg.out` already holds a run and neither `resume` nor `overwrite` is set.
+        CheckpointError: on resume, an unreadable checkpoint, or a changed config or data.
+        InvalidArgumentError: a bad batch size, an unlabelled source for a conditional model, or a
+            stop condition on a value the run does not produce.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.training.config import TrainConfig
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     cfg = TrainConfig("mlp-gan", data="digits:", out=str(Path(d, "run")), steps=2, batch_size=16)
+        ...     t = Trainer(cfg, progress=False)
+        ...     x, y = t.next_batch()
+        >>> t.total_steps, tuple(x.shape), tuple(y.shape), sorted(t.objective.optimizers)
+        (2, (16, 1, 8, 8), (16,), ['d', 'g'])
+        >>> sorted(t.produced_keys())[:4]
+        ['d_fake', 'd_real', 'epoch', 'grad_norm_d']
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     Trainer(TrainConfig("mlp-gan", data="digits:", out=d, steps=2, stop_when=["fid<=30"]), progress=False)
+        Traceback (most recent call last):
+        ...
+        gmeval.errors.InvalidArgumentError: Argument `stop_when` must be a condition on a value this run produces: one of [...], but got 'fid<=30'. ...
     """
 
     def __init__(self, cfg: TrainConfig, hooks: list[Callable] | None = None, resume: bool = False,
@@ -293,6 +326,20 @@ class Trainer:
 
     # -- loop -------------------------------------------------------------------------------------
     def run(self) -> dict:
+        """Train to `total_steps` (or until `stop_when` holds), writing the run folder as it goes.
+
+        Writes config.json, log.jsonl, sample grids and checkpoints (rank 0), runs hooks and monitors,
+        and at the end the final checkpoint, samples/final.png and loss_curves.png.
+
+        Returns:
+            {"steps", "stopped_by" ("steps" or "stop_when"), "seconds", "run_dir", "final_metrics"
+            (latest logged values), "alerts" (alert records)}, plus "distributed" under torchrun.
+
+        Raises:
+            TrainingDivergedError: a loss or gradient norm became non-finite (the message names the
+                last good checkpoint).
+            StorageError: a run file cannot be written.
+        """
         cfg = self.cfg
         self.tb = None
         if self.is_main:
@@ -393,4 +440,34 @@ class Trainer:
 
 
 def train(cfg: TrainConfig, hooks=None, resume: bool = False, progress: bool = True) -> dict:
+    """Build a Trainer and run it: the library's `gmeval train`.
+
+    Args:
+        cfg: the run's TrainConfig.
+        hooks: evaluation hooks (see Trainer).
+        resume: continue the run in `cfg.out` from its checkpoint.
+        progress: show a tqdm bar.
+
+    Returns:
+        The summary `Trainer.run` returns.
+
+    Raises:
+        RunFolderError: `cfg.out` already holds a run and `resume` is not set.
+        CheckpointError: on resume, an unreadable checkpoint, or a changed config or data.
+        TrainingDivergedError: a loss became non-finite.
+
+    Example:
+        >>> import os, tempfile
+        >>> from pathlib import Path
+        >>> from gmeval.training.config import TrainConfig
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     cfg = TrainConfig("mlp-gan", data="digits:", out=str(Path(d, "run")), steps=3, batch_size=16,
+        ...                       log_every=1, sample_every=0, monitor_every=0, grid_size=4)
+        ...     result = train(cfg, progress=False)
+        ...     files = sorted(os.listdir(cfg.out))
+        >>> result["steps"], result["stopped_by"], sorted(result["final_metrics"])[:2]
+        (3, 'steps', ['d_fake', 'd_real'])
+        >>> files
+        ['checkpoint.pt', 'config.json', 'log.jsonl', 'loss_curves.png', 'samples']
+    """
     return Trainer(cfg, hooks=hooks, resume=resume, progress=progress).run()
