@@ -50,10 +50,14 @@ MONOTONE_RHO = 0.9
 #: replicates; n_train: the memorisation check's training set (train[:n_train]; its nearest-neighbour
 #: median is recomputed in every replicate, ~n_train^2 distances, which made it half of --quick's CPU
 #: time at 10000); inf_points: sample sizes of the FID-/IS-infinity fits (each point is a FID, and the
-#: fits run in every replicate). docs/sanity.md gives the measured time of --quick and shows that every
-#: expected detection holds with it.
-PRESETS = {"quick": {"n": 1000, "bootstrap": 10, "n_train": 2000, "inf_points": 8},
-           "full": {"n": 5000, "bootstrap": 50, "n_train": 10000, "inf_points": 15}}
+#: fits run in every replicate); c2st_max: rows per side of the C2ST (5-fold logistic regression, a
+#: third of --quick's CPU time at 1000: degraded sets are separable and lbfgs runs long). docs/sanity.md
+#: gives the measured time of --quick and what it detects.
+PRESETS = {"quick": {"n": 1000, "bootstrap": 10, "n_train": 2000, "inf_points": 8, "c2st_max": 500},
+           "full": {"n": 5000, "bootstrap": 50, "n_train": 10000, "inf_points": 15, "c2st_max": 5000}}
+#: KID subsets of the point value (the bootstrap replicates use at most compare.BOOT_KID_SUBSETS)
+KID_SUBSETS = 20
+KID_SUBSET_SIZE = 1000
 
 
 def degraded_cases(dataset: str, n: int, n_train: int, seed: int, data_root=None) -> dict[str, dict[str, ImageData]]:
@@ -115,8 +119,8 @@ def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | No
            n_real: int | None = None, n_train: int | None = None, metrics: str = SANITY_METRICS,
            bootstrap: int | None = None, seed: int = 0, data_root=None, progress: bool = True, families=None) -> dict:
     """Run every degradation family through `compare` (module docstring). Unset sizes come from
-    PRESETS["quick"] (n = n_real = 1000, 10 replicates, 2000 training images, 8-point infinity fits;
-    docs/sanity.md gives the measured time) or PRESETS["full"] (5000, 50, 10000, 15)."""
+    PRESETS["quick"] (n = n_real = 1000, 10 replicates, 2000 training images, 8-point infinity fits, C2ST on
+    500 rows per side; docs/sanity.md gives the measured time) or PRESETS["full"] (5000, 50, 10000, 15, 5000)."""
     dataset = real.split(":", 1)[0]
     if dataset not in OTHER:
         raise InvalidArgumentError("real", f"a split of {sorted(OTHER)} (the degradations need labels and a second dataset)", real)
@@ -130,15 +134,19 @@ def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | No
     n_train = n_train or preset["n_train"]
     bootstrap = bootstrap or preset["bootstrap"]
     extractor = extractor or dataset
+    # with n <= the KID subset size every subset is the whole set (drawn without replacement), so more
+    # than one subset repeats the same value at full cost
+    options = {"kid_subsets": KID_SUBSETS if min(n, n_real) > KID_SUBSET_SIZE else 1,
+               "kid_subset_size": KID_SUBSET_SIZE, "inf_points": preset["inf_points"], "c2st_max": preset["c2st_max"]}
     t0 = time.perf_counter()
     cases = degraded_cases(dataset, n, n_train, seed, data_root)
     out: dict[str, dict] = {}
     for fam in fams:
         res = compare(real, cases[fam], metrics, extractor=extractor, n_real=n_real, seed=seed,
                       train=f"{dataset}:train", n_train=n_train, bootstrap=bootstrap, data_root=data_root,
-                      progress=progress, options={"kid_subsets": 20, "inf_points": preset["inf_points"]})
+                      progress=progress, options=options)
         res.pop("_results", None)
         out[fam] = res
     return {"real": real, "extractor": extractor, "n": n, "n_real": n_real, "n_train": n_train, "bootstrap": bootstrap,
-            "inf_points": preset["inf_points"], "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
+            "options": options, "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
             "detection": detection_table(out), "seconds": time.perf_counter() - t0}
