@@ -63,6 +63,9 @@ def test_detection_rule():
     assert t["detects"] and t["direction"] == "worse" and t["effect"] == pytest.approx(40.0) and t["monotone"]
     t = detection_table({"gaussian-noise": _fake_family([5, 4, 3, 2, 1], hib=False)})["gaussian-noise"]["v"]
     assert not t["detects"] and t["direction"] == "better"  # fooled
+    # one adjacent swap: Spearman's rho is exactly 0.9 (computed as 0.8999999999999998), the threshold
+    t = detection_table({"gaussian-noise": _fake_family([2, 1, 3, 4, 5], hib=False)})["gaussian-noise"]["v"]
+    assert t["monotone"] and t["detects"]
     t = detection_table({"gaussian-noise": _fake_family([1, 5, 1, 5, 2], hib=False)})["gaussian-noise"]["v"]
     assert not t["monotone"] and not t["detects"]
     t = detection_table({"gaussian-noise": _fake_family([1, 2, 3, 4, 5], hib=False, significant=False)})

@@ -46,6 +46,8 @@ OTHER = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
 SANITY_METRICS = "fid,fid-inf,kid,is,is-inf,prd,dc,modes,c2st,memorization"
 NOISY_COPY_SIGMA = 0.03
 MONOTONE_RHO = 0.9
+#: one adjacent swap among 5 levels gives rho = 0.9 exactly, which scipy returns as 0.8999999999999998
+_RHO_ROUNDING = 1e-12
 #: the two presets (`quick` and full). n: images per case (reference and degraded); bootstrap: paired
 #: replicates; n_train: the memorisation check's training set (train[:n_train]; its nearest-neighbour
 #: median is recomputed in every replicate, ~n_train^2 distances, which made it half of --quick's CPU
@@ -109,9 +111,10 @@ def detection_table(families: dict) -> dict:
             if fam.startswith("memorize") and k == "near_copy_share":
                 worse = d > 0  # the check flags copies: rising is "detected"
             rho = _spearman(levels, [res["metrics"][m][k]["value"] for m in names])
+            monotone = bool(abs(rho) >= MONOTONE_RHO - _RHO_ROUNDING)
             table[fam][k] = {"effect": float(effect), "direction": "worse" if worse else "better",
-                             "significant": bool(row["significant"]), "monotone": bool(abs(rho) >= MONOTONE_RHO),
-                             "spearman": rho, "detects": bool(row["significant"] and worse and abs(rho) >= MONOTONE_RHO)}
+                             "significant": bool(row["significant"]), "monotone": monotone,
+                             "spearman": rho, "detects": bool(row["significant"] and worse and monotone)}
     return table
 
 
