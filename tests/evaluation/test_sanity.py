@@ -63,7 +63,25 @@ def test_detection_rule():
     assert t["detects"] and t["direction"] == "worse" and t["effect"] == pytest.approx(40.0) and t["monotone"]
     t = detection_table({"gaussian-noise": _fake_family([5, 4, 3, 2, 1], hib=False)})["gaussian-noise"]["v"]
     assert not t["detects"] and t["direction"] == "better"  # fooled
+    # one adjacent swap: Spearman's rho is exactly 0.9 (computed as 0.8999999999999998), the threshold
+    t = detection_table({"gaussian-noise": _fake_family([2, 1, 3, 4, 5], hib=False)})["gaussian-noise"]["v"]
+    assert t["monotone"] and t["detects"]
     t = detection_table({"gaussian-noise": _fake_family([1, 5, 1, 5, 2], hib=False)})["gaussian-noise"]["v"]
     assert not t["monotone"] and not t["detects"]
     t = detection_table({"gaussian-noise": _fake_family([1, 2, 3, 4, 5], hib=False, significant=False)})
     assert not t["gaussian-noise"]["v"]["detects"]
+
+
+def test_one_kid_subset_is_exact_when_the_subset_is_the_whole_set():
+    """sanity --quick computes KID with one subset when n <= the subset size: every subset drawn without
+    replacement is then the whole set, so 20 subsets repeat one value (up to summation order)."""
+    from gmeval.metrics.image.kid import kid_distance
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 16)), rng.normal(0.3, 1.0, size=(300, 16))
+    one = kid_distance(x, y, n_subsets=1, subset_size=300, seed=0)
+    many = kid_distance(x, y, n_subsets=20, subset_size=300, seed=0)
+    # KID's float32 inner products in a permuted row order may round differently (~1e-7 relative per
+    # element, kernel-dependent); the sums are float64, so 1e-6 relative is a safe bound
+    assert one.mean == pytest.approx(many.mean, rel=1e-6)
+    assert many.std <= 1e-6 * abs(many.mean)

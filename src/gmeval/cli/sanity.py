@@ -25,7 +25,9 @@ def register(sub) -> None:
                     "training copies, another dataset mixed in, each at several strengths; every image metric per "
                     "case with paired-bootstrap intervals; response curves and a detection table.")
     p.add_argument("--real", default="mnist:test", help="mnist:test or fashion-mnist:test [%(default)s]")
-    p.add_argument("--quick", action="store_true", help="n = 1000, 10 replicates (a few minutes) instead of 5000 and 50")
+    p.add_argument("--quick", action="store_true",
+                   help="n = 1000, 10 replicates, 2000 training images, 8-point infinity fits (a few minutes) "
+                        "instead of 5000, 50, 10000 and 15")
     p.add_argument("--extractor", default=None, choices=["inception", "mnist", "fashion-mnist"],
                    help="[the dataset's classifier]")
     p.add_argument("-n", type=V.positive_int, default=None, help="images per case")

@@ -46,6 +46,20 @@ OTHER = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}
 SANITY_METRICS = "fid,fid-inf,kid,is,is-inf,pr,dc,modes,c2st,memorization"
 NOISY_COPY_SIGMA = 0.03
 MONOTONE_RHO = 0.9
+#: one adjacent swap among 5 levels gives rho = 0.9 exactly, which scipy returns as 0.8999999999999998
+_RHO_ROUNDING = 1e-12
+#: the two presets (`quick` and full). n: images per case (reference and degraded); bootstrap: paired
+#: replicates; n_train: the memorisation check's training set (train[:n_train]; its nearest-neighbour
+#: median is recomputed in every replicate, ~n_train^2 distances, which made it half of --quick's CPU
+#: time at 10000); inf_points: sample sizes of the FID-/IS-infinity fits (each point is a FID, and the
+#: fits run in every replicate); c2st_max: rows per side of the C2ST (5-fold logistic regression, a
+#: third of --quick's CPU time at 1000: degraded sets are separable and lbfgs runs long). docs/sanity.md
+#: gives the measured time of --quick and what it detects.
+PRESETS = {"quick": {"n": 1000, "bootstrap": 10, "n_train": 2000, "inf_points": 8, "c2st_max": 500},
+           "full": {"n": 5000, "bootstrap": 50, "n_train": 10000, "inf_points": 15, "c2st_max": 5000}}
+#: KID subsets of the point value (the bootstrap replicates use at most compare.BOOT_KID_SUBSETS)
+KID_SUBSETS = 20
+KID_SUBSET_SIZE = 1000
 
 
 def degraded_cases(dataset: str, n: int, n_train: int, seed: int, data_root=None) -> dict[str, dict[str, ImageData]]:
@@ -134,24 +148,27 @@ def detection_table(families: dict) -> dict:
             if fam.startswith("memorize") and k == "near_copy_share":
                 worse = d > 0  # the check flags copies: rising is "detected"
             rho = _spearman(levels, [res["metrics"][m][k]["value"] for m in names])
+            monotone = bool(abs(rho) >= MONOTONE_RHO - _RHO_ROUNDING)
             table[fam][k] = {"effect": float(effect), "direction": "worse" if worse else "better",
-                             "significant": bool(row["significant"]), "monotone": bool(abs(rho) >= MONOTONE_RHO),
-                             "spearman": rho, "detects": bool(row["significant"] and worse and abs(rho) >= MONOTONE_RHO)}
+                             "significant": bool(row["significant"]), "monotone": monotone,
+                             "spearman": rho, "detects": bool(row["significant"] and worse and monotone)}
     return table
 
 
 def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | None = None, n: int | None = None,
-           n_real: int | None = None, n_train: int = 10000, metrics: str = SANITY_METRICS, bootstrap: int | None = None,
-           seed: int = 0, data_root=None, progress: bool = True, families=None) -> dict:
+           n_real: int | None = None, n_train: int | None = None, metrics: str = SANITY_METRICS,
+           bootstrap: int | None = None, seed: int = 0, data_root=None, progress: bool = True, families=None) -> dict:
     """Run every degradation family through `compare` (module docstring).
 
     Args:
         real: ``"mnist:<split>"`` or ``"fashion-mnist:<split>"``.
-        quick: n = n_real = 1000 and 10 replicates (docs/sanity.md gives the measured time); else 5000 and 50.
+        quick: unset sizes come from PRESETS["quick"] (n = n_real = 1000, 10 replicates, 2000 training
+            images, 8-point infinity fits, C2ST on 500 rows per side; docs/sanity.md gives the measured time),
+            else from PRESETS["full"] (5000, 50, 10000, 15, 5000).
         extractor: the extractor (None: the dataset's classifier).
         n: images per level (None: by `quick`).
         n_real: real images (None: `n`).
-        n_train: the memorisation set's size.
+        n_train: the memorisation set's size (None: by the preset).
         metrics: the metrics (SANITY_METRICS).
         bootstrap: replicates (None: by `quick`).
         seed: the seed.
@@ -178,18 +195,25 @@ def sanity(real: str = "mnist:test", *, quick: bool = False, extractor: str | No
     for f in fams:
         if f not in FAMILIES:
             raise InvalidArgumentError("families", f"names from {list(FAMILIES)}", f)
-    n = n or (1000 if quick else 5000)
+    preset = PRESETS["quick" if quick else "full"]
+    n = n or preset["n"]
     n_real = n_real or n
-    bootstrap = bootstrap or (10 if quick else 50)
+    n_train = n_train or preset["n_train"]
+    bootstrap = bootstrap or preset["bootstrap"]
     extractor = extractor or dataset
+    # with n <= the KID subset size every subset is the whole set (drawn without replacement), so more
+    # than one subset repeats the same value at full cost
+    options = {"kid_n_subsets": KID_SUBSETS if min(n, n_real) > KID_SUBSET_SIZE else 1,
+               "kid_subset_size": KID_SUBSET_SIZE, "fid_inf_points": preset["inf_points"],
+               "is_inf_points": preset["inf_points"], "c2st_max_per_side": preset["c2st_max"]}
     t0 = time.perf_counter()
     cases = degraded_cases(dataset, n, n_train, seed, data_root)
     out: dict[str, dict] = {}
     for fam in fams:
         res = compare(real, cases[fam], metrics, extractor=extractor, n_real=n_real, seed=seed,
                       train=f"{dataset}:train", n_train=n_train, bootstrap=bootstrap, data_root=data_root,
-                      progress=progress, options={"kid_n_subsets": 20})
+                      progress=progress, options=options)
         out[fam] = res.to_json()
     return {"real": real, "extractor": extractor, "n": n, "n_real": n_real, "n_train": n_train, "bootstrap": bootstrap,
-            "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
+            "options": options, "seed": seed, "quick": quick, "levels": {f: list(FAMILIES[f]) for f in fams}, "families": out,
             "detection": detection_table(out), "seconds": time.perf_counter() - t0}
