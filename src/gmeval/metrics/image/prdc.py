@@ -27,7 +27,7 @@ import numpy as np
 from ._base import TwoSampleFeatureMetric
 from ...errors import InvalidArgumentError
 from ._common import MetricResult, as_features, check_choice, check_int, same_dim
-from .knn import DEFAULT_BLOCK_SIZE, ball_statistics, kth_neighbour_distances
+from .knn import DEFAULT_BLOCK_SIZE, radii_and_ball_statistics
 
 PR_K = 3
 DC_K = 5
@@ -74,12 +74,11 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
             if min(n, m) > 1 else _too_few(name_pr, k_pr, n, m)
     if k_dc is not None:  # radii within the real set only
         k_dc = check_int(name_dc, k_dc, 1, n - 1, f"It must be below N real = {n}.")
-    kw = dict(block_size=block_size, compute_dtype=compute_dtype)
     ks = sorted({k for k in (k_pr, k_dc) if k is not None})
-    real_r = kth_neighbour_distances(real, 0, ks=ks, **kw)
-    fake_r = kth_neighbour_distances(fake, k_pr, **kw) if k_pr is not None else None
-    a_radii = [real_r[k] for k in ks]
-    stats = ball_statistics(real, fake, a_radii, [fake_r] if k_pr is not None else [], inclusive=inclusive, **kw)
+    real_r, fake_r, stats = radii_and_ball_statistics(real, fake, ks, [k_pr] if k_pr is not None else [],
+                                                      inclusive=inclusive, block_size=block_size,
+                                                      compute_dtype=compute_dtype)
+    fake_r = fake_r.get(k_pr)
     res = PRDCResult(k_pr=k_pr, k_dc=k_dc, n_real=n, n_fake=m)
     if k_pr is not None:
         in_real = stats.b_in_a_counts[ks.index(k_pr)] > 0
@@ -99,14 +98,14 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
 
 
 def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", details: bool = False) -> PRDCResult:
+               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto", details: bool = False) -> PRDCResult:
     """Precision, recall (k_pr = 3), density and coverage (k_dc = 5) from one set of blocked passes."""
     return _prdc(real_features, fake_features, k_pr, k_dc, inclusive=inclusive, block_size=block_size,
                  compute_dtype=compute_dtype, details=details)
 
 
 def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto",
                            details: bool = False) -> PRDCResult:
     """Improved precision and recall (Kynkaanniemi et al. 2019), k = 3. Fields density/coverage are None."""
     return _prdc(real_features, fake_features, k, None, inclusive=inclusive, block_size=block_size,
@@ -114,7 +113,7 @@ def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclu
 
 
 def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto",
                            details: bool = False) -> PRDCResult:
     """Density and coverage (Naeem et al. 2020), k = 5. Needs no fake-fake pass. precision/recall are None."""
     return _prdc(real_features, fake_features, None, k, inclusive=inclusive, block_size=block_size,
