@@ -21,19 +21,18 @@ How distances are computed (the "care")
 ---------------------------------------
 Tiles use the Gram expansion ``|x|^2 + |y|^2 - 2 x.y`` (one matrix product per tile) on
 features shifted by the reference set's mean (translation does not change distances and the
-shift reduces cancellation). Its rounding error is bounded by ``gamma * (|x|^2 + |y|^2)``
-(`_gamma`, per compute dtype). A tile only *screens*: every comparison whose outcome the bound
-cannot settle, and every distance that is returned (k-NN radii, neighbour distances), is
-recomputed directly as ``sqrt(sum((x - y)^2))`` in float64 from the original rows. So ties are
+shift reduces cancellation). Its rounding error is bounded by a window per entry (`window`).
+A tile only *screens*: every comparison whose outcome the window cannot settle, and every
+distance that is returned (k-NN radii, neighbour distances), is recomputed directly as ``sqrt(sum((x - y)^2))`` in float64 from the original rows. So ties are
 decided on exactly computed distances, results are bit-identical for every block size and every
 compute dtype, and they agree with ``scipy.spatial.distance.cdist`` to rounding (~1e-15 relative).
 
-* ``compute_dtype="float64"``: float64 products, ``gamma = 4 (D + 2) eps64``.
-* ``"float32"``: float32 products, a probabilistic ``(8 (sqrt(D) + 1) + 8) eps32``.
+* ``compute_dtype="float64"``: float64 products, window ``4 (D + 2) eps64 (|x|^2 + |y|^2)``.
+* ``"float32"``: float32 products, a probabilistic ``(8 (sqrt(D) + 1) + 8) eps32 (|x|^2 + |y|^2)``.
 * ``"bfloat16"``: bfloat16 products with float32 accumulation (AMX / AVX512-BF16 matrix units
-  through oneDNN, ~5x the float32 GEMM rate on such CPUs). The window is wide (``3 u + (D + 32)
-  eps32`` with ``u = 2^-8``: the two rounded inputs, the bfloat16 output and the float32 sum,
-  a worst-case bound), so more entries are recomputed directly (tens per row instead of a few).
+  through oneDNN, ~5x the float32 GEMM rate on such CPUs). Its window is a worst-case bound per
+  entry built from the exactly known rounding residuals of the rows (`window`); it is wider than
+  float32's, so more entries are recomputed directly (about 8 per row instead of 5 for k = 5).
 * ``"auto"``: ``"bfloat16"`` on CPUs with native bfloat16 matrix instructions (the same test as
   `gmeval.features.precision`), ``"float32"`` elsewhere.
 
