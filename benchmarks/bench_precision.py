@@ -86,6 +86,14 @@ def main(argv=None) -> int:
         summary[f"images_timed_{prec}"] = imgs
     if summary.get(f"images_per_s_{args.precision}") and summary.get("images_per_s_float32"):
         summary["speedup"] = summary[f"images_per_s_{args.precision}"] / summary["images_per_s_float32"]
+    # each canonical chunk against the bf16 chunk of the same images, extracted right after it
+    pair_ratios = sorted(timings[f.replace("_float32_", f"_{args.precision}_")]["images"]
+                         / timings[f.replace("_float32_", f"_{args.precision}_")]["seconds"] / (v["images"] / v["seconds"])
+                         for f, v in timings.items() if v["prec"] == "float32"
+                         and f.replace("_float32_", f"_{args.precision}_") in timings)
+    if pair_ratios:
+        summary["speedup_per_chunk_median"] = float(np.median(pair_ratios))
+        summary["speedup_per_chunk_range"] = [pair_ratios[0], pair_ratios[-1]]
     loads = [v["loadavg"][0] for v in timings.values()]
     summary["loadavg_1min_range"] = [min(loads), max(loads)] if loads else None
     if n:
