@@ -91,8 +91,9 @@ tolerances: setup
 # The reference tools live in their own virtualenv (never the product's): benchmarks/setup_bench_venv.sh
 # installs torch==2.13.0 first, gmeval, then the anchors with --no-deps, and patches torchvision there only.
 # Writes benchmarks/out/anchors/bench.json and bench.md (the table in docs/benchmarks.md).
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--rounds 1 --sections prdc"
 bench: $(BENCH_VENV)/.installed
-	$(BENCH_VENV)/bin/python benchmarks/bench_anchors.py --out benchmarks/out/anchors
+	$(BENCH_VENV)/bin/python benchmarks/bench_anchors.py --out benchmarks/out/anchors $(BENCH_ARGS)
 
 $(BENCH_VENV)/.installed: pyproject.toml benchmarks/setup_bench_venv.sh benchmarks/patch_torchvision.py
 	sh benchmarks/setup_bench_venv.sh $(BENCH_VENV)

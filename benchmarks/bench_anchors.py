@@ -137,6 +137,9 @@ def worker(section: str, tool: str, inputs: Path, n_images: int) -> dict:
 
     # prdc
     if tool == "gmeval":
+        import torch  # noqa: F401  (the default compute_dtype "auto" runs bfloat16 tiles in torch on AMX CPUs;
+        # imported before timing, as in the torch-fidelity worker)
+
         from gmeval.metrics.image import prdc_score
         seconds, mem, res = _timed(lambda: prdc_score(real, fake))
         return {"seconds": seconds, "peak_extra_mb": mem, "value": {k: getattr(res, k) for k in

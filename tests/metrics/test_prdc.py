@@ -59,9 +59,10 @@ def test_within_set_radii_exclude_the_point_itself_but_count_duplicates():
 
 def test_results_are_identical_for_any_block_size():
     real, fake = _gauss(257, 16, 3), _gauss(190, 16, 4, 1.1, 0.2)
-    ref = prdc_score(real, fake, block_size=4096, details=True)
-    for bs in (1, 7, 64, 256):
-        res = prdc_score(real, fake, block_size=bs, details=True)
+    ref = prdc_score(real, fake, block_size=4096, details=True, compute_dtype="float32")
+    for bs, dt in ((1, "float32"), (7, "float32"), (64, "float32"), (256, "float32"), (7, "bfloat16"),
+                   (64, "bfloat16")):
+        res = prdc_score(real, fake, block_size=bs, details=True, compute_dtype=dt)
         assert res.as_dict() == ref.as_dict()
         np.testing.assert_array_equal(res.real_radii_pr, ref.real_radii_pr)
         np.testing.assert_array_equal(res.fake_density_counts, ref.fake_density_counts)
@@ -71,7 +72,7 @@ def test_blocked_pass_never_holds_a_full_distance_matrix():
     real, fake = _gauss(2000, 16, 5), _gauss(2000, 16, 6)
     full_matrix = 2000 * 2000 * 8  # 32 MB
     tracemalloc.start()
-    prdc_score(real, fake, block_size=256)
+    prdc_score(real, fake, block_size=256, compute_dtype="float32")  # numpy tiles (tracemalloc does not see torch's)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < full_matrix / 8  # measured: 2.9 MB (tiles of 256 x 256)
@@ -168,3 +169,54 @@ def test_results_do_not_depend_on_the_number_of_workers(monkeypatch):
     assert many.as_dict() == one.as_dict()
     np.testing.assert_array_equal(many.real_radii_pr, one.real_radii_pr)  # exact float64 distances either way
     np.testing.assert_array_equal(many.fake_density_counts, one.fake_density_counts)
+
+
+# --- bfloat16 screening tiles (compute_dtype="bfloat16" / "auto") -------------------------------------
+def test_bfloat16_tiles_give_the_exact_values():
+    """bfloat16 products only screen: every undecided comparison and every returned radius is recomputed
+    in float64, so values and radii equal the float64 route exactly (continuous data, and lattice data
+    full of exact ties under both conventions)."""
+    real, fake = _gauss(500, 96, 30).astype(np.float32), _gauss(450, 96, 31, 1.05, 0.1).astype(np.float32)
+    a = prdc_score(real, fake, compute_dtype="float64", block_size=128, details=True)
+    b = prdc_score(real, fake, compute_dtype="bfloat16", block_size=128, details=True)
+    assert a.as_dict() == b.as_dict()
+    for key in ("real_radii_pr", "fake_radii_pr", "real_radii_dc", "fake_density_counts", "real_covered"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
+    rng = np.random.default_rng(32)
+    lat_r, lat_f = rng.integers(0, 3, (200, 5)).astype(np.float64), rng.integers(0, 3, (150, 5)).astype(np.float64)
+    for inclusive in (True, False):
+        ref = _reference_prdc(lat_r, lat_f, inclusive=inclusive)
+        res = prdc_score(lat_r, lat_f, inclusive=inclusive, block_size=32, compute_dtype="bfloat16")
+        for key, val in ref.items():
+            assert getattr(res, key) == pytest.approx(val, abs=1e-12), key
+
+
+@pytest.mark.parametrize("compute_dtype", ["bfloat16", "float32"])
+def test_rounding_window_bounds_every_tile_entry(compute_dtype):
+    """The window the screen relies on really bounds |tile value - distance^2| (against float64 cdist),
+    here on features with a large common offset (cancellation) and uneven norms."""
+    from gmeval.metrics.image import knn
+
+    rng = np.random.default_rng(33)
+    x = (rng.standard_normal((300, 256)) * rng.uniform(0.2, 3.0, (300, 1)) + 5.0).astype(np.float32)
+    y = (rng.standard_normal((200, 256)) * rng.uniform(0.2, 3.0, (200, 1)) + 5.2).astype(np.float32)
+    X = knn._Shifted(x, x.astype(np.float64).mean(0), compute_dtype, 64)
+    Y = knn._Shifted(y, X.shift, compute_dtype, 64)
+    d2 = X.sq_dist_tile(0, 300, Y, 0, 200).astype(np.float64)
+    true = cdist(x.astype(np.float64), y.astype(np.float64), "sqeuclidean")
+    ii, jj = np.meshgrid(np.arange(300), np.arange(200), indexing="ij")
+    w = knn.rounding_window(X, ii, Y, jj, d2)
+    assert np.all(np.abs(d2 - true) <= w)
+    assert np.all(w <= knn.rounding_window(X, ii, Y, jj))  # the value-free bound used for screening masks is wider
+    assert np.all(w <= knn._row_window(X, 0, 300, Y, 0, 200)[:, None])  # and so is the per-row one
+
+
+def test_auto_compute_dtype_follows_the_cpu(monkeypatch):
+    import gmeval.features.precision as precision
+    from gmeval.metrics.image.knn import resolve_compute_dtype
+
+    monkeypatch.setattr(precision, "available_precisions", lambda device: (("float32", "bf16"), "AMX"))
+    assert resolve_compute_dtype("auto") == "bfloat16"
+    monkeypatch.setattr(precision, "available_precisions", lambda device: (("float32",), "no bf16"))
+    assert resolve_compute_dtype("auto") == "float32"
+    assert resolve_compute_dtype("float64") == "float64"

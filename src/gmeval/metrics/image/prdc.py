@@ -27,7 +27,7 @@ import numpy as np
 from ._base import MetricReport, TwoSampleFeatureMetric
 from ...errors import InvalidArgumentError
 from ._common import MetricResult, as_features, check_choice, check_int, same_dim
-from .knn import DEFAULT_BLOCK_SIZE, ball_statistics, kth_neighbour_distances
+from .knn import DEFAULT_BLOCK_SIZE, radii_and_ball_statistics
 
 PR_K = 3
 DC_K = 5
@@ -102,12 +102,11 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
             if min(n, m) > 1 else _too_few(name_pr, k_pr, n, m)
     if k_dc is not None:  # radii within the real set only
         k_dc = check_int(name_dc, k_dc, 1, n - 1, f"It must be below N real = {n}.")
-    kw = dict(block_size=block_size, compute_dtype=compute_dtype)
     ks = sorted({k for k in (k_pr, k_dc) if k is not None})
-    real_r = kth_neighbour_distances(real, 0, ks=ks, **kw)
-    fake_r = kth_neighbour_distances(fake, k_pr, **kw) if k_pr is not None else None
-    a_radii = [real_r[k] for k in ks]
-    stats = ball_statistics(real, fake, a_radii, [fake_r] if k_pr is not None else [], inclusive=inclusive, **kw)
+    real_r, fake_r, stats = radii_and_ball_statistics(real, fake, ks, [k_pr] if k_pr is not None else [],
+                                                      inclusive=inclusive, block_size=block_size,
+                                                      compute_dtype=compute_dtype)
+    fake_r = fake_r.get(k_pr)
     res = PRDCResult(k_pr=k_pr, k_dc=k_dc, n_real=n, n_fake=m)
     if k_pr is not None:
         in_real = stats.b_in_a_counts[ks.index(k_pr)] > 0
@@ -127,7 +126,7 @@ def _prdc(real, fake, k_pr, k_dc, *, inclusive, block_size, compute_dtype, detai
 
 
 def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", details: bool = False) -> PRDCResult:
+               block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto", details: bool = False) -> PRDCResult:
     """Precision, recall (k_pr = 3), density and coverage (k_dc = 5) from one set of blocked passes.
 
     Args:
@@ -138,8 +137,10 @@ def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC
         inclusive: True: a point is inside a ball when d <= r (closed balls, the reference code's
             convention); False: d < r.
         block_size: rows per distance tile (memory bound; results do not depend on it).
-        compute_dtype: "float32" (default) or "float64" tile products; comparisons float32 rounding
-            cannot decide are recomputed in float64, so results equal the float64 ones.
+        compute_dtype: "auto" (default: bfloat16 screening tiles on CPUs with AMX-BF16 / AVX512-BF16,
+            float32 elsewhere), "bfloat16", "float32" or "float64" tile products; every comparison the
+            tile's worst-case rounding window cannot decide, and every returned radius, is recomputed in
+            float64, so results equal the float64 ones.
         details: also return the per-sample memberships and radii.
 
     Returns:
@@ -162,7 +163,7 @@ def prdc_score(real_features, fake_features, *, k_pr: int = PR_K, k_dc: int = DC
 
 
 def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto",
                            details: bool = False) -> PRDCResult:
     """Improved precision and recall (Kynkaanniemi et al. 2019), k = 3. Fields density/coverage are None.
 
@@ -199,7 +200,7 @@ def precision_recall_score(real_features, fake_features, *, k: int = PR_K, inclu
 
 
 def density_coverage_score(real_features, fake_features, *, k: int = DC_K, inclusive: bool = True,
-                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32",
+                           block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto",
                            details: bool = False) -> PRDCResult:
     """Density and coverage (Naeem et al. 2020), k = 5. Needs no fake-fake pass. precision/recall are None.
 
@@ -254,7 +255,7 @@ class PRDC(TwoSampleFeatureMetric):
     primary = "precision"
 
     def __init__(self, k_pr: int = PR_K, k_dc: int = DC_K, inclusive: bool = True,
-                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "float32", *, extractor: str | None = None,
+                 block_size: int = DEFAULT_BLOCK_SIZE, compute_dtype: str = "auto", *, extractor: str | None = None,
                  layer: str | None = None):
         super().__init__(k_pr=k_pr, k_dc=k_dc, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype,
                          extractor=extractor, layer=layer)
@@ -291,7 +292,7 @@ class PrecisionRecall(TwoSampleFeatureMetric):
     primary = "precision"
 
     def __init__(self, k: int = PR_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float32", *, extractor: str | None = None, layer: str | None = None):
+                 compute_dtype: str = "auto", *, extractor: str | None = None, layer: str | None = None):
         super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype, extractor=extractor,
                          layer=layer)
 
@@ -331,7 +332,7 @@ class DensityCoverage(TwoSampleFeatureMetric):
     primary = "coverage"
 
     def __init__(self, k: int = DC_K, inclusive: bool = True, block_size: int = DEFAULT_BLOCK_SIZE,
-                 compute_dtype: str = "float32", *, extractor: str | None = None, layer: str | None = None):
+                 compute_dtype: str = "auto", *, extractor: str | None = None, layer: str | None = None):
         super().__init__(k=k, inclusive=inclusive, block_size=block_size, compute_dtype=compute_dtype, extractor=extractor,
                          layer=layer)
 
