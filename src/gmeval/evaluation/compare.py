@@ -35,7 +35,7 @@ from .. import __version__
 from ..errors import InvalidArgumentError
 from ..metrics.image.bootstrap import normal_z
 from ..utils.seeding import as_numpy_generator
-from ..metrics.image import IMAGE_METRICS, build_metric
+from ..metrics.image import IMAGE_METRICS, build_metric, split_options
 from .domain import domain_of
 from .pipeline import EvaluationResult, evaluate
 
@@ -260,8 +260,6 @@ def compare(real, models: dict, metrics=None, *, extractor: str = "inception", p
                                        "to resample)", m)
         results[m], inputs[m] = res, inp
     t_eval = time.perf_counter() - t0
-    from ..metrics.image import split_options
-
     reps = paired_bootstrap(inputs, _bootstrapped(names), bootstrap, seed, split_options(options), progress)
     pairs = list(combinations(models, 2))
     adj_conf = 1 - (1 - confidence) / len(pairs)

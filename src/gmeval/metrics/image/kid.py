@@ -327,8 +327,8 @@ class KID(TwoSampleFeatureMetric):
                          compute_dtype=compute_dtype, fit_subset_size=fit_subset_size, extractor=extractor, layer=layer)
 
     def _compute(self, real, fake) -> KIDResult:
-        cfg = {k: v for k, v in self._config.items() if k not in ("fit_subset_size", "extractor", "layer")}
-        if self._config["fit_subset_size"]:
+        cfg = self.formula_config()
+        if cfg.pop("fit_subset_size"):
             cfg["subset_size"] = min(cfg["subset_size"], len(real), len(fake))
         return kid_distance(real, fake, **cfg)
 
