@@ -6,6 +6,7 @@ Sections (inputs are written once to --out/inputs and read by every worker proce
 - fid:  FID from two 2048-d statistics (10k Inception-like samples per side): gmeval; pytorch-fid
         (scipy sqrtm); clean-fid (scipy sqrtm); torch-fidelity (numpy eigvals); torchmetrics (torch eigvals).
 - kid:  KID, 100 subsets x 1000, 10k vs 10k 2048-d: gmeval; torch-fidelity; clean-fid.
+- kid5k: the same protocol on the first 5000 rows per side: gmeval; torch-fidelity.
 - prdc: gmeval precision/recall (k=3) + density/coverage (k=5), all four; torch-fidelity P/R only (k=3);
         prdc (Naeem et al.'s package: P/R/D/C, k=5).
 - inception: pool3 features of MNIST test images: gmeval float32 (canonical) and bf16 vs the
@@ -32,16 +33,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("fid", "kid", "prdc", "inception")
+SECTIONS = ("fid", "kid", "kid5k", "prdc", "inception")
 TOOLS = {
     "fid": ("gmeval", "pytorch-fid", "clean-fid", "torch-fidelity", "torchmetrics"),
     "kid": ("gmeval", "torch-fidelity", "clean-fid"),
+    "kid5k": ("gmeval", "torch-fidelity"),
     "prdc": ("gmeval", "torch-fidelity", "prdc"),
     "inception": ("gmeval", "gmeval-bf16", "torchscript"),
 }
 WHAT = {
     "fid": "FID from 2048-d statistics (10k per side)",
     "kid": "KID, 100 subsets x 1000, 10k vs 10k 2048-d",
+    "kid5k": "KID, 100 subsets x 1000, 5k vs 5k 2048-d (the first 5000 rows of each side)",
     "prdc": "gmeval: P/R (k=3) + D/C (k=5); torch-fidelity: P/R (k=3) only; prdc: P/R/D/C (k=5), 10k vs 10k 2048-d",
     "inception": "Inception pool3, MNIST test images, batch 32",
 }
@@ -116,7 +119,9 @@ def worker(section: str, tool: str, inputs: Path, n_images: int) -> dict:
         return {"seconds": seconds, "peak_extra_mb": mem, "value": value}
 
     real, fake = np.load(inputs / "real.npy"), np.load(inputs / "fake.npy")
-    if section == "kid":
+    if section == "kid5k":
+        real, fake = np.ascontiguousarray(real[:5000]), np.ascontiguousarray(fake[:5000])
+    if section in ("kid", "kid5k"):
         if tool == "gmeval":
             from gmeval.metrics.image import kid_distance
             seconds, mem, res = _timed(lambda: kid_distance(real, fake))
@@ -228,6 +233,9 @@ def summarise(results: dict) -> dict:
     if g("kid") and "torch-fidelity" in best["kid"]:
         s["kid_time_ratio_vs_torch_fidelity"] = g("kid")["seconds"] / best["kid"]["torch-fidelity"]["seconds"]
         s["kid_rel_diff_float32_vs_float64_route"] = g("kid")["rel_diff_float64"]
+    if g("kid5k") and "torch-fidelity" in best["kid5k"]:
+        s["kid5k_time_ratio_vs_torch_fidelity"] = g("kid5k")["seconds"] / best["kid5k"]["torch-fidelity"]["seconds"]
+        s["kid5k_rel_diff_float32_vs_float64_route"] = g("kid5k")["rel_diff_float64"]
     if g("prdc") and "torch-fidelity" in best["prdc"]:
         tf = best["prdc"]["torch-fidelity"]
         s["prdc_time_ratio_vs_torch_fidelity_pr"] = g("prdc")["seconds"] / tf["seconds"]

@@ -14,13 +14,17 @@ to standard form (``dsygst``, itype 2): it uses the symmetry of S2 and the trian
 D^3 flops, against 2 D^3 for two triangular products (trmm) and 4 D^3 for two general ones.
 Only lower triangles are read and written, so nothing is symmetrised or copied beyond the one
 working copy of S2. The eigenvalues then come from ``dsyev`` (values only: tridiagonal reduction +
-``dsterf``); the drivers were chosen by timing potrf + sygst + {syev, syevd, syevr}, the
-one-call ``dsygvd``/``dsygv`` and the trmm route side by side at D = 2048
-(benchmarks/bench_anchors.py). The LAPACK calls run with a single BLAS thread: the tridiagonal
-reduction is mostly memory-bound matrix-vector work that gains little from a second thread, and on
-a shared, oversubscribed machine OpenBLAS threads spin at every barrier: measured at load average
-24 on 2 cores, 8.3-9.6 s with one thread against 32 s with two (109 s inside the benchmark run).
-One thread also makes the value independent of the thread count. Dimensions with an all-zero row and column in either
+``dsterf``); the drivers were chosen by timing potrf + sygst + {syev, syevd, syevr}, the one-call
+``dsygvd``/``dsygv``, the trmm route and torch's ``linalg.eigvalsh`` (MKL) side by side at
+D = 2048 (one-off measurements; benchmarks/bench_anchors.py times the chosen route against the
+reference tools). torch's solver is faster once warm (0.27 s against
+0.37 s on 2 threads) but its first call in a process costs 0.96-1.46 s in all against 0.58-0.61 s
+for this route, and FID is usually computed once per process. The LAPACK calls use the process's
+BLAS thread settings (``OMP_NUM_THREADS`` etc.), like any numpy code: on the project's 2-core
+machine the whole call takes 0.59 s with 2 threads against 0.94 s with one (fresh processes,
+quiet machine). Different thread counts or CPUs may change the last bits (measured: 2e-15
+relative between 1 and 2 threads); the tests compare with tolerances (docs/tolerances.md), never
+bitwise across thread counts. Dimensions with an all-zero row and column in either
 covariance (constant features, e.g. border pixels) are removed first: they contribute exact
 zero eigenvalues, and removing them keeps their rounding noise out of the square roots.
 Eigenvalues that rounding pushes below zero are clipped to 0
@@ -35,7 +39,6 @@ import warnings
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
-from threadpoolctl import threadpool_limits
 
 from ..errors import InvalidArgumentError, ShapeMismatchError
 
@@ -52,16 +55,21 @@ def _cholesky(s: np.ndarray) -> np.ndarray | None:
     return low if info == 0 else None
 
 
-def _reduced_eigvals(low: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Eigenvalues of L^T S L (L lower triangular) via dsygst(itype=2) + dsyev, lower triangles only."""
-    m, info = lapack.dsygst(s, low, itype=2, lower=1)
-    if info != 0:  # pragma: no cover - dsygst only fails on illegal arguments
-        raise np.linalg.LinAlgError(f"dsygst failed with info={info}")
+def _eigvalsh_lower(m: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the symmetric matrix whose lower triangle is `m`'s (values only, ``dsyev``; overwrites m)."""
     return linalg.eigvalsh(m, lower=True, driver="ev", overwrite_a=True, check_finite=False)
 
 
+def _reduced_eigvals(low: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Eigenvalues of L^T S L (L lower triangular) via dsygst(itype=2) + a values-only solver, lower triangles only."""
+    m, info = lapack.dsygst(s, low, itype=2, lower=1)
+    if info != 0:  # pragma: no cover - dsygst only fails on illegal arguments
+        raise np.linalg.LinAlgError(f"dsygst failed with info={info}")
+    return _eigvalsh_lower(m)
+
+
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (single-threaded BLAS, see module docstring).
+    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices (see module docstring).
 
     Args:
         sigma1: a symmetric positive semi-definite D x D float64 matrix (only its lower triangle is read).
@@ -75,16 +83,8 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
         >>> round(trace_sqrt_product(np.diag([4.0, 9.0]), np.eye(2)), 6)
         5.0
     """
-    with threadpool_limits(1, user_api="blas"):
-        return _trace_sqrt_product(sigma1, sigma2)
-
-
-def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices, via the eigenvalues of B^T S B.
-
-    (B, S) = (chol(sigma1), sigma2), else (chol(sigma2), sigma1) (S1 S2 and S2 S1 have the same
-    eigenvalues), else (sigma1^(1/2), sigma2) when neither is numerically positive definite.
-    """
+    # (B, S) = (chol(sigma1), sigma2), else (chol(sigma2), sigma1) (S1 S2 and S2 S1 have the same
+    # eigenvalues), else (sigma1^(1/2), sigma2) when neither is numerically positive definite.
     # Dimensions whose row and column are exactly zero in either matrix (e.g. pixels that are
     # constant over a data set) only add exact zero eigenvalues to sigma1 sigma2: drop them
     # (exact block-triangular reduction), so their rounding noise does not enter the sqrt.
@@ -100,8 +100,7 @@ def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
             break
     else:
         b = _psd_sqrt(sigma1)  # symmetric, not triangular: two general products
-        m = b @ sigma2 @ b
-        lam = linalg.eigvalsh(m, lower=True, driver="ev", overwrite_a=True, check_finite=False)
+        lam = _eigvalsh_lower(b @ sigma2 @ b)
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
 
 

@@ -37,7 +37,7 @@ def as_features(x, name: str, *, min_rows: int = 1) -> np.ndarray:
         raise InvalidArgumentError(name, f"a feature matrix with at least {min_rows} rows", f"{a.shape[0]} rows")
     if a.shape[1] < 1:
         raise InvalidArgumentError(name, "a feature matrix with at least 1 column", "0 columns")
-    if not np.isfinite(a).all():
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):  # NaN propagates through min/max
         raise InvalidArgumentError(name, "finite feature values", "NaN or inf entries")
     return a
 

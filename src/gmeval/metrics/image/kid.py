@@ -23,15 +23,31 @@ so their subsets, hence their last digits, differ.
 
 How it is computed
 ------------------
-Per subset, the inner products x.y come from matrix products on row chunks of `_CHUNK` rows; the
-kernel values and every sum are formed in float64 from them and no m x m matrix is stored. The
-x-x and y-y blocks are symmetric: they are computed as a blocked symmetric rank-k update (rows
-halved recursively; each off-diagonal rectangle computed once and counted twice; only diagonal
-squares of <= `_LEAF` rows computed in full, minus their diagonal): (1 + _LEAF/m) / 2 of the full
-product's work. Subsets
-are independent, so they run concurrently on the available cores, each with a single-threaded
-BLAS (small GEMMs do not split well across threads, and the float64 kernel work then runs in
-parallel too); every subset is computed the same way whatever the number of workers.
+Every subset needs three sums of kernel values: over its pairs i != j of real rows (S_xx), of fake
+rows (S_yy) and over all its real-fake pairs (S_xy). They are computed by one mechanism, a *pool*:
+a set of real rows and fake rows with a 0/1 membership weight per row and subset, so that
+
+    S_xy[s] = sum_{i, j} w_x[i, s] w_y[j, s] k(x_i, y_j)      (and likewise S_xx, S_yy with i != j).
+
+A pool's inner products are formed in `_TILE` x `_TILE` GEMM tiles; each tile is turned into float64
+kernel values `_CHUNK` rows at a time (in cache), weighted and summed in float64; no pool-sized
+matrix is stored. The x-x and y-y blocks are symmetric: only their upper triangle of tiles is
+computed, off-diagonal tiles counted twice, and each diagonal tile ``a @ a.T`` runs as a symmetric
+rank-k update (numpy uses BLAS syrk for a product with its own transpose), so half the work.
+Tiles (or pools) run concurrently on the cores, each with a single-threaded BLAS, and their sums
+are merged in task order: the values do not depend on the number of workers.
+
+The subsets are grouped into pools in one of two ways, whichever does less work (`_cost`: the
+inner products plus `_WEIGHT_COST` per weighted kernel entry and subset):
+
+* one pool per subset (its m real and m fake rows, weight 1): 2 m^2 D multiply-adds per subset;
+  the choice at the default 100 subsets x 1000 of 10k rows per side;
+* one pool holding every row any subset uses: each distinct pair's inner product is computed once
+  however many subsets share it (N^2 D in all), at the price of weighting every kernel entry for
+  every subset. For N = 5000 per side it does a quarter of the per-subset inner products.
+
+Both give the same subset sums up to float64 summation order (the tests check both against
+brute-force kernel matrices).
 
 ``compute_dtype`` chooses the dtype of the inner products only:
 
@@ -40,14 +56,15 @@ parallel too); every subset is computed the same way whatever the number of work
   Numerical Algorithms", ch. 3), i.e. a relative error ~3e-6 per kernel entry at D = 2048; the
   errors are independent across the m^2 entries of a subset and largely average out in its sums.
   Measured on 10k vs 10k Inception-like 2048-d features, the KID mean differs from the float64
-  route on the same subsets by 4e-9 relative (largest single subset: 4e-7), see
-  benchmarks/bench_anchors.py.
+  route on the same subsets by 3.4e-8 relative (largest single subset: 5.4e-7 of the mean), see
+  benchmarks/bench_anchors.py (``kid_rel_diff_float32_vs_float64_route``).
 * ``"float64"``: float64 GEMMs on float64 copies of the subset rows (the reference route; ~2x
   slower).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +79,9 @@ KID_SUBSET_SIZE = 1000
 KID_DEGREE = 3
 KID_COEF0 = 1.0
 COMPUTE_DTYPES = ("float32", "float64")
-_CHUNK = 128  # rows per matrix-product chunk: a 128 x 1000 float64 kernel tile stays in cache
-_LEAF = 32  # diagonal squares of at most this many rows are computed in full
+_TILE = 1024  # GEMM tiles are _TILE x _TILE inner products (float32: 4 MB); the default subsets fit in one
+_CHUNK = 64  # rows of a tile turned into float64 kernel values at a time (64 x 1024 x 8 bytes = 0.5 MB, in cache)
+_WEIGHT_COST = 4.0  # cost of weighting one kernel entry for one subset (float64), in float32 inner-product MACs
 
 
 @dataclass
@@ -168,50 +186,132 @@ def mmd2_unbiased(k_xx: np.ndarray, k_yy: np.ndarray, k_xy: np.ndarray) -> float
     return float(sxx + syy - 2.0 * k_xy.sum() / (m * n))
 
 
-class _KernelSums:
-    """Float64 sums of (gamma g + coef0)^degree over matrices g of inner products; owns two scratch buffers."""
+class _Kernel:
+    """(gamma g + coef0)^degree in float64 for a chunk of inner products g; owns two scratch buffers per thread."""
 
-    def __init__(self, gamma: float, coef0: float, degree: int, size: int):
+    def __init__(self, gamma: float, coef0: float, degree: int):
         self.gamma, self.coef0, self.degree = gamma, coef0, degree
-        self.h, self.t = np.empty(size), np.empty(size)
+        self._local = threading.local()
 
-    def total(self, g: np.ndarray) -> float:
-        h = self.h[:g.size].reshape(g.shape)
+    def __call__(self, g: np.ndarray) -> np.ndarray:
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None or bufs[0].size < g.size:
+            bufs = self._local.bufs = (np.empty(g.size), np.empty(g.size))
+        h, t = (b[:g.size].reshape(g.shape) for b in bufs)
         np.multiply(g, self.gamma, out=h, dtype=np.float64)  # float64 from here on
         h += self.coef0
-        if self.degree <= 2:
-            return float(h.sum() if self.degree == 1 else np.vdot(h, h))
-        t = self.t[:g.size].reshape(g.shape)
+        if self.degree == 1:
+            return h
         np.multiply(h, h, out=t)
-        for _ in range(self.degree - 3):
+        for _ in range(self.degree - 2):
             t *= h
-        return float(np.vdot(t, h))  # sum of h^(degree - 1) * h
-
-    def diagonal(self, g: np.ndarray) -> float:
-        return float(_int_power(np.diagonal(g).astype(np.float64) * self.gamma + self.coef0, self.degree).sum())
-
-    def off_diagonal(self, x: np.ndarray) -> float:
-        """sum_{i != j} k(x_i, x_j) as a blocked symmetric rank-k update: the rows are halved recursively,
-        each off-diagonal rectangle is computed once and counted twice, and only the diagonal squares
-        of at most _LEAF rows are computed in full (work: (1 + _LEAF/m)/2 of the full product)."""
-        def tri(lo: int, hi: int) -> float:
-            if hi - lo <= _LEAF:
-                g = x[lo:hi] @ x[lo:hi].T
-                return self.total(g) - self.diagonal(g)
-            mid = (lo + hi) // 2
-            return tri(lo, mid) + tri(mid, hi) + 2.0 * self.cross(x[lo:mid], x[mid:hi])
-
-        return tri(0, len(x))
-
-    def cross(self, x: np.ndarray, y: np.ndarray) -> float:
-        return sum(self.total(x[i0:i0 + _CHUNK] @ y.T) for i0 in range(0, len(x), _CHUNK))
+        return t
 
 
-def _subset_mmd2(x: np.ndarray, y: np.ndarray, *, degree: int, gamma: float, coef0: float) -> float:
-    """Unbiased MMD^2 of one subset pair (equal sizes m), kernel sums in float64 (see module docstring)."""
-    m = len(x)
-    k = _KernelSums(gamma, coef0, degree, _CHUNK * m)
-    return (k.off_diagonal(x) + k.off_diagonal(y)) / (m * (m - 1)) - 2.0 * k.cross(x, y) / (m * m)
+@dataclass(frozen=True)
+class _Pool:
+    """Rows of both sides shared by a group of subsets, and each row's membership (0/1, one column per subset)."""
+    x: np.ndarray  # u_x x D, in the compute dtype
+    y: np.ndarray  # u_y x D
+    wx: np.ndarray  # u_x x S float64
+    wy: np.ndarray  # u_y x S float64
+
+
+def _tiles(n_rows: int, n_cols: int, symmetric: bool) -> list[tuple[int, int, int, int]]:
+    """(r0, r1, c0, c1) GEMM tiles covering the n_rows x n_cols block, or, when `symmetric`, its upper triangle of
+    tiles: the diagonal tiles are squares (r0, r1) = (c0, c1), which numpy computes as a symmetric rank-k update."""
+    return [(r0, min(r0 + _TILE, n_rows), c0, min(c0 + _TILE, n_cols))
+            for r0 in range(0, n_rows, _TILE) for c0 in range(r0 if symmetric else 0, n_cols, _TILE)]
+
+
+def _pool_tiles(ux: int, uy: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    return [(part, t) for part, (n, k, sym) in (("xx", (ux, ux, True)), ("yy", (uy, uy, True)),
+                                                ("xy", (ux, uy, False))) for t in _tiles(n, k, sym)]
+
+
+def _cost(ux: int, uy: int, n_subsets: int, dim: int) -> float:
+    """Work of a pool in multiply-adds: the inner products (half for a diagonal tile) plus the float64 weighting of
+    every kernel entry."""
+    work = 0.0
+    for _, (r0, r1, c0, c1) in _pool_tiles(ux, uy):
+        entries = (r1 - r0) * (c1 - c0)
+        work += entries * ((dim / 2 if r0 == c0 else dim) + _WEIGHT_COST * n_subsets)
+    return work
+
+
+def _one_pool_is_cheaper(draws, n_used_x: int, n_used_y: int, dim: int) -> bool:
+    """Whether one pool of every used row does less work than a pool per subset (module docstring)."""
+    per_subset = sum(_cost(len(i), len(j), 1, dim) for i, j in draws)
+    return _cost(n_used_x, n_used_y, len(draws), dim) <= per_subset
+
+
+def _tile_sums(pool: _Pool, part: str, tile: tuple[int, int, int, int], kernel: _Kernel) -> np.ndarray:
+    """Per-subset weighted kernel sums of one tile: sum_{i in rows, j in cols} w_a[i, s] w_b[j, s] k(a_i, b_j), where a
+    symmetric part counts each pair i != j of the upper triangle twice and skips i == j."""
+    a, wa = (pool.x, pool.wx) if part[0] == "x" else (pool.y, pool.wy)
+    b, wb = (pool.x, pool.wx) if part[1] == "x" else (pool.y, pool.wy)
+    r0, r1, c0, c1 = tile
+    g = a[r0:r1] @ b[c0:c1].T  # the inner products, in the compute dtype
+    wcols = wb[c0:c1]
+    d0, d1 = max(c0, r0), min(c1, r1)  # columns of the diagonal square (symmetric parts only)
+    if part[0] == part[1]:
+        wcols = 2.0 * wcols  # the upper triangle stands for both (i, j) and (j, i) ...
+        if d0 < d1:
+            wcols[d0 - c0:d1 - c0] *= 0.5  # ... except in the diagonal square, which is computed in full
+    out = np.zeros(wa.shape[1])
+    for q0 in range(0, r1 - r0, _CHUNK):
+        q1 = min(q0 + _CHUNK, r1 - r0)
+        k = kernel(g[q0:q1])
+        if part[0] == part[1]:
+            i = np.arange(max(r0 + q0, d0), min(r0 + q1, d1))  # rows whose diagonal entry lies in this chunk
+            k[i - r0 - q0, i - c0] = 0.0
+        out += np.einsum("is,is->s", wa[r0 + q0:r0 + q1], k @ wcols)
+    return out
+
+
+def _subset_sums(real: np.ndarray, fake: np.ndarray, draws, *, kernel: _Kernel, dtype) -> np.ndarray:
+    """(S_xx, S_yy, S_xy) per subset, a 3 x n_subsets float64 array (see "How it is computed")."""
+    n_subsets, dim = len(draws), real.shape[1]
+    used_x = np.unique(np.concatenate([i for i, _ in draws]))
+    used_y = np.unique(np.concatenate([j for _, j in draws]))
+    pooled = _one_pool_is_cheaper(draws, len(used_x), len(used_y), dim)
+
+    def pool_of(members):  # members: the subset numbers sharing one pool
+        ix = used_x if pooled else draws[members[0]][0]
+        iy = used_y if pooled else draws[members[0]][1]
+        wx, wy = np.zeros((len(ix), len(members))), np.zeros((len(iy), len(members)))
+        for col, s in enumerate(members):
+            wx[np.searchsorted(ix, draws[s][0]) if pooled else slice(None), col] = 1.0
+            wy[np.searchsorted(iy, draws[s][1]) if pooled else slice(None), col] = 1.0
+        # every row of a side in the pool: use the array as is (one pool: ix is then arange(N); a pool per
+        # subset: ix is a permutation with all weights 1, and the sums do not depend on the row order)
+        rows_x = real if len(ix) == len(real) else real[ix]
+        rows_y = fake if len(iy) == len(fake) else fake[iy]
+        return _Pool(rows_x.astype(dtype, copy=False), rows_y.astype(dtype, copy=False), wx, wy)
+
+    if pooled:  # one pool; its tiles are the tasks
+        pool = pool_of(list(range(n_subsets)))
+        tasks = [(None, part, tile) for part, tile in _pool_tiles(len(used_x), len(used_y))]
+    else:  # a pool per subset, built inside its task (bounded memory); its tiles run in that task
+        tasks = [(s, None, None) for s in range(n_subsets)]
+
+    def one(task) -> tuple[int | None, np.ndarray]:
+        s, part, tile = task
+        if s is None:
+            return None, _tile_sums(pool, part, tile, kernel)
+        p = pool_of([s])
+        sums = {pt: 0.0 for pt in ("xx", "yy", "xy")}
+        for pt, tile in _pool_tiles(len(p.x), len(p.y)):
+            sums[pt] = sums[pt] + _tile_sums(p, pt, tile, kernel)
+        return s, np.array([sums["xx"], sums["yy"], sums["xy"]]).reshape(3)
+
+    out = np.zeros((3, n_subsets))
+    for task, (s, v) in zip(tasks, parallel_map(one, tasks)):  # task order: the merge is deterministic
+        if s is None:
+            out[("xx", "yy", "xy").index(task[1])] += v
+        else:
+            out[:, s] = v
+    return out
 
 
 def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE,
@@ -268,14 +368,9 @@ def kid_distance(real_features, fake_features, *, n_subsets: int = KID_SUBSETS, 
     # all subsets are drawn first, in order, so the values do not depend on the number of workers
     draws = [(rng.choice(n_real, subset_size, replace=False), rng.choice(n_fake, subset_size, replace=False))
              for _ in range(n_subsets)]
-    dt = np.dtype(compute_dtype)
-
-    def one(ij) -> float:
-        x = real[ij[0]].astype(dt, copy=False)
-        y = fake[ij[1]].astype(dt, copy=False)
-        return _subset_mmd2(x, y, degree=degree, gamma=g, coef0=coef0)
-
-    values = np.fromiter(parallel_map(one, draws), np.float64, count=n_subsets)
+    sums = _subset_sums(real, fake, draws, kernel=_Kernel(g, coef0, degree), dtype=np.dtype(compute_dtype))
+    m = subset_size
+    values = (sums[0] + sums[1]) / (m * (m - 1)) - 2.0 * sums[2] / (m * m)
     return KIDResult(mean=float(values.mean()), std=float(values.std()), n_subsets=n_subsets, subset_size=subset_size,
                      degree=degree, gamma=g, coef0=coef0, seed=seed if isinstance(seed, int) else None,
                      n_real=n_real, n_fake=n_fake, compute_dtype=compute_dtype, values=values)
