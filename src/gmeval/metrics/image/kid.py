@@ -241,7 +241,7 @@ def _cost(ux: int, uy: int, n_subsets: int, dim: int) -> float:
 
 def _one_pool_is_cheaper(draws, n_used_x: int, n_used_y: int, dim: int) -> bool:
     """Whether one pool of every used row does less work than a pool per subset (module docstring)."""
-    per_subset = sum(_cost(len(i), len(j), 1, dim) for i, j in draws)
+    per_subset = len(draws) * _cost(len(draws[0][0]), len(draws[0][1]), 1, dim)  # every subset has the same size
     return _cost(n_used_x, n_used_y, len(draws), dim) <= per_subset
 
 
@@ -277,12 +277,15 @@ def _subset_sums(real: np.ndarray, fake: np.ndarray, draws, *, kernel: _Kernel, 
     pooled = _one_pool_is_cheaper(draws, len(used_x), len(used_y), dim)
 
     def pool_of(members):  # members: the subset numbers sharing one pool
-        ix = used_x if pooled else draws[members[0]][0]
-        iy = used_y if pooled else draws[members[0]][1]
-        wx, wy = np.zeros((len(ix), len(members))), np.zeros((len(iy), len(members)))
-        for col, s in enumerate(members):
-            wx[np.searchsorted(ix, draws[s][0]) if pooled else slice(None), col] = 1.0
-            wy[np.searchsorted(iy, draws[s][1]) if pooled else slice(None), col] = 1.0
+        if pooled:  # every used row; a subset's rows get weight 1 in its column
+            ix, iy = used_x, used_y
+            wx, wy = np.zeros((len(ix), len(members))), np.zeros((len(iy), len(members)))
+            for col, s in enumerate(members):
+                wx[np.searchsorted(ix, draws[s][0]), col] = 1.0
+                wy[np.searchsorted(iy, draws[s][1]), col] = 1.0
+        else:  # one subset: its own rows, all with weight 1
+            (ix, iy), = (draws[s] for s in members)
+            wx, wy = np.ones((len(ix), 1)), np.ones((len(iy), 1))
         # every row of a side in the pool: use the array as is (one pool: ix is then arange(N); a pool per
         # subset: ix is a permutation with all weights 1, and the sums do not depend on the row order)
         rows_x = real if len(ix) == len(real) else real[ix]
