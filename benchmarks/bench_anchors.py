@@ -5,8 +5,9 @@ Sections (inputs are written once to --out/inputs and read by every worker proce
 
 - fid:  FID from two 2048-d statistics (10k Inception-like samples per side): gmeval; pytorch-fid
         (scipy sqrtm); clean-fid (scipy sqrtm); torch-fidelity (numpy eigvals); torchmetrics (torch eigvals).
-- kid:  KID, 100 subsets x 1000, 10k vs 10k 2048-d: gmeval; torch-fidelity; clean-fid.
-- kid5k: the same protocol on the first 5000 rows per side: gmeval; torch-fidelity.
+- kid:  KID, 100 subsets x 1000, 10k vs 10k 2048-d: gmeval (default "auto": int8x3 on AMX CPUs); gmeval with
+        float32 inner products (what "auto" runs without AMX); torch-fidelity; clean-fid.
+- kid5k: the same protocol on the first 5000 rows per side: gmeval; gmeval float32; torch-fidelity.
 - prdc: gmeval precision/recall (k=3) + density/coverage (k=5), all four; torch-fidelity P/R only (k=3);
         prdc (Naeem et al.'s package: P/R/D/C, k=5).
 - inception: pool3 features of MNIST test images: gmeval float32 (canonical) and bf16 vs the
@@ -36,8 +37,8 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = ("fid", "kid", "kid5k", "prdc", "inception")
 TOOLS = {
     "fid": ("gmeval", "pytorch-fid", "clean-fid", "torch-fidelity", "torchmetrics"),
-    "kid": ("gmeval", "torch-fidelity", "clean-fid"),
-    "kid5k": ("gmeval", "torch-fidelity"),
+    "kid": ("gmeval", "gmeval-float32", "torch-fidelity", "clean-fid"),
+    "kid5k": ("gmeval", "gmeval-float32", "torch-fidelity"),
     "prdc": ("gmeval", "torch-fidelity", "prdc"),
     "inception": ("gmeval", "gmeval-bf16", "torchscript"),
 }
@@ -122,11 +123,16 @@ def worker(section: str, tool: str, inputs: Path, n_images: int) -> dict:
     if section == "kid5k":
         real, fake = real[:5000], fake[:5000]  # leading rows of a C-ordered array: contiguous views
     if section in ("kid", "kid5k"):
-        if tool == "gmeval":
+        if tool in ("gmeval", "gmeval-float32"):
+            import torch  # noqa: F401  (the default compute_dtype "auto" runs int8x3 tiles in torch on AMX CPUs;
+            # imported before timing, as in the torch-fidelity worker)
+
             from gmeval.metrics.image import kid_distance
-            seconds, mem, res = _timed(lambda: kid_distance(real, fake))
+            cd = "auto" if tool == "gmeval" else "float32"
+            seconds, mem, res = _timed(lambda: kid_distance(real, fake, compute_dtype=cd))
             ref = kid_distance(real, fake, compute_dtype="float64")  # same subsets, float64 route (not timed)
-            return {"seconds": seconds, "peak_extra_mb": mem, "value": res.mean, "float64_route": ref.mean,
+            return {"seconds": seconds, "peak_extra_mb": mem, "value": res.mean, "route": res.compute_dtype,
+                    "float64_route": ref.mean,
                     "rel_diff_float64": abs(res.mean - ref.mean) / abs(ref.mean),
                     "max_subset_rel_diff": float(np.max(np.abs(res.values - ref.values) / np.abs(ref.values)))}
         if tool == "torch-fidelity":
@@ -230,12 +236,16 @@ def summarise(results: dict) -> dict:
         if "pytorch-fid" in best["fid"]:
             ref = best["fid"]["pytorch-fid"]["value"]
             s["fid_rel_diff_vs_pytorch_fid"] = abs(g("fid")["value"] - ref) / abs(ref)
-    if g("kid") and "torch-fidelity" in best["kid"]:
-        s["kid_time_ratio_vs_torch_fidelity"] = g("kid")["seconds"] / best["kid"]["torch-fidelity"]["seconds"]
-        s["kid_rel_diff_float32_vs_float64_route"] = g("kid")["rel_diff_float64"]
-    if g("kid5k") and "torch-fidelity" in best["kid5k"]:
-        s["kid5k_time_ratio_vs_torch_fidelity"] = g("kid5k")["seconds"] / best["kid5k"]["torch-fidelity"]["seconds"]
-        s["kid5k_rel_diff_float32_vs_float64_route"] = g("kid5k")["rel_diff_float64"]
+    for sec in ("kid", "kid5k"):
+        if g(sec) and "torch-fidelity" in best[sec]:
+            tf = best[sec]["torch-fidelity"]["seconds"]
+            s[f"{sec}_route"] = g(sec).get("route", "float32")
+            s[f"{sec}_time_ratio_vs_torch_fidelity"] = g(sec)["seconds"] / tf
+            s[f"{sec}_rel_diff_vs_float64_route"] = g(sec)["rel_diff_float64"]
+            if "gmeval-float32" in best[sec]:
+                f32 = best[sec]["gmeval-float32"]
+                s[f"{sec}_float32_time_ratio_vs_torch_fidelity"] = f32["seconds"] / tf
+                s[f"{sec}_float32_rel_diff_vs_float64_route"] = f32["rel_diff_float64"]
     if g("prdc") and "torch-fidelity" in best["prdc"]:
         tf = best["prdc"]["torch-fidelity"]
         s["prdc_time_ratio_vs_torch_fidelity_pr"] = g("prdc")["seconds"] / tf["seconds"]

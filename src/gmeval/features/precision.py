@@ -19,12 +19,11 @@ in docs/features.md. Asking for a precision the device cannot run raises `Precis
 from __future__ import annotations
 
 import contextlib
-import functools
-from pathlib import Path
 
 import torch
 
 from ..errors import InvalidArgumentError
+from ..utils.hardware import cpu_flags as _cpu_flags
 
 PRECISIONS = ("float32", "bf16", "fp16", "tf32")
 CANONICAL_PRECISION = "float32"
@@ -76,18 +75,6 @@ def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise InvalidArgumentError("precision", f"one of {PRECISIONS}", precision)
     return precision
-
-
-@functools.lru_cache(maxsize=1)
-def _cpu_flags() -> frozenset[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: no native-bf16 detection
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
 
 
 def available_precisions(device: torch.device | str) -> tuple[tuple[str, ...], str]:

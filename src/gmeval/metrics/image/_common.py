@@ -7,6 +7,7 @@ casts the blocks it works on to float64.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import numbers
 import os
@@ -133,3 +134,20 @@ def parallel_map(fn, tasks):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+@contextlib.contextmanager
+def one_torch_thread(active: bool = True):
+    """Inside, torch ops run on one intra-op thread (restored afterwards): for work that `parallel_map`
+    already spreads over the cores as concurrent tasks. torch's thread count is process-wide."""
+    if not active:
+        yield
+        return
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)

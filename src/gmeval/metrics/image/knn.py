@@ -43,13 +43,12 @@ no certification step or fallback is needed.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ._common import as_features, check_choice, check_int, parallel_map, same_dim
+from ._common import as_features, check_choice, check_int, one_torch_thread, parallel_map, same_dim
 
 DEFAULT_BLOCK_SIZE = 1024
 COMPUTE_DTYPES = ("float64", "float32", "bfloat16", "auto")
@@ -225,23 +224,6 @@ class _Maxima:
         self.resid = np.array([s.resid[j0:j1].max()])
 
 
-@contextlib.contextmanager
-def _one_torch_thread(compute_dtype: str):
-    """bfloat16 tiles run in torch: one intra-op thread per tile (the tiles themselves run concurrently,
-    `parallel_map`), restored afterwards. torch's thread count is process-wide."""
-    if compute_dtype != "bfloat16":
-        yield
-        return
-    import torch
-
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
-
-
 def _upper32(t: np.ndarray, dtype) -> np.ndarray:
     """float64 thresholds as `dtype`, never below the float64 value (a screening mask stays a superset)."""
     c = t.astype(dtype)
@@ -396,7 +378,7 @@ def knn_search(query, ref=None, k: int = 1, *, exclude=None, block_size: int = D
     n_avail = nr - (1 if exclude is not None else 0)
     k = check_int("k", k, 1, n_avail)
 
-    with _one_torch_thread(cd):
+    with one_torch_thread(cd == "bfloat16"):
         R = _Shifted(r, _mean(r, block_size), cd, block_size)
         Q = R if within else _Shifted(q, R.shift, cd, block_size)
         return _knn_pass(q, Q, r, R, k, exclude, within, block_size)
@@ -546,7 +528,7 @@ def ball_statistics(a, b, a_radii=(), b_radii=(), *, inclusive: bool = True, blo
         for v in rs:
             if v.shape != (n,) or not np.all(v >= 0):
                 raise InvalidArgumentError(name, f"arrays of {n} non-negative radii", f"an array of shape {v.shape}")
-    with _one_torch_thread(cd):
+    with one_torch_thread(cd == "bfloat16"):
         A = _Shifted(a, _mean(a, block_size), cd, block_size)
         B = _Shifted(b, A.shift, cd, block_size)
         return _ball_pass(a, A, b, B, a_radii, b_radii, inclusive, block_size)
@@ -637,7 +619,7 @@ def radii_and_ball_statistics(real, fake, real_ks=(), fake_ks=(), *, inclusive: 
     same_dim(real, fake, "real", "fake")
     real_ks = [check_int("real_ks", int(v), 1, len(real) - 1) for v in real_ks]
     fake_ks = [check_int("fake_ks", int(v), 1, len(fake) - 1) for v in fake_ks]
-    with _one_torch_thread(cd):
+    with one_torch_thread(cd == "bfloat16"):
         A = _Shifted(real, _mean(real, block_size), cd, block_size)
         B = _Shifted(fake, A.shift, cd, block_size)
         radii = []

@@ -134,7 +134,7 @@ def build_metric(name: str, inputs=None, options: dict | None = None, seed: int 
 
     Example:
         >>> build_metric("kid", options={"subset_size": 50}, seed=3)
-        KID(n_subsets=100, subset_size=50, degree=3, gamma=None, coef0=1.0, seed=3, compute_dtype='float32', fit_subset_size=True)
+        KID(n_subsets=100, subset_size=50, degree=3, gamma=None, coef0=1.0, seed=3, compute_dtype='auto', fit_subset_size=True)
         >>> import numpy as np
         >>> from gmeval.metrics.image import ImageInputs
         >>> build_metric("modes", ImageInputs(fake_class_logits=np.zeros((4, 10)))).config["num_classes"]
