@@ -46,20 +46,29 @@ def _ops():
     return torch, torch.ops.onednn.qlinear_prepack, torch.ops.onednn.qlinear_pointwise
 
 
+def _int8_product(a, x_scale: float, w, w_scale, w_zp, add_to=None):
+    """x_scale * w_scale[j] * (a . w_j) in float32 for int8 rows `a` and packed int8 rows `w` (exact int32
+    accumulation), added into the float32 tensor `add_to` as oneDNN's "sum" post-op when given."""
+    torch, _, linear = _ops()
+    if add_to is None:
+        return linear(a, x_scale, 0, w, w_scale, w_zp, None, 1.0, 0, torch.float32, "none", [], "")
+    return linear.binary(a, x_scale, 0, w, w_scale, w_zp, add_to, None, 1.0, 0, torch.float32, 1.0, 0,
+                         "sum", 1.0, "none", [], "")
+
+
 @functools.lru_cache(maxsize=None)
 def _exact_here() -> bool:
     """Whether the oneDNN int8 ops exist in this torch build and give the exact integer product, checked once on
     random digits and on rows of +-127 against numpy's int64 matmul. Capped at AVX2 (DNNL_MAX_CPU_ISA=AVX2),
     oneDNN's int8 kernels add pairs of u8 x s8 products in saturating int16 and fail this check."""
     try:
-        torch, prepack, linear = _ops()
+        torch, prepack, _ = _ops()
         rng = np.random.default_rng(0)
         a = rng.integers(-127, 128, (37, 300), dtype=np.int8)
         b = rng.integers(-127, 128, (29, 300), dtype=np.int8)
         a[:2], b[:2], b[2] = 127, 127, -127  # extreme products, where saturation would show
         w = prepack(torch.from_numpy(b), [37, 300])
-        out = linear(torch.from_numpy(a), 1.0, 0, w, torch.ones(29), torch.zeros(29, dtype=torch.int64), None, 1.0, 0,
-                     torch.float32, "none", [], "")
+        out = _int8_product(torch.from_numpy(a), 1.0, w, torch.ones(29), torch.zeros(29, dtype=torch.int64))
         return bool(np.array_equal(out.numpy().astype(np.int64), a.astype(np.int64) @ b.astype(np.int64).T))
     except Exception:  # no oneDNN (non-x86 build) or a changed internal op: the caller falls back to float32
         return False
@@ -74,8 +83,9 @@ def _amx_allowed() -> bool:
 
 
 def available(fast: bool = False) -> bool:
-    """Whether the int8x3 route can run here (`fast`: and is faster than float32 GEMMs, i.e. AMX is usable)."""
-    return _exact_here() and (not fast or _amx_allowed())
+    """Whether the int8x3 route can run here (`fast`: and is faster than float32 GEMMs, i.e. AMX is usable).
+    The CPU-flag test comes first, so that without AMX `fast` neither imports torch nor runs the check."""
+    return (not fast or _amx_allowed()) and _exact_here()
 
 
 def power_of_two_scales(x: np.ndarray) -> np.ndarray:
@@ -136,15 +146,8 @@ class SlicedRows:
     def gram(self, a_r0: int, a_r1: int, other: "SlicedRows", b_r0: int, b_r1: int) -> np.ndarray:
         """float32 (a_i . b_j) / (s_a[i] s_b[j]) for rows a_r0:a_r1 of self and the packed block b_r0:b_r1 of
         `other` (the power-of-two row scales are the caller's to apply, in float64)."""
-        torch, _, linear = _ops()
         w, w_scale, w_zp = other._packed[(b_r0, b_r1)]
         out = None
         for i, j in LEVELS:
-            a = self.slices[i][a_r0:a_r1]
-            x_scale = BASE ** -(i + j)
-            if out is None:
-                out = linear(a, x_scale, 0, w[j], w_scale, w_zp, None, 1.0, 0, torch.float32, "none", [], "")
-            else:
-                out = linear.binary(a, x_scale, 0, w[j], w_scale, w_zp, out, None, 1.0, 0, torch.float32, 1.0, 0,
-                                    "sum", 1.0, "none", [], "")
+            out = _int8_product(self.slices[i][a_r0:a_r1], BASE ** -(i + j), w[j], w_scale, w_zp, add_to=out)
         return out.numpy()
